@@ -1,0 +1,157 @@
+# vtlmon: one Makefile for the monitor (host), the guest kernels (freestanding) and the tests.
+#
+# Conventions (new files are picked up without editing this file):
+#   monitor/*.c hypercalls/*.c policy/*.c  -> build/libvtlmon.a (host), monitor/main.c -> build/vtlmon
+#   guestlib/*.c                          -> freestanding runtime shared by both guest kernels
+#   vtl0/lib/*.{c,S} + guestlib/*.c       -> build/vtl0/libvtl0.a (freestanding VTL0 runtime)
+#   vtl0/demo/*.c                         -> build/vtl0/demo.elf
+#   vtl0/tests/NAME.c                     -> build/vtl0/tests/NAME.elf (one test guest per file)
+#   vtl1/*.{c,S} + guestlib/*.c + policy/*.c -> build/vtl1/vtl1.elf (freestanding, -mcmodel=kernel)
+#   tests/unit/*.c                        -> build/tests/unit (Criterion, no /dev/kvm)
+#   tests/kvm/*.c                         -> build/tests/kvm  (Criterion, real /dev/kvm)
+
+B := build
+CC ?= gcc
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+
+PKGS := capstone libelf libseccomp libsodium
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+DEP := -MMD -MP
+
+HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) $(DEP) -Iinclude -I. -D_GNU_SOURCE $(PKG_CFLAGS) -pthread
+HOST_LDFLAGS := -pthread
+ifeq ($(SANITIZE),1)
+HOST_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+HOST_LDFLAGS += -fsanitize=address,undefined
+B := build-san
+endif
+
+GUEST_CFLAGS := -std=gnu11 -O2 -g $(WARN) $(DEP) -Iinclude -I. \
+	-ffreestanding -nostdlib -fno-pic -fno-pie -mno-red-zone -fno-stack-protector \
+	-mgeneral-regs-only -fno-asynchronous-unwind-tables -fcf-protection=none \
+	-fno-tree-loop-distribute-patterns -fno-common -DVTL_GUEST=1
+GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack
+VTL0_CFLAGS := $(GUEST_CFLAGS) -mcmodel=small -Ivtl0/lib -Iguestlib -DVTL_GUEST_VTL=0
+VTL1_CFLAGS := $(GUEST_CFLAGS) -mcmodel=kernel -Ivtl1 -Iguestlib -DVTL_GUEST_VTL=1
+
+# ---- sources -------------------------------------------------------------
+POLICY_SRCS := $(wildcard policy/*.c)
+LIB_SRCS := $(filter-out monitor/main.c,$(wildcard monitor/*.c hypercalls/*.c)) $(POLICY_SRCS)
+LIB_ASM := $(wildcard monitor/*.S)
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/host/%.o) $(LIB_ASM:%.S=$(B)/host/%.o)
+
+GUESTLIB_SRCS := $(wildcard guestlib/*.c)
+VTL0_LIB_SRCS := $(wildcard vtl0/lib/*.c vtl0/lib/*.S) $(GUESTLIB_SRCS)
+VTL0_LIB_OBJS := $(patsubst %,$(B)/guest/%.o,$(basename $(VTL0_LIB_SRCS)))
+VTL0_DEMO_OBJS := $(patsubst %.c,$(B)/guest/%.o,$(wildcard vtl0/demo/*.c))
+VTL0_TEST_SRCS := $(wildcard vtl0/tests/*.c)
+VTL0_TEST_ELFS := $(patsubst vtl0/tests/%.c,$(B)/vtl0/tests/%.elf,$(VTL0_TEST_SRCS))
+
+VTL1_SRCS := $(wildcard vtl1/*.c vtl1/*.S)
+VTL1_OBJS := $(patsubst %,$(B)/guest1/%.o,$(basename $(VTL1_SRCS))) \
+	$(GUESTLIB_SRCS:%.c=$(B)/guest1/%.o) $(POLICY_SRCS:%.c=$(B)/guest1/%.o)
+
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+KVM_SRCS := $(wildcard tests/kvm/*.c)
+
+VTLMON := $(B)/vtlmon
+LIBVTLMON := $(B)/libvtlmon.a
+DEMO_ELF := $(B)/vtl0/demo.elf
+VTL1_ELF := $(B)/vtl1/vtl1.elf
+GUESTS := $(DEMO_ELF) $(VTL1_ELF) $(VTL0_TEST_ELFS)
+
+.PHONY: all test unit-test kvm-test bench deps format check-format clean guests
+all: $(VTLMON) $(GUESTS)
+guests: $(GUESTS)
+
+# ---- host ----------------------------------------------------------------
+$(B)/host/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(HOST_CFLAGS) -c $< -o $@
+
+# The built-in demo images are embedded with .incbin, so they are prerequisites.
+$(B)/host/monitor/embedded.o: monitor/embedded.S $(DEMO_ELF) $(VTL1_ELF) $(B)/vtl0/tests/bench.elf $(wildcard policy/examples/default.policy)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(HOST_CFLAGS) -DBUILD_DIR='"$(B)"' -c $< -o $@
+
+$(LIBVTLMON): $(LIB_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(VTLMON): $(B)/host/monitor/main.o $(LIBVTLMON)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# ---- guests --------------------------------------------------------------
+$(B)/guest/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(VTL0_CFLAGS) -c $< -o $@
+$(B)/guest/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(VTL0_CFLAGS) -c $< -o $@
+$(B)/guest1/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(VTL1_CFLAGS) -c $< -o $@
+$(B)/guest1/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(VTL1_CFLAGS) -c $< -o $@
+
+$(B)/vtl0/libvtl0.a: $(VTL0_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(DEMO_ELF): $(VTL0_DEMO_OBJS) $(B)/vtl0/libvtl0.a vtl0/vtl0.ld
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(GUEST_LDFLAGS) -T vtl0/vtl0.ld -o $@ $(VTL0_DEMO_OBJS) $(B)/vtl0/libvtl0.a -lgcc
+
+$(B)/vtl0/tests/%.elf: $(B)/guest/vtl0/tests/%.o $(B)/vtl0/libvtl0.a vtl0/vtl0.ld
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(GUEST_LDFLAGS) -T vtl0/vtl0.ld -o $@ $< $(B)/vtl0/libvtl0.a -lgcc
+
+$(VTL1_ELF): $(VTL1_OBJS) vtl1/vtl1.ld
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(GUEST_LDFLAGS) -T vtl1/vtl1.ld -o $@ $(VTL1_OBJS) -lgcc
+
+# ---- tests ---------------------------------------------------------------
+TEST_CFLAGS := $(HOST_CFLAGS) -Wno-missing-prototypes -DGUEST_DIR='"$(abspath $(B))"' \
+	-DVTLMON_BIN='"$(abspath $(VTLMON))"' -DSRC_DIR='"$(abspath .)"'
+$(B)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
+
+$(B)/tests/unit: $(UNIT_SRCS:tests/%.c=$(B)/tests/%.o) $(LIBVTLMON)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
+$(B)/tests/kvm: $(KVM_SRCS:tests/%.c=$(B)/tests/%.o) $(LIBVTLMON)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
+
+# Criterion forks a process per test; -j1 keeps KVM tests from competing for
+# the two cores (timing is never asserted, but watchdogs are).
+CRITERION_ARGS ?= --jobs 1
+unit-test: $(B)/tests/unit
+	$(B)/tests/unit $(CRITERION_ARGS)
+kvm-test: $(B)/tests/kvm all
+	@if [ ! -c /dev/kvm ]; then echo "kvm-test: /dev/kvm missing: KVM tests cannot run" >&2; exit 1; fi
+	$(B)/tests/kvm $(CRITERION_ARGS)
+test: all unit-test kvm-test
+
+bench: all
+	$(VTLMON) bench
+
+deps:
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		gcc make pkg-config binutils linux-libc-dev libcapstone-dev libelf-dev \
+		libseccomp-dev libcriterion-dev libsodium-dev clang-format
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	clang-format -i $(FORMAT_FILES)
+check-format:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,93 @@
+/* Guest ABI: the VTL1 entry message (inbox) and the VTL1->monitor op list. */
+#ifndef VTL1_ABI_H
+#define VTL1_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vtl_call.h"
+
+/*
+ * The monitor writes one struct vtl1_entry into VTL1's inbox page before it
+ * runs VTL1's paired vCPU. VTL1 answers by writing the GPA of an op list to
+ * VTL1_REG_OPS. A list that ends in a terminal op (RETURN, KILL) gives
+ * control back; any other list is applied and VTL1 resumes after its write
+ * with each op's result filled in.
+ */
+enum vtl1_entry_reason {
+	VTL1_ENTRY_BOOT = 1,	  /* secure launch: apply boot policy, then RETURN */
+	VTL1_ENTRY_CALL = 2,	  /* `call` holds the validated copy of VTL0's block */
+	VTL1_ENTRY_INTERCEPT = 3, /* `intercept` describes a VTL0 violation */
+};
+
+struct vtl1_intercept {
+	uint32_t kind; /* reserved for the enforcement ABI */
+	uint32_t access;
+	uint64_t gpa;
+	uint64_t rip;
+	uint64_t value;
+	uint64_t aux;
+	uint8_t insn_len;
+	uint8_t reserved[7];
+	uint8_t insn[16];
+};
+_Static_assert(sizeof(struct vtl1_intercept) == 64, "intercept is 64 bytes");
+
+struct vtl1_entry {
+	uint32_t reason; /* enum vtl1_entry_reason */
+	uint32_t vcpu;	 /* index of the VTL0 vCPU this entry is for */
+	uint64_t seq;	 /* increments on every entry */
+	uint64_t call_gpa;
+	uint64_t reserved;
+	struct vtl_call_block call;
+	struct vtl1_intercept intercept;
+};
+_Static_assert(offsetof(struct vtl1_entry, seq) == 8, "seq offset");
+_Static_assert(offsetof(struct vtl1_entry, call_gpa) == 16, "call_gpa offset");
+_Static_assert(offsetof(struct vtl1_entry, call) == 32, "call offset");
+_Static_assert(offsetof(struct vtl1_entry, intercept) == 96, "intercept offset");
+_Static_assert(sizeof(struct vtl1_entry) == 160, "entry is 160 bytes");
+
+enum vtl1_op_code {
+	VTL1_OP_RETURN = 1,    /* terminal. arg0 status, arg1/arg2 results[0]/[1] */
+	VTL1_OP_LOG = 2,       /* arg0 GPA of text in VTL1 RAM, arg1 length (<= VTL1_LOG_MAX) */
+	VTL1_OP_SET_PERMS = 3, /* arg0 VTL0 GPA (page-aligned), arg1 pages, arg2 VTL_PERM_* */
+	VTL1_OP_KILL = 4,      /* terminal. arg0 reason; ends the run, VTL0 never resumes */
+	VTL1_OP_COUNT
+};
+
+#define VTL_PERM_R    1U
+#define VTL_PERM_W    2U
+#define VTL_PERM_X    4U
+#define VTL_PERM_MASK 7U
+
+#define VTL1_LOG_MAX 256U
+
+struct vtl1_op {
+	uint32_t code;	 /* enum vtl1_op_code */
+	uint32_t result; /* out: enum vtl_status */
+	uint64_t arg[3];
+};
+_Static_assert(sizeof(struct vtl1_op) == 32, "op is 32 bytes");
+_Static_assert(offsetof(struct vtl1_op, result) == 4, "op result offset");
+_Static_assert(offsetof(struct vtl1_op, arg) == 8, "op arg offset");
+
+/*
+ * The list lives in VTL1 private RAM, 8-byte aligned, header plus `count`
+ * ops. The monitor copies and validates the whole list before it applies
+ * anything: unknown codes or a terminal op before the end reject the list
+ * with no op applied. `done` is written back: the number of ops applied.
+ */
+#define VTL1_OPS_MAX 127U
+
+struct vtl1_op_list {
+	uint32_t count;
+	uint32_t done;	 /* out */
+	uint32_t status; /* out: VTL_OK, or why the list stopped */
+	uint32_t reserved;
+	struct vtl1_op ops[];
+};
+_Static_assert(sizeof(struct vtl1_op_list) == 16, "op list header is 16 bytes");
+_Static_assert(16 + VTL1_OPS_MAX * sizeof(struct vtl1_op) <= 4096, "op list fits a page");
+
+#endif

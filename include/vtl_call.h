@@ -1,0 +1,41 @@
+/* Guest ABI: the 64-byte VTL0->VTL1 call block and the call numbers. */
+#ifndef VTL_CALL_H
+#define VTL_CALL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * VTL0 fills a call block in its own RAM and writes its GPA to
+ * VTL0_REG_CALL. The block must be VTL_CALL_BLOCK_ALIGN-aligned (so it never
+ * crosses a page) and lie inside VTL0 RAM. The monitor copies it once, so a
+ * racing VTL0 writer cannot change what VTL1 sees. On return the monitor
+ * writes `status` and `results` back; other fields are left as they are.
+ */
+struct vtl_call_block {
+	uint32_t nr;	     /* VTL_CALL_* */
+	uint32_t flags;	     /* must be 0 */
+	uint32_t status;     /* out: enum vtl_status */
+	uint32_t reserved;   /* must be 0 */
+	uint64_t args[4];    /* in */
+	uint64_t results[2]; /* out */
+};
+
+_Static_assert(sizeof(struct vtl_call_block) == 64, "call block is 64 bytes");
+_Static_assert(offsetof(struct vtl_call_block, nr) == 0, "nr offset");
+_Static_assert(offsetof(struct vtl_call_block, flags) == 4, "flags offset");
+_Static_assert(offsetof(struct vtl_call_block, status) == 8, "status offset");
+_Static_assert(offsetof(struct vtl_call_block, reserved) == 12, "reserved offset");
+_Static_assert(offsetof(struct vtl_call_block, args) == 16, "args offset");
+_Static_assert(offsetof(struct vtl_call_block, results) == 48, "results offset");
+
+#define VTL_CALL_BLOCK_SIZE  64ULL
+#define VTL_CALL_BLOCK_ALIGN 64ULL
+
+/* Call numbers. VTL1 answers VTL_E_UNKNOWN_CALL to anything else. */
+enum vtl_call_nr {
+	VTL_CALL_NOP = 0,  /* no effect; status VTL_OK */
+	VTL_CALL_ECHO = 1, /* results[0..1] = args[0..1] */
+};
+
+#endif
