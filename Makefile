@@ -7,8 +7,8 @@
 #   vtl0/demo/*.c                         -> build/vtl0/demo.elf
 #   vtl0/tests/NAME.c                     -> build/vtl0/tests/NAME.elf (one test guest per file)
 #   vtl1/*.{c,S} + guestlib/*.c + policy/*.c -> build/vtl1/vtl1.elf (freestanding, -mcmodel=kernel)
-#   tests/unit/*.c                        -> build/tests/unit (Criterion, no /dev/kvm)
-#   tests/kvm/*.c                         -> build/tests/kvm  (Criterion, real /dev/kvm)
+#   tests/unit/*.c                        -> build/tests/unit-tests (Criterion, no /dev/kvm)
+#   tests/kvm/*.c                         -> build/tests/kvm-tests  (Criterion, real /dev/kvm)
 
 B := build
 CC ?= gcc
@@ -74,9 +74,12 @@ $(B)/host/%.o: %.c
 	$(Q)$(CC) $(HOST_CFLAGS) -c $< -o $@
 
 # The built-in demo images are embedded with .incbin, so they are prerequisites.
-$(B)/host/monitor/embedded.o: monitor/embedded.S $(DEMO_ELF) $(VTL1_ELF) $(B)/vtl0/tests/bench.elf $(wildcard policy/examples/default.policy)
+$(B)/host/monitor/embedded.o: monitor/embedded.S $(DEMO_ELF) $(VTL1_ELF) $(B)/vtl0/tests/bench.elf policy/examples/default.policy
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(HOST_CFLAGS) -DBUILD_DIR='"$(B)"' -c $< -o $@
+	$(Q)$(CC) $(HOST_CFLAGS) -DDEMO_ELF='"$(DEMO_ELF)"' -DVTL1_ELF='"$(VTL1_ELF)"' \
+		-DBENCH_ELF='"$(B)/vtl0/tests/bench.elf"' \
+		-DDEFAULT_POLICY='"policy/examples/default.policy"' \
+		-c $< -o $@
 
 $(LIBVTLMON): $(LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -121,19 +124,19 @@ $(B)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
 
-$(B)/tests/unit: $(UNIT_SRCS:tests/%.c=$(B)/tests/%.o) $(LIBVTLMON)
+$(B)/tests/unit-tests: $(UNIT_SRCS:tests/%.c=$(B)/tests/%.o) $(LIBVTLMON)
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
-$(B)/tests/kvm: $(KVM_SRCS:tests/%.c=$(B)/tests/%.o) $(LIBVTLMON)
+$(B)/tests/kvm-tests: $(KVM_SRCS:tests/%.c=$(B)/tests/%.o) $(LIBVTLMON)
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
 
 # Criterion forks a process per test; -j1 keeps KVM tests from competing for
 # the two cores (timing is never asserted, but watchdogs are).
 CRITERION_ARGS ?= --jobs 1
-unit-test: $(B)/tests/unit
-	$(B)/tests/unit $(CRITERION_ARGS)
-kvm-test: $(B)/tests/kvm all
+unit-test: $(B)/tests/unit-tests
+	$(B)/tests/unit-tests $(CRITERION_ARGS)
+kvm-test: $(B)/tests/kvm-tests all
 	@if [ ! -c /dev/kvm ]; then echo "kvm-test: /dev/kvm missing: KVM tests cannot run" >&2; exit 1; fi
-	$(B)/tests/kvm $(CRITERION_ARGS)
+	$(B)/tests/kvm-tests $(CRITERION_ARGS)
 test: all unit-test kvm-test
 
 bench: all

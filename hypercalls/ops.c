@@ -1,0 +1,109 @@
+/* VTL1->monitor op table and the checks on a copied op list before anything is applied. */
+#include "hypercalls/ops.h"
+
+#include <stddef.h>
+
+#include "monitor/mem.h"
+#include "vtl_layout.h"
+
+typedef enum vtl_status (*op_check_fn)(const struct vtl1_op *op, const struct ops_limits *lim);
+
+static enum vtl_status op_check_return(const struct vtl1_op *op, const struct ops_limits *lim)
+{
+	return op->arg[0] < VTL_STATUS_COUNT ? VTL_OK : VTL_E_INVALID;
+}
+
+static enum vtl_status op_check_log(const struct vtl1_op *op, const struct ops_limits *lim)
+{
+	if (op->arg[1] > VTL1_LOG_MAX)
+		return VTL_E_INVALID;
+	return range_within(op->arg[0], op->arg[1], lim->priv_base, lim->priv_size)
+		       ? VTL_OK
+		       : VTL_E_BAD_ADDRESS;
+}
+
+static enum vtl_status op_check_set_perms(const struct vtl1_op *op, const struct ops_limits *lim)
+{
+	uint64_t pages = op->arg[1];
+
+	if (op->arg[2] & ~(uint64_t)VTL_PERM_MASK || !pages)
+		return VTL_E_INVALID;
+	if (op->arg[0] & (VTL_PAGE_SIZE - 1))
+		return VTL_E_BAD_ADDRESS;
+	if (pages > lim->vtl0_ram_size / VTL_PAGE_SIZE)
+		return VTL_E_BAD_ADDRESS;
+	return range_within(op->arg[0], pages * VTL_PAGE_SIZE, 0, lim->vtl0_ram_size)
+		       ? VTL_OK
+		       : VTL_E_BAD_ADDRESS;
+}
+
+static enum vtl_status op_check_any(const struct vtl1_op *op, const struct ops_limits *lim)
+{
+	return VTL_OK;
+}
+
+/* The op table: a const array, so nothing can retarget a handler at run time. */
+static const struct {
+	const char *name;
+	bool terminal;
+	op_check_fn check;
+} op_table[VTL1_OP_COUNT] = {
+	[VTL1_OP_RETURN] = {"return", true, op_check_return},
+	[VTL1_OP_LOG] = {"log", false, op_check_log},
+	[VTL1_OP_SET_PERMS] = {"set_perms", false, op_check_set_perms},
+	[VTL1_OP_KILL] = {"kill", true, op_check_any},
+};
+
+static bool op_known(uint32_t code)
+{
+	return code < VTL1_OP_COUNT && op_table[code].name;
+}
+
+bool op_is_terminal(uint32_t code)
+{
+	return op_known(code) && op_table[code].terminal;
+}
+
+const char *op_name(uint32_t code)
+{
+	return op_known(code) ? op_table[code].name : "unknown";
+}
+
+enum vtl_status ops_check_header_gpa(uint64_t gpa, const struct ops_limits *lim)
+{
+	if (gpa & 7)
+		return VTL_E_BAD_ADDRESS;
+	if (!range_within(gpa, sizeof(struct vtl1_op_list), lim->priv_base, lim->priv_size))
+		return VTL_E_BAD_ADDRESS;
+	return VTL_OK;
+}
+
+enum vtl_status ops_check_count(uint64_t gpa, uint32_t count, const struct ops_limits *lim)
+{
+	if (!count || count > VTL1_OPS_MAX)
+		return VTL_E_INVALID;
+	if (!range_within(gpa, sizeof(struct vtl1_op_list) + (uint64_t)count * sizeof(struct vtl1_op),
+			  lim->priv_base, lim->priv_size))
+		return VTL_E_BAD_ADDRESS;
+	return VTL_OK;
+}
+
+enum vtl_status ops_check_list(const struct vtl1_op *ops, uint32_t count,
+			       const struct ops_limits *lim, uint32_t *bad)
+{
+	for (uint32_t i = 0; i < count; i++) {
+		enum vtl_status st;
+
+		*bad = i;
+		if (!op_known(ops[i].code))
+			return VTL_E_UNKNOWN_CALL;
+		/* A terminal op hands control away: anything after it could never run. */
+		if (op_table[ops[i].code].terminal && i + 1 != count)
+			return VTL_E_INVALID;
+		st = op_table[ops[i].code].check(&ops[i], lim);
+		if (st != VTL_OK)
+			return st;
+	}
+	*bad = count;
+	return VTL_OK;
+}

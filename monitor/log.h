@@ -1,0 +1,33 @@
+/* Monitor diagnostics: errors for the operator, rate-limited debug for guest misbehaviour. */
+#ifndef MONITOR_LOG_H
+#define MONITOR_LOG_H
+
+#include <stdint.h>
+
+extern int log_verbose; /* set once by main() before any thread starts */
+
+void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Guest misbehaviour is never logged at error level: a hostile guest could
+ * flood the operator's terminal. It is debug output, at most `burst`
+ * messages per second per call site.
+ */
+struct log_ratelimit {
+	uint64_t window_start_ns;
+	uint32_t count;
+	uint32_t suppressed;
+};
+void log_guest(struct log_ratelimit *rl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define LOG_GUEST(...)                                                                             \
+	do {                                                                                       \
+		static __thread struct log_ratelimit rl_;                                          \
+		log_guest(&rl_, __VA_ARGS__);                                                      \
+	} while (0)
+
+uint64_t clock_ns(void);
+
+#endif

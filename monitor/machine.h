@@ -1,0 +1,122 @@
+/* The machine: two KVM VMs (one per VTL) sharing VTL0 RAM, vCPU pairs, and the run's end state. */
+#ifndef MONITOR_MACHINE_H
+#define MONITOR_MACHINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "monitor/elf_load.h"
+#include "monitor/events.h"
+#include "monitor/kvm.h"
+#include "monitor/mem.h"
+#include "vtl1_abi.h"
+
+#define MACHINE_MAX_CPUS 1 /* raise once SMP bring-up exists; the loop is per pair already */
+#define MACHINE_BENCH_SLOTS 8
+#define VTLMON_KICK_SIGNAL SIGUSR1
+
+struct machine_config {
+	const void *vtl0_image;
+	size_t vtl0_image_len;
+	const char *vtl0_name;
+	const void *vtl1_image;
+	size_t vtl1_image_len;
+	const char *vtl1_name;
+	const void *policy; /* may be NULL */
+	size_t policy_len;
+	const char *policy_name;
+	uint64_t vtl0_mem;
+	uint64_t vtl1_mem;
+	uint32_t cpus;
+	const char *events_path;
+	uint64_t timeout_ms; /* 0: none */
+	bool quiet;          /* no guest console on stdout */
+};
+
+enum run_end {
+	RUN_END_NONE = 0,
+	RUN_END_SHUTDOWN,
+	RUN_END_KILLED,
+	RUN_END_TIMEOUT,
+	RUN_END_VTL0_FAULT,
+	RUN_END_VTL1_FAULT,
+	RUN_END_LAUNCH_REFUSED,
+	RUN_END_MONITOR_ERROR,
+};
+
+#define CONSOLE_LINE_MAX 160
+
+struct console_line {
+	uint32_t n;
+	char buf[CONSOLE_LINE_MAX];
+};
+
+struct machine;
+
+/* One VTL0 vCPU, its VTL1 partner, and the host thread that runs both. */
+struct vcpu_pair {
+	struct machine *m;
+	uint32_t index;
+	struct vcpu vtl0;
+	struct vcpu vtl1;
+	pthread_t thread;
+	bool thread_started;
+	uint32_t call_status; /* VTL0_REG_CALL_STATUS */
+	uint64_t entry_seq;
+	uint64_t calls;
+	struct console_line con[2];
+};
+
+struct bench_slot {
+	uint64_t begin_ns;
+	uint64_t end_ns;
+	uint64_t iterations;
+};
+
+struct machine {
+	struct machine_config cfg;
+	struct kvm kvm;
+	struct vm vm[2];
+	struct guest_ram vtl0_ram;
+	struct guest_ram vtl1_ram;
+	struct events events;
+	struct elf_image vtl0_img;
+	struct elf_image vtl1_img;
+	struct vcpu_pair pairs[MACHINE_MAX_CPUS];
+	uint32_t nr_pairs;
+	uint64_t features; /* VTL_FEAT_* reported to both VTLs */
+	uint64_t t0;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint32_t pairs_running;
+	_Atomic int end; /* enum run_end; the first writer wins */
+	int guest_code;
+	char end_detail[160];
+
+	struct bench_slot bench[MACHINE_BENCH_SLOTS];
+};
+
+/* Returns 0, or the process exit status explaining why the machine could not be built. */
+int machine_init(struct machine *m, const struct machine_config *cfg);
+/* Secure launch and run to the end; returns the process exit status. */
+int machine_run(struct machine *m);
+void machine_destroy(struct machine *m);
+
+/* Ends the run (first caller wins) and kicks every vCPU out of the guest. */
+void machine_end(struct machine *m, enum run_end why, int guest_code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static inline bool machine_ended(struct machine *m)
+{
+	return atomic_load_explicit(&m->end, memory_order_acquire) != RUN_END_NONE;
+}
+int machine_exit_status(const struct machine *m);
+const char *run_end_name(enum run_end why);
+
+/* The pair loop (pair.c). */
+void *pair_thread(void *arg);
+
+#endif

@@ -1,0 +1,59 @@
+/* vtlmon's entry point: the command line, and the init steps of a run in order. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "monitor/cli.h"
+#include "monitor/exitcodes.h"
+#include "monitor/log.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage:\n"
+	      "  vtlmon run [--vtl0 ELF] [--vtl1 ELF] [--policy FILE] [--mem SIZE] [--vtl1-mem SIZE]\n"
+	      "             [--cpus N] [--events FILE] [--timeout SECONDS] [--quiet] [-v]\n"
+	      "  vtlmon policy check FILE\n"
+	      "  vtlmon inspect ELF [--json]\n"
+	      "  vtlmon caps\n"
+	      "  vtlmon bench [--runs N]\n"
+	      "\n"
+	      "With no options, `vtlmon run` runs the built-in demo: the reference VTL1,\n"
+	      "the demo VTL0 kernel and the default policy.\n"
+	      "Exit status of run: the guest's code (0-63), 64 usage, 65 launch refused,\n"
+	      "66 VTL0 killed by VTL1, 67 timeout, 68 reset limit, 69 VTL1 fault,\n"
+	      "70 monitor error, 71 VTL0 crashed. See docs/cli.md.\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2) {
+		usage(stderr);
+		return VTLMON_EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "run"))
+		return cli_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "caps"))
+		return cli_caps(argc - 1, argv + 1);
+	if (!strcmp(cmd, "bench"))
+		return cli_bench(argc - 1, argv + 1);
+	if (!strcmp(cmd, "inspect"))
+		return cli_inspect(argc - 1, argv + 1);
+	if (!strcmp(cmd, "policy"))
+		return cli_policy(argc - 1, argv + 1);
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "vtlmon: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return VTLMON_EXIT_USAGE;
+}

@@ -1,0 +1,581 @@
+/* The per-pair switch loop: runs a VTL0 vCPU and its VTL1 partner on one host thread. */
+#include "monitor/machine.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+#include "hypercalls/calls.h"
+#include "hypercalls/ops.h"
+#include "monitor/exit.h"
+#include "monitor/log.h"
+#include "vtl_device.h"
+#include "vtl_layout.h"
+#include "vtl_ucall.h"
+
+enum vtl1_outcome_kind {
+	VTL1_OUT_RETURN, /* VTL1 ended the entry with RETURN */
+	VTL1_OUT_STOP,   /* the run ended (KILL, fault, timeout): VTL0 must not resume */
+};
+
+struct vtl1_outcome {
+	enum vtl1_outcome_kind kind;
+	uint32_t status;
+	uint64_t results[2];
+};
+
+/* ---- kicks ---------------------------------------------------------------- */
+
+static void pair_consume_kick(void)
+{
+	static const struct timespec zero;
+	sigset_t set;
+
+	/* The kick stays pending (blocked outside KVM_RUN) until taken here. */
+	sigemptyset(&set);
+	sigaddset(&set, VTLMON_KICK_SIGNAL);
+	while (sigtimedwait(&set, NULL, &zero) > 0)
+		;
+}
+
+/* Returns the decoded exit, or VEXIT_INTR after a kick. A KVM_RUN failure ends the run. */
+static int pair_run_vcpu(struct vcpu_pair *p, struct vcpu *v, struct vexit *x)
+{
+	int r = __vcpu_run(v);
+
+	if (r && r != -EINTR && r != -EAGAIN) {
+		machine_end(p->m, RUN_END_MONITOR_ERROR, 0, "KVM_RUN vtl%d/%u: %s", v->vtl,
+			    v->index, strerror(-r));
+		return -1;
+	}
+	exit_decode(v->run, v->run_size, -r, x);
+	if (x->kind == VEXIT_INTR)
+		pair_consume_kick();
+	return 0;
+}
+
+/* ---- console -------------------------------------------------------------- */
+
+static void console_flush(struct vcpu_pair *p, int vtl)
+{
+	struct console_line *c = &p->con[vtl];
+	struct ev e;
+
+	if (!c->n)
+		return;
+	if (!p->m->cfg.quiet)
+		fprintf(stdout, "[vtl%d] %.*s\n", vtl, (int)c->n, c->buf);
+	ev_begin(&e, &p->m->events, "console");
+	ev_i64(&e, "vtl", vtl);
+	ev_u64(&e, "vcpu", p->index);
+	ev_strn(&e, "line", c->buf, c->n);
+	ev_emit(&e);
+	c->n = 0;
+}
+
+static void console_bytes(struct vcpu_pair *p, int vtl, const uint8_t *b, uint32_t len)
+{
+	struct console_line *c = &p->con[vtl];
+
+	for (uint32_t i = 0; i < len; i++) {
+		uint8_t ch = b[i];
+
+		if (ch == '\n') {
+			console_flush(p, vtl);
+			continue;
+		}
+		if (ch == '\r')
+			continue;
+		/* Guest bytes never reach the operator's terminal raw: no escape sequences. */
+		c->buf[c->n++] = (ch >= 0x20 && ch < 0x7F) || ch == '\t' ? (char)ch : '?';
+		if (c->n == CONSOLE_LINE_MAX)
+			console_flush(p, vtl);
+	}
+}
+
+static void pair_pio(struct vcpu_pair *p, struct vcpu *v, const struct vexit *x)
+{
+	uint8_t *data = (uint8_t *)v->run + x->data_off;
+
+	if (x->kind == VEXIT_PIO_OUT && x->addr == VTL_CONSOLE_PORT && x->len == 1) {
+		console_bytes(p, v->vtl, data, x->data_len);
+		return;
+	}
+	/* No other ports exist: reads float high, writes are dropped. */
+	if (x->kind == VEXIT_PIO_IN)
+		memset(data, 0xFF, x->data_len);
+	LOG_GUEST("vtl%d: %s port %#llx ignored", v->vtl, exit_kind_name(x->kind),
+		  (unsigned long long)x->addr);
+}
+
+/* ---- events --------------------------------------------------------------- */
+
+static void pair_event_unmapped(struct vcpu_pair *p, int vtl, const struct vexit *x)
+{
+	struct ev e;
+
+	ev_begin(&e, &p->m->events, "unmapped_access");
+	ev_i64(&e, "vtl", vtl);
+	ev_u64(&e, "vcpu", p->index);
+	ev_hex(&e, "gpa", x->addr);
+	ev_bool(&e, "write", x->kind == VEXIT_MMIO_WRITE);
+	ev_u64(&e, "len", x->len);
+	ev_emit(&e);
+}
+
+/* ---- VTL1 ops ------------------------------------------------------------- */
+
+static struct ops_limits pair_ops_limits(const struct machine *m)
+{
+	return (struct ops_limits){
+		.vtl0_ram_size = m->vtl0_ram.size,
+		.priv_base = m->vtl1_ram.gpa_base,
+		.priv_size = m->vtl1_ram.size,
+	};
+}
+
+static enum vtl_status op_log(struct vcpu_pair *p, const struct vtl1_op *op)
+{
+	char text[VTL1_LOG_MAX + 1];
+	struct ev e;
+
+	/* Bounds were checked with the list; the bytes may still be anything. */
+	if (guest_ram_read(&p->m->vtl1_ram, gpa(op->arg[0]), text, op->arg[1]))
+		return VTL_E_BAD_ADDRESS;
+	text[op->arg[1]] = '\0';
+	ev_begin(&e, &p->m->events, "log");
+	ev_i64(&e, "vtl", 1);
+	ev_u64(&e, "vcpu", p->index);
+	ev_strn(&e, "msg", text, op->arg[1]);
+	ev_emit(&e);
+	if (log_verbose) {
+		console_bytes(p, 1, (const uint8_t *)text, (uint32_t)op->arg[1]);
+		console_flush(p, 1);
+	}
+	return VTL_OK;
+}
+
+static enum vtl_status op_apply(struct vcpu_pair *p, const struct vtl1_op *op,
+				struct vtl1_outcome *out)
+{
+	switch (op->code) {
+	case VTL1_OP_RETURN:
+		out->kind = VTL1_OUT_RETURN;
+		out->status = (uint32_t)op->arg[0];
+		out->results[0] = op->arg[1];
+		out->results[1] = op->arg[2];
+		return VTL_OK;
+	case VTL1_OP_LOG:
+		return op_log(p, op);
+	case VTL1_OP_SET_PERMS:
+		/* The permission engine lands with the enforcement work; refuse honestly. */
+		return VTL_E_NOT_SUPPORTED;
+	case VTL1_OP_KILL:
+		machine_end(p->m, RUN_END_KILLED, 0, "VTL1 killed VTL0 (reason %#llx)",
+			    (unsigned long long)op->arg[0]);
+		out->kind = VTL1_OUT_STOP;
+		return VTL_OK;
+	}
+	return VTL_E_UNKNOWN_CALL;
+}
+
+/*
+ * VTL1 wrote the GPA of an op list. Returns true when a terminal op ended the
+ * entry (out is filled), false to resume VTL1 with the results written back.
+ */
+static bool pair_vtl1_ops(struct vcpu_pair *p, uint64_t list_gpa, struct vtl1_outcome *out)
+{
+	const struct ops_limits lim = pair_ops_limits(p->m);
+	struct vtl1_op ops[VTL1_OPS_MAX];
+	struct vtl1_op_list *hdr;
+	enum vtl_status st;
+	uint32_t count, bad, i;
+
+	if (ops_check_header_gpa(list_gpa, &lim) != VTL_OK) {
+		/* Nowhere to write a status back: VTL1 broke the protocol, fail closed. */
+		machine_end(p->m, RUN_END_VTL1_FAULT, 0, "VTL1 op list at bad GPA %#llx",
+			    (unsigned long long)list_gpa);
+		out->kind = VTL1_OUT_STOP;
+		return true;
+	}
+	hdr = guest_ram_ptr(&p->m->vtl1_ram, gpa(list_gpa), sizeof(*hdr));
+	count = hdr->count;
+	st = ops_check_count(list_gpa, count, &lim);
+	if (st != VTL_OK) {
+		hdr->done = 0;
+		hdr->status = st;
+		return false;
+	}
+	/* One copy, then every decision is taken on the copy. */
+	memcpy(ops, (const uint8_t *)hdr + sizeof(*hdr), count * sizeof(ops[0]));
+	st = ops_check_list(ops, count, &lim, &bad);
+	for (i = 0; i < count && st == VTL_OK; i++) {
+		st = op_apply(p, &ops[i], out);
+		hdr->ops[i].result = st;
+		bad = i;
+	}
+	if (st != VTL_OK) {
+		for (uint32_t j = 0; j < count; j++)
+			if (j >= bad)
+				hdr->ops[j].result = j == bad ? st : VTL_E_SKIPPED;
+		hdr->done = bad;
+		hdr->status = st;
+		LOG_GUEST("vtl1 op list: op %u (%s) failed: %s", bad, op_name(ops[bad].code),
+			  vtl_strerror(st));
+		return false;
+	}
+	hdr->done = count;
+	hdr->status = VTL_OK;
+	return op_is_terminal(ops[count - 1].code);
+}
+
+static uint64_t device_read_common(const struct machine *m, uint32_t id, uint64_t off,
+				   uint32_t len, bool *ok)
+{
+	*ok = true;
+	if (off == VTL0_REG_ID && len == 4)
+		return id;
+	if (off == VTL0_REG_VERSION && len == 4)
+		return VTL_ABI_VERSION;
+	if (off == VTL0_REG_FEATURES && len == 8)
+		return m->features;
+	*ok = false;
+	return ~0ULL;
+}
+
+static void pair_vtl1_mmio_read(struct vcpu_pair *p, const struct vexit *x)
+{
+	uint64_t val = ~0ULL;
+	bool ok = false;
+
+	if (x->addr - VTL1_DEVICE_GPA < VTL_DEVICE_SIZE)
+		val = device_read_common(p->m, VTL1_DEVICE_ID, x->addr - VTL1_DEVICE_GPA, x->len,
+					 &ok);
+	memcpy(p->vtl1.run->mmio.data, &val, x->len);
+}
+
+/*
+ * Runs VTL1's vCPU on the message already in its inbox until VTL1 ends the
+ * entry. Anything VTL1 does that is not part of the protocol ends the run:
+ * VTL1 is the trust anchor, so the monitor fails closed rather than guess.
+ */
+static void pair_enter_vtl1(struct vcpu_pair *p, struct vtl1_outcome *out)
+{
+	struct vexit x;
+
+	out->kind = VTL1_OUT_STOP;
+	while (!machine_ended(p->m)) {
+		if (pair_run_vcpu(p, &p->vtl1, &x))
+			return;
+		switch (x.kind) {
+		case VEXIT_INTR:
+			continue;
+		case VEXIT_PIO_OUT:
+		case VEXIT_PIO_IN:
+			pair_pio(p, &p->vtl1, &x);
+			continue;
+		case VEXIT_MMIO_WRITE:
+			if (x.addr == VTL1_DEVICE_GPA + VTL1_REG_OPS && x.len == 8) {
+				if (pair_vtl1_ops(p, x.value, out))
+					return;
+				continue;
+			}
+			if (x.addr - VTL1_DEVICE_GPA < VTL_DEVICE_SIZE)
+				continue; /* read-only or unknown register */
+			break;
+		case VEXIT_MMIO_READ:
+			if (x.addr - VTL1_DEVICE_GPA < VTL_DEVICE_SIZE) {
+				pair_vtl1_mmio_read(p, &x);
+				continue;
+			}
+			break;
+		default:
+			break;
+		}
+		machine_end(p->m, RUN_END_VTL1_FAULT, 0, "VTL1 %s exit (reason %u) at %#llx",
+			    exit_kind_name(x.kind), x.reason,
+			    (unsigned long long)p->vtl1.run->s.regs.regs.rip);
+		return;
+	}
+}
+
+static struct vtl1_entry *pair_inbox(struct vcpu_pair *p, uint32_t reason)
+{
+	struct vtl1_entry *in = guest_ram_ptr(&p->m->vtl1_ram,
+					      gpa(VTL1_PRIV_GPA + VTL_BOOT_INBOX), sizeof(*in));
+
+	memset(in, 0, sizeof(*in));
+	in->reason = reason;
+	in->vcpu = p->index;
+	in->seq = ++p->entry_seq;
+	return in;
+}
+
+/* ---- VTL0 device ---------------------------------------------------------- */
+
+static void pair_event_call(struct vcpu_pair *p, uint64_t block_gpa, uint32_t nr, uint32_t status)
+{
+	struct ev e;
+
+	ev_begin(&e, &p->m->events, "vtl_call");
+	ev_u64(&e, "vcpu", p->index);
+	ev_hex(&e, "gpa", block_gpa);
+	ev_u64(&e, "nr", nr);
+	ev_str(&e, "call", call_name(nr));
+	ev_u64(&e, "status", status);
+	ev_str(&e, "result", vtl_strerror(status));
+	ev_emit(&e);
+}
+
+static void pair_vtl0_call(struct vcpu_pair *p, uint64_t block_gpa, uint32_t write_len)
+{
+	struct vtl_call_block blk, *guest_blk = NULL;
+	struct vtl1_outcome out;
+	struct vtl1_entry *in;
+	enum vtl_status st;
+
+	memset(&blk, 0, sizeof(blk));
+	st = call_check_gpa(block_gpa, write_len, p->m->vtl0_ram.size);
+	if (st == VTL_OK) {
+		guest_blk = guest_ram_ptr(&p->m->vtl0_ram, gpa(block_gpa), sizeof(blk));
+		/* The only read of the block: VTL1 decides on this copy (no TOCTOU). */
+		memcpy(&blk, guest_blk, sizeof(blk));
+		st = call_check_block(&blk);
+	}
+	if (st != VTL_OK) {
+		if (guest_blk)
+			guest_blk->status = st;
+		p->call_status = st;
+		pair_event_call(p, block_gpa, blk.nr, st);
+		return;
+	}
+	in = pair_inbox(p, VTL1_ENTRY_CALL);
+	in->call_gpa = block_gpa;
+	in->call = blk;
+	pair_enter_vtl1(p, &out);
+	if (out.kind != VTL1_OUT_RETURN)
+		return;
+	p->calls++;
+	guest_blk->results[0] = out.results[0];
+	guest_blk->results[1] = out.results[1];
+	guest_blk->status = out.status;
+	p->call_status = out.status;
+	pair_event_call(p, block_gpa, blk.nr, out.status);
+}
+
+static void pair_vtl0_ucall(struct vcpu_pair *p, uint64_t uc_gpa, uint32_t len)
+{
+	char file[VTL_UCALL_STR_MAX], msg[VTL_UCALL_STR_MAX];
+	struct machine *m = p->m;
+	struct vtl_ucall uc;
+	uint64_t now = clock_ns();
+	struct ev e;
+
+	if (len != 8 || (uc_gpa & 7) ||
+	    guest_ram_read(&m->vtl0_ram, gpa(uc_gpa), &uc, sizeof(uc))) {
+		LOG_GUEST("vtl0: bad ucall at %#llx", (unsigned long long)uc_gpa);
+		return;
+	}
+	if (uc.cmd == VTL_UCALL_BENCH_BEGIN || uc.cmd == VTL_UCALL_BENCH_END) {
+		if (uc.args[0] < MACHINE_BENCH_SLOTS) {
+			struct bench_slot *b = &m->bench[uc.args[0]];
+
+			if (uc.cmd == VTL_UCALL_BENCH_BEGIN) {
+				b->begin_ns = now;
+				b->iterations = uc.args[1];
+			} else {
+				b->end_ns = now;
+			}
+		}
+		return;
+	}
+	file[0] = msg[0] = '\0';
+	if (uc.file_gpa)
+		guest_ram_read_str(&m->vtl0_ram, gpa(uc.file_gpa), file, sizeof(file));
+	if (uc.msg_gpa)
+		guest_ram_read_str(&m->vtl0_ram, gpa(uc.msg_gpa), msg, sizeof(msg));
+	ev_begin(&e, &m->events, "ucall");
+	ev_u64(&e, "vcpu", p->index);
+	ev_u64(&e, "cmd", uc.cmd);
+	ev_str(&e, "file", file);
+	ev_u64(&e, "line", uc.line);
+	ev_str(&e, "msg", msg);
+	ev_hex(&e, "arg0", uc.args[0]);
+	ev_hex(&e, "arg1", uc.args[1]);
+	ev_emit(&e);
+	if (uc.cmd == VTL_UCALL_ASSERT_FAIL) {
+		char line[2 * VTL_UCALL_STR_MAX + 96];
+
+		snprintf(line, sizeof(line), "ASSERT FAILED %s:%u: %s (0x%llx, 0x%llx)", file,
+			 uc.line, msg, (unsigned long long)uc.args[0],
+			 (unsigned long long)uc.args[1]);
+		console_flush(p, 0);
+		console_bytes(p, 0, (const uint8_t *)line, (uint32_t)strlen(line));
+		console_flush(p, 0);
+	}
+}
+
+static void pair_vtl0_mmio_write(struct vcpu_pair *p, const struct vexit *x)
+{
+	uint64_t off = x->addr - VTL0_DEVICE_GPA;
+
+	switch (off) {
+	case VTL0_REG_CALL:
+		if (x->len != 8) {
+			p->call_status = VTL_E_INVALID;
+			return;
+		}
+		pair_vtl0_call(p, x->value, x->len);
+		return;
+	case VTL0_REG_SHUTDOWN:
+		if (x->len != 4)
+			break;
+		console_flush(p, 0);
+		machine_end(p->m, RUN_END_SHUTDOWN,
+			    x->value > VTL_SHUTDOWN_CODE_MAX ? (int)VTL_SHUTDOWN_CODE_MAX
+							     : (int)x->value,
+			    "VTL0 shut down with code %llu", (unsigned long long)x->value);
+		return;
+	case VTL0_REG_UCALL:
+		pair_vtl0_ucall(p, x->value, x->len);
+		return;
+	case VTL0_REG_NULL:
+		return;
+	default:
+		break;
+	}
+	LOG_GUEST("vtl0: write to device offset %#llx len %u ignored", (unsigned long long)off,
+		  x->len);
+}
+
+static void pair_vtl0_mmio_read(struct vcpu_pair *p, const struct vexit *x)
+{
+	uint64_t off = x->addr - VTL0_DEVICE_GPA;
+	uint64_t val;
+	bool ok;
+
+	if (off == VTL0_REG_CALL_STATUS && x->len == 4) {
+		val = p->call_status;
+	} else {
+		val = device_read_common(p->m, VTL0_DEVICE_ID, off, x->len, &ok);
+		if (!ok)
+			LOG_GUEST("vtl0: read of device offset %#llx len %u",
+				  (unsigned long long)off, x->len);
+	}
+	memcpy(p->vtl0.run->mmio.data, &val, x->len);
+}
+
+static void pair_vtl0_exit(struct vcpu_pair *p, const struct vexit *x)
+{
+	struct machine *m = p->m;
+	uint64_t rip = p->vtl0.run->s.regs.regs.rip;
+
+	switch (x->kind) {
+	case VEXIT_INTR:
+		return;
+	case VEXIT_PIO_OUT:
+	case VEXIT_PIO_IN:
+		pair_pio(p, &p->vtl0, x);
+		return;
+	case VEXIT_MMIO_WRITE:
+		if (x->addr - VTL0_DEVICE_GPA < VTL_DEVICE_SIZE)
+			pair_vtl0_mmio_write(p, x);
+		else
+			pair_event_unmapped(p, 0, x); /* dropped, like a master abort */
+		return;
+	case VEXIT_MMIO_READ:
+		if (x->addr - VTL0_DEVICE_GPA < VTL_DEVICE_SIZE) {
+			pair_vtl0_mmio_read(p, x);
+		} else {
+			/* Unbacked GPAs (VTL1 RAM among them) read as all-ones. */
+			memset(p->vtl0.run->mmio.data, 0xFF, sizeof(p->vtl0.run->mmio.data));
+			pair_event_unmapped(p, 0, x);
+		}
+		return;
+	case VEXIT_HLT:
+		machine_end(m, RUN_END_VTL0_FAULT, 0, "VTL0 halted with no wake-up source at %#llx",
+			    (unsigned long long)rip);
+		return;
+	case VEXIT_SHUTDOWN:
+		machine_end(m, RUN_END_VTL0_FAULT, 0, "VTL0 triple fault at %#llx",
+			    (unsigned long long)rip);
+		return;
+	case VEXIT_INTERNAL_ERROR:
+		machine_end(m, RUN_END_VTL0_FAULT, 0,
+			    "VTL0 internal error (suberror %u) at %#llx", x->suberror,
+			    (unsigned long long)rip);
+		return;
+	case VEXIT_FAIL_ENTRY:
+		machine_end(m, RUN_END_MONITOR_ERROR, 0, "VTL0 entry failed (reason %#llx)",
+			    (unsigned long long)x->value);
+		return;
+	default:
+		machine_end(m, RUN_END_MONITOR_ERROR, 0, "unexpected VTL0 exit %s (reason %u)",
+			    exit_kind_name(x->kind), x->reason);
+		return;
+	}
+}
+
+/* ---- launch and loop ------------------------------------------------------ */
+
+static void pair_event_boot(struct vcpu_pair *p, int vtl)
+{
+	struct machine *m = p->m;
+	const struct elf_image *img = vtl ? &m->vtl1_img : &m->vtl0_img;
+	struct ev e;
+
+	ev_begin(&e, &m->events, "boot");
+	ev_i64(&e, "vtl", vtl);
+	ev_u64(&e, "vcpu", p->index);
+	ev_str(&e, "image", vtl ? m->cfg.vtl1_name : m->cfg.vtl0_name);
+	ev_hex(&e, "entry", img->entry);
+	ev_u64(&e, "segments", img->nr_segments);
+	ev_u64(&e, "mem", vtl ? m->vtl1_ram.size : m->vtl0_ram.size);
+	ev_emit(&e);
+}
+
+/* Secure launch: VTL1 handles its BOOT entry before VTL0 executes anything. */
+static int pair_secure_launch(struct vcpu_pair *p)
+{
+	struct vtl1_outcome out;
+
+	pair_event_boot(p, 1);
+	pair_inbox(p, VTL1_ENTRY_BOOT);
+	pair_enter_vtl1(p, &out);
+	if (out.kind != VTL1_OUT_RETURN) {
+		if (atomic_load(&p->m->end) == RUN_END_KILLED)
+			machine_end(p->m, RUN_END_LAUNCH_REFUSED, 0, "VTL1 refused to boot VTL0");
+		return -1;
+	}
+	if (out.status != VTL_OK) {
+		machine_end(p->m, RUN_END_LAUNCH_REFUSED, 0, "VTL1 refused to boot VTL0: %s",
+			    vtl_strerror(out.status));
+		return -1;
+	}
+	pair_event_boot(p, 0);
+	return 0;
+}
+
+void *pair_thread(void *arg)
+{
+	struct vcpu_pair *p = arg;
+	struct machine *m = p->m;
+	struct vexit x;
+
+	if (p->index == 0 && pair_secure_launch(p))
+		goto out;
+	while (!machine_ended(m)) {
+		if (pair_run_vcpu(p, &p->vtl0, &x))
+			break;
+		pair_vtl0_exit(p, &x);
+	}
+out:
+	console_flush(p, 0);
+	console_flush(p, 1);
+	pthread_mutex_lock(&m->lock);
+	m->pairs_running--;
+	pthread_cond_broadcast(&m->cond);
+	pthread_mutex_unlock(&m->lock);
+	return NULL;
+}

@@ -1,0 +1,166 @@
+/* `vtlmon policy check FILE`: the host runs the same parser VTL1 runs, before launch. */
+#include "monitor/policy_cmd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "vtl_layout.h"
+
+static void policy_cmd_usage(FILE *f)
+{
+	fprintf(f, "usage: vtlmon policy check FILE\n"
+		   "  Parse FILE with the VTL1 policy parser. Errors are printed as\n"
+		   "  FILE:LINE:COL: message; on success the normalised policy and\n"
+		   "  its SHA-256 (the measurement VTL1 records) are printed.\n");
+}
+
+/* Read at most `max` bytes; one more byte than that means "too large". */
+static int policy_cmd_read(const char *path, size_t max, char **bytes, size_t *len, FILE *err)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	int fd, ret = POLICY_CMD_EX_NOINPUT;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(err, "%s: cannot open: %s\n", path, strerror(errno));
+		return POLICY_CMD_EX_NOINPUT;
+	}
+	buf = malloc(max + 2);
+	if (!buf) {
+		fprintf(err, "%s: out of memory\n", path);
+		goto out;
+	}
+	while (n < max + 1) {
+		ssize_t r = read(fd, buf + n, max + 1 - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			fprintf(err, "%s: cannot read: %s\n", path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > max) {
+		fprintf(err, "%s: policy is larger than %zu bytes\n", path, max);
+		ret = POLICY_CMD_EX_DATAERR;
+		goto out;
+	}
+	buf[n] = '\0';
+	*bytes = buf;
+	*len = n;
+	buf = NULL;
+	ret = 0;
+out:
+	free(buf);
+	close(fd);
+	return ret;
+}
+
+int policy_load_file(const char *path, char **bytes, size_t *len, struct policy *out, FILE *err)
+{
+	struct policy_diag *diags = NULL;
+	char *buf = NULL;
+	size_t n = 0, ndiags = 0;
+	int ret;
+
+	if (bytes)
+		*bytes = NULL;
+	ret = policy_cmd_read(path, VTL_BOOT_POLICY_MAX, &buf, &n, err);
+	if (ret)
+		goto out;
+	ret = POLICY_CMD_EX_DATAERR;
+	diags = calloc(POLICY_CMD_MAX_DIAGS, sizeof(*diags));
+	if (!diags) {
+		fprintf(err, "%s: out of memory\n", path);
+		goto out;
+	}
+	if (policy_parse(buf, n, out, diags, POLICY_CMD_MAX_DIAGS, &ndiags) != POLICY_OK) {
+		for (size_t i = 0; i < ndiags; i++)
+			fprintf(err, "%s:%u:%u: %s\n", path, diags[i].line, diags[i].col,
+				diags[i].msg);
+		if (ndiags == POLICY_CMD_MAX_DIAGS)
+			fprintf(err, "%s: stopped after %u errors\n", path, POLICY_CMD_MAX_DIAGS);
+		goto out;
+	}
+	if (bytes) {
+		*bytes = buf;
+		buf = NULL;
+	}
+	if (len)
+		*len = n;
+	ret = 0;
+out:
+	free(diags);
+	free(buf);
+	return ret;
+}
+
+int policy_sha256_hex(const void *bytes, size_t len, char hex[65])
+{
+	unsigned char digest[crypto_hash_sha256_BYTES];
+
+	if (sodium_init() < 0)
+		return -1;
+	crypto_hash_sha256(digest, bytes, len);
+	sodium_bin2hex(hex, 65, digest, sizeof(digest));
+	return 0;
+}
+
+static int policy_cmd_check(const char *path, FILE *out, FILE *err)
+{
+	struct policy pol;
+	char *bytes = NULL, *text = NULL;
+	char hex[65];
+	size_t len = 0, need;
+	int ret;
+
+	ret = policy_load_file(path, &bytes, &len, &pol, err);
+	if (ret)
+		goto out;
+	ret = POLICY_CMD_EX_DATAERR;
+	need = policy_format(&pol, NULL, 0);
+	text = malloc(need + 1);
+	if (!text) {
+		fprintf(err, "%s: out of memory\n", path);
+		goto out;
+	}
+	policy_format(&pol, text, need + 1);
+	if (policy_sha256_hex(bytes, len, hex) < 0) {
+		fprintf(err, "%s: libsodium failed to initialise\n", path);
+		goto out;
+	}
+	fputs(text, out);
+	fprintf(out, "sha256 %s\n", hex);
+	ret = 0;
+out:
+	free(text);
+	free(bytes);
+	return ret;
+}
+
+int policy_cmd_run(int argc, char **argv, FILE *out, FILE *err)
+{
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		policy_cmd_usage(out);
+		return 0;
+	}
+	if (argc != 3 || strcmp(argv[1], "check") != 0) {
+		policy_cmd_usage(err);
+		return POLICY_CMD_EX_USAGE;
+	}
+	return policy_cmd_check(argv[2], out, err);
+}
+
+int policy_cmd_main(int argc, char **argv)
+{
+	return policy_cmd_run(argc, argv, stdout, stderr);
+}

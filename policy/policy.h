@@ -1,0 +1,210 @@
+/* Policy language: the compiled policy VTL1 consults on every decision, and the parser API. */
+#ifndef POLICY_POLICY_H
+#define POLICY_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * One parser, built twice: into the host library (for `vtlmon policy check`
+ * and the launcher) and into the freestanding VTL1 kernel. It uses no libc,
+ * allocates nothing and keeps its state on the stack (about 1 KiB at -O2,
+ * all calls included). The language is specified in docs/policy.md.
+ */
+#define POLICY_VERSION 1U
+
+/* Input limits: anything beyond them is a clean error, never a truncation. */
+#define POLICY_MAX_INPUT (16U << 20) /* bytes; VTL1 itself gets at most 64 KiB */
+#define POLICY_MAX_LINE	 512U	     /* bytes per line, without the line ending */
+#define POLICY_MAX_WORDS 48U	     /* words per statement */
+
+/* Table sizes of the compiled policy. */
+#define POLICY_MAX_MSRS		 32U
+#define POLICY_MAX_MEM_RULES	 32U
+#define POLICY_MAX_CR_SITES	 4U
+#define POLICY_MAX_KEXEC_DIGESTS 8U
+#define POLICY_MAX_KEXEC_KEYS	 8U
+#define POLICY_MAX_RESETS	 1000U
+#define POLICY_WATCHDOG_MIN_US	 100U
+#define POLICY_WATCHDOG_MAX_US	 10000000U
+
+/* Defaults for statements a policy leaves out. */
+#define POLICY_DEFAULT_WATCHDOG_US 10000U
+#define POLICY_DEFAULT_MAX_RESETS  3U
+
+/* What VTL1 does when VTL0 violates the policy. Zero is never valid. */
+enum policy_action {
+	POLICY_ACT_DENY = 1,  /* refuse the access: #GP for MSR/CR, #PF for memory */
+	POLICY_ACT_KILL = 2,  /* end the run; VTL0 never resumes */
+	POLICY_ACT_RESET = 3, /* reset the guest (bounded by max_resets, then kill) */
+	POLICY_ACT_LOG = 4,   /* allow the access and record it */
+};
+
+enum policy_class {
+	POLICY_CLASS_MEM_WRITE = 0,
+	POLICY_CLASS_MEM_READ = 1,
+	POLICY_CLASS_MEM_EXEC = 2,
+	POLICY_CLASS_MSR = 3,
+	POLICY_CLASS_CR = 4,
+	POLICY_CLASS_COUNT
+};
+
+/* Requests VTL0 may make, as bits of requests_before / requests_after. */
+#define POLICY_REQ_RESTRICT (1U << 0) /* PROTECT that removes permissions */
+#define POLICY_REQ_RELAX    (1U << 1) /* PROTECT that adds permissions */
+#define POLICY_REQ_PIN_CR   (1U << 2) /* PIN_CR of a pinnable bit */
+#define POLICY_REQ_PIN_MSR  (1U << 3) /* PIN_MSR of a pinnable MSR */
+#define POLICY_REQ_UNPIN    (1U << 4) /* UNPIN_CR / UNPIN_MSR of a bit VTL0 pinned */
+#define POLICY_REQ_ALL	    0x1FU
+
+#define POLICY_DEFAULT_REQ_BEFORE                                                                  \
+	(POLICY_REQ_RESTRICT | POLICY_REQ_RELAX | POLICY_REQ_PIN_CR | POLICY_REQ_PIN_MSR)
+#define POLICY_DEFAULT_REQ_AFTER (POLICY_REQ_RESTRICT | POLICY_REQ_PIN_CR | POLICY_REQ_PIN_MSR)
+
+/* struct policy.flags */
+#define POLICY_F_EXEC_PROTECT	  (1U << 0) /* launch must refuse a host without NX enforcement */
+#define POLICY_F_KEXEC_ALLOWED	  (1U << 1) /* KEXEC_LOAD/EXEC may be granted at all */
+#define POLICY_F_RESET_ZERO_MEM	  (1U << 2) /* zero VTL0 RAM on every reset */
+#define POLICY_F_ALL		  0x7U
+
+/* struct policy_msr.flags */
+#define POLICY_PIN_BOOT	 (1U << 0) /* VTL1 pins it to its boot value at secure launch */
+#define POLICY_PINNABLE	 (1U << 1) /* VTL0 may ask for it to be pinned */
+
+/* Memory regions: the first four are derived from the VTL0 image's PT_LOAD segments. */
+enum policy_region {
+	POLICY_REGION_RANGE = 0,  /* explicit [base, base + size) */
+	POLICY_REGION_TEXT = 1,	  /* segments with X */
+	POLICY_REGION_RODATA = 2, /* segments without W and without X */
+	POLICY_REGION_DATA = 3,	  /* segments with W and without X */
+	POLICY_REGION_IMAGE = 4,  /* every segment */
+	POLICY_REGION_COUNT
+};
+
+/* struct policy_mem_rule.flags */
+#define POLICY_MEM_LOCKED (1U << 0) /* VTL0 may never relax these pages */
+
+struct policy_mem_rule {
+	uint64_t base;	/* POLICY_REGION_RANGE only, page-aligned */
+	uint64_t size;	/* POLICY_REGION_RANGE only, page-aligned, non-zero */
+	uint8_t region; /* enum policy_region */
+	uint8_t perms;	/* VTL_PERM_* from vtl1_abi.h */
+	uint8_t flags;	/* POLICY_MEM_* */
+	uint8_t reserved[5];
+};
+_Static_assert(sizeof(struct policy_mem_rule) == 24, "mem rule is 24 bytes");
+
+struct policy_msr {
+	uint32_t index;
+	uint32_t flags; /* POLICY_PIN_BOOT or POLICY_PINNABLE, never both */
+};
+
+/*
+ * The compiled policy. Fixed size, no pointers: it can be copied, hashed and
+ * compared. Every array is meaningful only up to its count; the parser
+ * zeroes the rest (and all reserved bytes). Memory rules keep file order
+ * because a later rule overrides an earlier one on the pages they share.
+ */
+struct policy {
+	uint32_t version; /* POLICY_VERSION; 0 means "not a valid policy" */
+	uint32_t flags;	  /* POLICY_F_* */
+	uint64_t cr0_pin_boot;
+	uint64_t cr0_pinnable;
+	uint64_t cr4_pin_boot;
+	uint64_t cr4_pinnable;
+	uint32_t requests_before; /* POLICY_REQ_* allowed before END_OF_BOOT */
+	uint32_t requests_after;  /* POLICY_REQ_* allowed after END_OF_BOOT */
+	uint8_t action[POLICY_CLASS_COUNT]; /* enum policy_action, by enum policy_class */
+	uint8_t reserved0[3];
+	uint32_t watchdog_us; /* CR watchdog period; 0 = off */
+	uint32_t max_resets;
+	uint32_t nr_cr_sites;
+	uint32_t nr_msrs;
+	uint32_t nr_mem;
+	uint32_t nr_kexec_digests;
+	uint32_t nr_kexec_keys;
+	uint32_t reserved1;
+	uint64_t cr_sites[POLICY_MAX_CR_SITES]; /* guest-virtual CR-write breakpoint sites */
+	struct policy_msr msrs[POLICY_MAX_MSRS];
+	struct policy_mem_rule mem[POLICY_MAX_MEM_RULES];
+	uint8_t kexec_digest[POLICY_MAX_KEXEC_DIGESTS][32]; /* SHA-256 of allowed images */
+	uint8_t kexec_key[POLICY_MAX_KEXEC_KEYS][32];	    /* Ed25519 public keys */
+};
+_Static_assert(sizeof(struct policy) == 1656, "compiled policy stays compact");
+
+/* Every error the parser reports. docs/policy.md lists them with examples. */
+enum policy_err {
+	POLICY_OK = 0,
+	POLICY_E_TOO_LARGE,	 /* input longer than POLICY_MAX_INPUT */
+	POLICY_E_BAD_CHAR,	 /* control byte, or non-ASCII outside a comment */
+	POLICY_E_LINE_TOO_LONG,	 /* more than POLICY_MAX_LINE bytes */
+	POLICY_E_TOO_MANY_WORDS, /* more than POLICY_MAX_WORDS words */
+	POLICY_E_NO_VERSION,	 /* first statement is not the version line */
+	POLICY_E_BAD_VERSION,	 /* version other than POLICY_VERSION */
+	POLICY_E_UNKNOWN_KEY,	 /* unknown statement or sub-statement */
+	POLICY_E_MISSING_ARG,	 /* a statement ends too early */
+	POLICY_E_EXTRA_ARG,	 /* a statement has words left over */
+	POLICY_E_BAD_NUMBER,	 /* not a number */
+	POLICY_E_RANGE,		 /* number out of range or overflowing */
+	POLICY_E_UNKNOWN_CR_BIT, /* not a CR0/CR4 bit name */
+	POLICY_E_UNKNOWN_MSR,	 /* not an MSR name or number */
+	POLICY_E_UNKNOWN_REGION, /* memory region is not text/rodata/data/image/range */
+	POLICY_E_BAD_PERMS,	 /* not none/r/rw/rx/rwx */
+	POLICY_E_UNALIGNED,	 /* memory range base or size not page-aligned */
+	POLICY_E_UNKNOWN_CLASS,	 /* violation class */
+	POLICY_E_UNKNOWN_ACTION, /* not deny/kill/reset/log */
+	POLICY_E_UNKNOWN_REQUEST, /* not restrict/relax/pin-cr/pin-msr/unpin/none */
+	POLICY_E_BAD_VALUE,	 /* a keyword value outside its set (exec-protection) */
+	POLICY_E_BAD_BOOL,	 /* not yes/no */
+	POLICY_E_BAD_DURATION,	 /* watchdog period without a valid unit */
+	POLICY_E_BAD_HEX,	 /* digest or key is not 64 hex digits */
+	POLICY_E_BAD_ADDRESS,	 /* non-canonical breakpoint address */
+	POLICY_E_DUPLICATE,	 /* statement or list item given twice */
+	POLICY_E_TOO_MANY,	 /* a table of the compiled policy is full */
+	POLICY_E_CONFLICT,	 /* items that contradict each other */
+	POLICY_E_COUNT
+};
+
+#define POLICY_DIAG_MSG_MAX 120U
+
+struct policy_diag {
+	uint32_t line; /* 1-based */
+	uint32_t col;  /* 1-based, in bytes (a tab counts as one) */
+	uint32_t code; /* enum policy_err */
+	char msg[POLICY_DIAG_MSG_MAX]; /* NUL-terminated, printable ASCII */
+};
+
+/*
+ * Compile `len` bytes of `text` (need not be NUL-terminated; may contain any
+ * bytes) into *out. Returns POLICY_OK, or the code of the first error. Every
+ * error is reported as a diagnostic, in line order, up to `maxdiags` of them
+ * (parsing stops when the array is full, or at the first error when
+ * maxdiags is 0); *ndiags gets the number written (ndiags may be NULL).
+ * On error *out is zeroed, so its version is 0 and it is never a usable
+ * policy. Runs in time linear in `len`.
+ */
+enum policy_err policy_parse(const char *text, size_t len, struct policy *out,
+			     struct policy_diag *diags, size_t maxdiags, size_t *ndiags);
+
+/*
+ * Write the normalised form of *p: a valid policy in which every setting is
+ * explicit, that parses back to a policy_equal() struct. Always
+ * NUL-terminates when len > 0. Returns the length the full text needs (not
+ * counting the NUL); a return >= len means the output was cut short.
+ */
+size_t policy_format(const struct policy *p, char *buf, size_t len);
+
+/* Field-by-field equality, ignoring array slots beyond each count. */
+bool policy_equal(const struct policy *a, const struct policy *b);
+
+const char *policy_strerror(enum policy_err err);
+const char *policy_action_name(enum policy_action act); /* "deny", ... or "?" */
+const char *policy_class_name(enum policy_class cls);	/* "mem-write", ... or "?" */
+
+/* Decision helpers for VTL1, so the language's meaning lives in one place. */
+uint32_t policy_msr_flags(const struct policy *p, uint32_t index); /* POLICY_PIN_* or 0 */
+bool policy_request_allowed(const struct policy *p, uint32_t req, bool after_end_of_boot);
+bool policy_region_matches(enum policy_region region, uint32_t seg_flags); /* VTL_SEG_* */
+
+#endif

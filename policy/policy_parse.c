@@ -1,0 +1,1098 @@
+/* Policy language parser: any bytes in, a compiled struct policy or positioned errors out. */
+#include "policy/policy_internal.h"
+
+#include "vtl1_abi.h"
+#include "vtl_layout.h"
+
+/*
+ * Work is linear in the input: each line is scanned once to find its end and
+ * once to split it into words, and every lookup is against a small fixed
+ * table. Nothing here may read past `len`: the text is hostile and need not
+ * be NUL-terminated.
+ */
+
+struct policy_tok {
+	uint32_t off; /* byte offset in the text */
+	uint32_t len;
+	uint32_t col; /* 1-based */
+};
+
+/* Statements that may appear at most once. */
+enum policy_once {
+	ONCE_VERSION,
+	ONCE_EXEC,
+	ONCE_WATCHDOG,
+	ONCE_BEFORE,
+	ONCE_AFTER,
+	ONCE_ACTION, /* one per class, then default */
+	ONCE_ACTION_DEFAULT = ONCE_ACTION + POLICY_CLASS_COUNT,
+	ONCE_KEXEC_ALLOW,
+	ONCE_RESET_ZERO,
+	ONCE_RESET_MAX,
+	ONCE_COUNT
+};
+
+struct policy_parser {
+	const char *text;
+	struct policy *out;
+	struct policy_diag *diags;
+	size_t maxdiags;
+	size_t ndiags;
+	enum policy_err first;
+	bool stop;
+	bool seen_statement;
+	uint32_t line;
+	uint32_t ntok;
+	struct policy_tok tok[POLICY_MAX_WORDS];
+	uint32_t once_line[ONCE_COUNT]; /* line of the first occurrence, 0 if none */
+	uint8_t default_action;
+	uint8_t kexec_yes; /* `kexec allow yes` seen: checked against the anchors at the end */
+	uint32_t kexec_yes_line;
+	uint32_t kexec_yes_col;
+	struct policy_buf mb; /* message of the diagnostic being written */
+};
+
+/* ---- diagnostics ------------------------------------------------------------ */
+
+static struct policy_buf *policy_diag_at(struct policy_parser *p, uint32_t line, uint32_t col,
+					 enum policy_err code)
+{
+	if (p->first == POLICY_OK)
+		p->first = code;
+	if (p->ndiags < p->maxdiags) {
+		struct policy_diag *d = &p->diags[p->ndiags++];
+
+		d->line = line;
+		d->col = col;
+		d->code = code;
+		/* pre-zeroed, and the builder never writes the last byte: always terminated */
+		policy_zero(d->msg, sizeof(d->msg));
+		policy_buf_init(&p->mb, d->msg, sizeof(d->msg));
+	} else {
+		policy_buf_init(&p->mb, NULL, 0);
+	}
+	if (p->ndiags >= p->maxdiags)
+		p->stop = true;
+	return &p->mb;
+}
+
+static struct policy_buf *policy_diag(struct policy_parser *p, uint32_t col, enum policy_err code)
+{
+	return policy_diag_at(p, p->line, col, code);
+}
+
+#define POLICY_TOK_ECHO_MAX 32U
+
+/* Quote a word in a message; words are printable ASCII, long ones are cut. */
+static void policy_put_tok(struct policy_buf *b, const struct policy_parser *p,
+			   const struct policy_tok *t)
+{
+	uint32_t n = t->len > POLICY_TOK_ECHO_MAX ? POLICY_TOK_ECHO_MAX : t->len;
+
+	policy_buf_putc(b, '\'');
+	policy_buf_putn(b, p->text + t->off, n);
+	if (n < t->len)
+		policy_buf_puts(b, "...");
+	policy_buf_putc(b, '\'');
+}
+
+/* The statement's leading keywords, quoted: 'kexec allow'. */
+static void policy_put_key(struct policy_buf *b, const struct policy_parser *p, uint32_t nkey)
+{
+	policy_buf_putc(b, '\'');
+	for (uint32_t i = 0; i < nkey && i < p->ntok; i++) {
+		if (i)
+			policy_buf_putc(b, ' ');
+		policy_buf_putn(b, p->text + p->tok[i].off, p->tok[i].len);
+	}
+	policy_buf_putc(b, '\'');
+}
+
+/* ---- words -------------------------------------------------------------------- */
+
+static bool policy_tok_is(const struct policy_parser *p, const struct policy_tok *t,
+			  const char *kw)
+{
+	const char *s = p->text + t->off;
+	uint32_t i;
+
+	/* kw's NUL never equals a word byte, so the loop stops at kw's end */
+	for (i = 0; i < t->len; i++)
+		if (kw[i] != s[i])
+			return false;
+	return kw[i] == '\0';
+}
+
+static char policy_upper(char c)
+{
+	return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+}
+
+static bool policy_eq_icase(const char *s, const char *name, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++)
+		if (policy_upper(s[i]) != name[i])
+			return false;
+	return true;
+}
+
+static bool policy_lookup(const struct policy_name *tab, size_t n, const char *s, uint32_t len,
+			  uint32_t *value)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (tab[i].len != len)
+			continue;
+		uint32_t j = 0;
+
+		while (j < len && tab[i].name[j] == s[j])
+			j++;
+		if (j == len) {
+			*value = tab[i].value;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool policy_lookup_tok(const struct policy_parser *p, const struct policy_tok *t,
+			      const struct policy_name *tab, size_t n, uint32_t *value)
+{
+	return policy_lookup(tab, n, p->text + t->off, t->len, value);
+}
+
+static int policy_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * NUMBER = decimal digits, or 0x followed by hex digits. With `suffix`, one
+ * of K, M, G may follow (binary multiples). Validity is checked before the
+ * value so that "99999999999999999999x" is "not a number", not "too big".
+ */
+static enum policy_err policy_parse_u64(const char *s, uint32_t len, bool suffix, uint64_t *out)
+{
+	uint32_t shift = 0, i = 0;
+	uint64_t v = 0;
+	bool hex = len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+
+	if (suffix && len > 0) {
+		char c = s[len - 1];
+
+		if (c == 'K' || c == 'M' || c == 'G') {
+			shift = c == 'K' ? 10 : c == 'M' ? 20 : 30;
+			len--;
+		}
+	}
+	if (hex)
+		i = 2;
+	if (i >= len)
+		return POLICY_E_BAD_NUMBER;
+	for (uint32_t j = i; j < len; j++) {
+		int d = policy_hexval(s[j]);
+
+		if (d < 0 || (!hex && d > 9))
+			return POLICY_E_BAD_NUMBER;
+	}
+	for (; i < len; i++) {
+		uint64_t d = (uint64_t)policy_hexval(s[i]);
+
+		if (hex) {
+			if (v >> 60)
+				return POLICY_E_RANGE;
+			v = v << 4 | d;
+		} else {
+			if (v > (UINT64_MAX - d) / 10)
+				return POLICY_E_RANGE;
+			v = v * 10 + d;
+		}
+	}
+	if (shift && v > (UINT64_MAX >> shift))
+		return POLICY_E_RANGE;
+	*out = v << shift;
+	return POLICY_OK;
+}
+
+/* Report a failed number; returns false so callers can `return policy_bad_number(...)`. */
+static bool policy_bad_number(struct policy_parser *p, const struct policy_tok *t,
+			      enum policy_err e, const char *what)
+{
+	struct policy_buf *b = policy_diag(p, t->col, e);
+
+	policy_put_tok(b, p, t);
+	policy_buf_puts(b, e == POLICY_E_RANGE ? " is too large for " : " is not a number for ");
+	policy_buf_puts(b, what);
+	return false;
+}
+
+static bool policy_number(struct policy_parser *p, const struct policy_tok *t, bool suffix,
+			  const char *what, uint64_t *v)
+{
+	enum policy_err e = policy_parse_u64(p->text + t->off, t->len, suffix, v);
+
+	if (e != POLICY_OK)
+		return policy_bad_number(p, t, e, what);
+	return true;
+}
+
+/* ---- statement shape ------------------------------------------------------ */
+
+/*
+ * Check the number of arguments after the `nkey` keywords. A missing
+ * argument is reported just after the last word; a surplus one at itself.
+ */
+static bool policy_nargs(struct policy_parser *p, uint32_t nkey, uint32_t min, uint32_t max,
+			 const char *what)
+{
+	if (p->ntok < nkey + min) {
+		const struct policy_tok *last = &p->tok[p->ntok - 1];
+		struct policy_buf *b = policy_diag(p, last->col + last->len, POLICY_E_MISSING_ARG);
+
+		policy_buf_puts(b, "expected ");
+		policy_buf_puts(b, what);
+		policy_buf_puts(b, " after ");
+		policy_put_key(b, p, p->ntok);
+		return false;
+	}
+	if (p->ntok > nkey + max) {
+		struct policy_buf *b = policy_diag(p, p->tok[nkey + max].col, POLICY_E_EXTRA_ARG);
+
+		policy_buf_puts(b, "unexpected ");
+		policy_put_tok(b, p, &p->tok[nkey + max]);
+		policy_buf_puts(b, " at the end of ");
+		policy_put_key(b, p, nkey);
+		return false;
+	}
+	return true;
+}
+
+/* First occurrence of a once-only statement? Reports the repeat otherwise. */
+static bool policy_once(struct policy_parser *p, enum policy_once which, uint32_t nkey)
+{
+	if (p->once_line[which]) {
+		struct policy_buf *b = policy_diag(p, p->tok[0].col, POLICY_E_DUPLICATE);
+
+		policy_buf_puts(b, "duplicate ");
+		policy_put_key(b, p, nkey);
+		policy_buf_puts(b, " statement (first at line ");
+		policy_buf_dec(b, p->once_line[which]);
+		policy_buf_putc(b, ')');
+		return false;
+	}
+	p->once_line[which] = p->line;
+	return true;
+}
+
+static bool policy_bool(struct policy_parser *p, const struct policy_tok *t, bool *v)
+{
+	if (policy_tok_is(p, t, "yes") || policy_tok_is(p, t, "no")) {
+		*v = policy_tok_is(p, t, "yes");
+		return true;
+	}
+	struct policy_buf *b = policy_diag(p, t->col, POLICY_E_BAD_BOOL);
+
+	policy_buf_puts(b, "expected yes or no, not ");
+	policy_put_tok(b, p, t);
+	return false;
+}
+
+static void policy_unknown_sub(struct policy_parser *p, const char *expected)
+{
+	struct policy_buf *b = policy_diag(p, p->tok[1].col, POLICY_E_UNKNOWN_KEY);
+
+	policy_buf_puts(b, "unknown ");
+	policy_put_key(b, p, 1);
+	policy_buf_puts(b, " statement ");
+	policy_put_tok(b, p, &p->tok[1]);
+	policy_buf_puts(b, " (expected ");
+	policy_buf_puts(b, expected);
+	policy_buf_putc(b, ')');
+}
+
+/* ---- vtlmon-policy, exec-protection ----------------------------------------- */
+
+static void policy_st_version(struct policy_parser *p)
+{
+	uint64_t v;
+
+	if (!policy_once(p, ONCE_VERSION, 1) || !policy_nargs(p, 1, 1, 1, "a version number"))
+		return;
+	if (!policy_number(p, &p->tok[1], false, "the version", &v))
+		return;
+	if (v != POLICY_VERSION) {
+		struct policy_buf *b = policy_diag(p, p->tok[1].col, POLICY_E_BAD_VERSION);
+
+		policy_buf_puts(b, "unsupported policy version ");
+		policy_put_tok(b, p, &p->tok[1]);
+		policy_buf_puts(b, " (this parser reads version 1)");
+	}
+}
+
+static void policy_st_exec(struct policy_parser *p)
+{
+	const struct policy_tok *t = &p->tok[1];
+
+	if (!policy_once(p, ONCE_EXEC, 1) ||
+	    !policy_nargs(p, 1, 1, 1, "required or best-effort"))
+		return;
+	if (policy_tok_is(p, t, "required")) {
+		p->out->flags |= POLICY_F_EXEC_PROTECT;
+	} else if (policy_tok_is(p, t, "best-effort")) {
+		p->out->flags &= ~POLICY_F_EXEC_PROTECT;
+	} else {
+		struct policy_buf *b = policy_diag(p, t->col, POLICY_E_BAD_VALUE);
+
+		policy_buf_puts(b, "expected required or best-effort, not ");
+		policy_put_tok(b, p, t);
+	}
+}
+
+/* ---- cr --------------------------------------------------------------------- */
+
+/* CR0.NAME or CR4.NAME, case-insensitive. Sets *cr to 0 or 4 and *bit. */
+static bool policy_cr_bit(struct policy_parser *p, const struct policy_tok *t, uint32_t *cr,
+			  uint32_t *bit)
+{
+	const char *s = p->text + t->off;
+	struct policy_buf *b;
+
+	if (t->len > 4 && policy_upper(s[0]) == 'C' && policy_upper(s[1]) == 'R' &&
+	    (s[2] == '0' || s[2] == '4') && s[3] == '.') {
+		for (size_t i = 0; i < policy_nr_cr_bits; i++) {
+			const struct policy_cr_bit *c = &policy_cr_bits[i];
+
+			if (c->cr == s[2] - '0' && c->len == t->len - 4 &&
+			    policy_eq_icase(s + 4, c->name, c->len)) {
+				*cr = c->cr;
+				*bit = c->bit;
+				return true;
+			}
+		}
+		b = policy_diag(p, t->col, POLICY_E_UNKNOWN_CR_BIT);
+		policy_buf_puts(b, "unknown CR");
+		policy_buf_putc(b, s[2]);
+		policy_buf_puts(b, " bit ");
+		policy_put_tok(b, p, t);
+		return false;
+	}
+	b = policy_diag(p, t->col, POLICY_E_UNKNOWN_CR_BIT);
+	policy_buf_puts(b, "unknown CR bit ");
+	policy_put_tok(b, p, t);
+	policy_buf_puts(b, " (expected CR0.NAME or CR4.NAME, e.g. CR0.WP)");
+	return false;
+}
+
+static void policy_st_cr_pin(struct policy_parser *p, bool boot)
+{
+	struct policy *o = p->out;
+
+	if (!policy_nargs(p, 2, 1, POLICY_MAX_WORDS, "a CR bit such as CR0.WP"))
+		return;
+	for (uint32_t i = 2; i < p->ntok; i++) {
+		uint32_t cr, bit;
+
+		if (!policy_cr_bit(p, &p->tok[i], &cr, &bit))
+			continue;
+		uint64_t m = 1ULL << bit;
+		uint64_t *pin = cr == 0 ? &o->cr0_pin_boot : &o->cr4_pin_boot;
+		uint64_t *able = cr == 0 ? &o->cr0_pinnable : &o->cr4_pinnable;
+
+		/* a bit is either pinned at boot or pinnable on request, never both */
+		if ((*pin | *able) & m) {
+			struct policy_buf *b = policy_diag(p, p->tok[i].col, POLICY_E_DUPLICATE);
+
+			policy_buf_puts(b, "CR bit ");
+			policy_put_tok(b, p, &p->tok[i]);
+			policy_buf_puts(b, " is already listed by 'cr pin' or 'cr pinnable'");
+			continue;
+		}
+		*(boot ? pin : able) |= m;
+	}
+}
+
+/* DURATION = digits followed by us, ms or s. */
+static void policy_st_cr_watchdog(struct policy_parser *p)
+{
+	const struct policy_tok *t = &p->tok[2];
+	const char *s;
+	uint32_t nd = 0;
+	uint64_t v = 0, unit;
+	struct policy_buf *b;
+
+	if (!policy_once(p, ONCE_WATCHDOG, 2) ||
+	    !policy_nargs(p, 2, 1, 1, "a period such as 10ms, or off"))
+		return;
+	if (policy_tok_is(p, t, "off")) {
+		p->out->watchdog_us = 0;
+		return;
+	}
+	s = p->text + t->off;
+	while (nd < t->len && s[nd] >= '0' && s[nd] <= '9')
+		nd++;
+	if (t->len - nd == 2 && s[nd] == 'u' && s[nd + 1] == 's')
+		unit = 1;
+	else if (t->len - nd == 2 && s[nd] == 'm' && s[nd + 1] == 's')
+		unit = 1000;
+	else if (t->len - nd == 1 && s[nd] == 's')
+		unit = 1000000;
+	else
+		nd = 0;
+	if (nd == 0) {
+		b = policy_diag(p, t->col, POLICY_E_BAD_DURATION);
+		policy_put_tok(b, p, t);
+		policy_buf_puts(b, " is not a period (expected e.g. 500us, 10ms or 1s, or off)");
+		return;
+	}
+	if (policy_parse_u64(s, nd, false, &v) != POLICY_OK || v > UINT64_MAX / unit ||
+	    v * unit < POLICY_WATCHDOG_MIN_US || v * unit > POLICY_WATCHDOG_MAX_US) {
+		b = policy_diag(p, t->col, POLICY_E_RANGE);
+		policy_buf_puts(b, "watchdog period ");
+		policy_put_tok(b, p, t);
+		policy_buf_puts(b, " is outside 100us..10s");
+		return;
+	}
+	p->out->watchdog_us = (uint32_t)(v * unit);
+}
+
+static void policy_st_cr_breakpoint(struct policy_parser *p)
+{
+	struct policy *o = p->out;
+
+	if (!policy_nargs(p, 2, 1, POLICY_MAX_WORDS, "a guest-virtual address"))
+		return;
+	for (uint32_t i = 2; i < p->ntok; i++) {
+		const struct policy_tok *t = &p->tok[i];
+		struct policy_buf *b;
+		uint64_t v, top;
+		bool dup = false;
+
+		if (!policy_number(p, t, false, "a breakpoint address", &v))
+			continue;
+		top = v >> 47;
+		if (top != 0 && top != 0x1FFFF) {
+			b = policy_diag(p, t->col, POLICY_E_BAD_ADDRESS);
+			policy_buf_puts(b, "breakpoint address ");
+			policy_put_tok(b, p, t);
+			policy_buf_puts(b, " is not canonical");
+			continue;
+		}
+		for (uint32_t j = 0; j < o->nr_cr_sites; j++)
+			dup |= o->cr_sites[j] == v;
+		if (dup) {
+			b = policy_diag(p, t->col, POLICY_E_DUPLICATE);
+			policy_buf_puts(b, "duplicate breakpoint address ");
+			policy_put_tok(b, p, t);
+			continue;
+		}
+		if (o->nr_cr_sites >= POLICY_MAX_CR_SITES) {
+			b = policy_diag(p, t->col, POLICY_E_TOO_MANY);
+			policy_buf_puts(b, "too many CR-write breakpoints (at most 4: one per debug register)");
+			return;
+		}
+		o->cr_sites[o->nr_cr_sites++] = v;
+	}
+}
+
+static void policy_st_cr(struct policy_parser *p)
+{
+	if (!policy_nargs(p, 1, 1, POLICY_MAX_WORDS, "pin, pinnable, watchdog or breakpoint"))
+		return;
+	if (policy_tok_is(p, &p->tok[1], "pin"))
+		policy_st_cr_pin(p, true);
+	else if (policy_tok_is(p, &p->tok[1], "pinnable"))
+		policy_st_cr_pin(p, false);
+	else if (policy_tok_is(p, &p->tok[1], "watchdog"))
+		policy_st_cr_watchdog(p);
+	else if (policy_tok_is(p, &p->tok[1], "breakpoint"))
+		policy_st_cr_breakpoint(p);
+	else
+		policy_unknown_sub(p, "pin, pinnable, watchdog or breakpoint");
+}
+
+/* ---- msr -------------------------------------------------------------------- */
+
+/* A name (IA32_ prefix optional, case-insensitive) or a number. */
+static bool policy_msr(struct policy_parser *p, const struct policy_tok *t, uint32_t *index)
+{
+	const char *s = p->text + t->off;
+	uint32_t len = t->len;
+	struct policy_buf *b;
+	uint64_t v;
+
+	if (s[0] >= '0' && s[0] <= '9') {
+		if (!policy_number(p, t, false, "an MSR", &v))
+			return false;
+		if (v > UINT32_MAX || !policy_msr_index_valid((uint32_t)v)) {
+			b = policy_diag(p, t->col, POLICY_E_RANGE);
+			policy_buf_puts(b, "MSR ");
+			policy_put_tok(b, p, t);
+			policy_buf_puts(b, " is outside the architectural MSR ranges");
+			return false;
+		}
+		*index = (uint32_t)v;
+		return true;
+	}
+	if (len > 5 && policy_eq_icase(s, "IA32_", 5)) {
+		s += 5;
+		len -= 5;
+	}
+	for (size_t i = 0; i < policy_nr_msr_names; i++) {
+		const struct policy_name *n = &policy_msr_names[i];
+
+		if (n->len == len && policy_eq_icase(s, n->name, len)) {
+			*index = n->value;
+			return true;
+		}
+	}
+	b = policy_diag(p, t->col, POLICY_E_UNKNOWN_MSR);
+	policy_buf_puts(b, "unknown MSR ");
+	policy_put_tok(b, p, t);
+	policy_buf_puts(b, " (use a name such as LSTAR, or a number)");
+	return false;
+}
+
+static void policy_st_msr(struct policy_parser *p)
+{
+	struct policy *o = p->out;
+	uint32_t flags;
+
+	if (!policy_nargs(p, 1, 1, POLICY_MAX_WORDS, "pin or pinnable"))
+		return;
+	if (policy_tok_is(p, &p->tok[1], "pin")) {
+		flags = POLICY_PIN_BOOT;
+	} else if (policy_tok_is(p, &p->tok[1], "pinnable")) {
+		flags = POLICY_PINNABLE;
+	} else {
+		policy_unknown_sub(p, "pin or pinnable");
+		return;
+	}
+	if (!policy_nargs(p, 2, 1, POLICY_MAX_WORDS, "an MSR name or number"))
+		return;
+	for (uint32_t i = 2; i < p->ntok; i++) {
+		const struct policy_tok *t = &p->tok[i];
+		struct policy_buf *b;
+		uint32_t index;
+
+		if (!policy_msr(p, t, &index))
+			continue;
+		if (policy_msr_flags(o, index)) {
+			b = policy_diag(p, t->col, POLICY_E_DUPLICATE);
+			policy_buf_puts(b, "MSR ");
+			policy_put_tok(b, p, t);
+			policy_buf_puts(b, " (");
+			policy_buf_hex(b, index);
+			policy_buf_puts(b, ") is already listed by 'msr pin' or 'msr pinnable'");
+			continue;
+		}
+		if (o->nr_msrs >= POLICY_MAX_MSRS) {
+			b = policy_diag(p, t->col, POLICY_E_TOO_MANY);
+			policy_buf_puts(b, "too many MSRs (at most 32)");
+			return;
+		}
+		o->msrs[o->nr_msrs].index = index;
+		o->msrs[o->nr_msrs].flags = flags;
+		o->nr_msrs++;
+	}
+}
+
+/* ---- memory ----------------------------------------------------------------- */
+
+static bool policy_perms(struct policy_parser *p, const struct policy_tok *t, uint8_t *perms)
+{
+	uint32_t v;
+
+	if (policy_lookup_tok(p, t, policy_perm_names, policy_nr_perm_names, &v)) {
+		*perms = (uint8_t)v;
+		return true;
+	}
+	struct policy_buf *b = policy_diag(p, t->col, POLICY_E_BAD_PERMS);
+
+	policy_buf_puts(b, "invalid permissions ");
+	policy_put_tok(b, p, t);
+	policy_buf_puts(b, " (expected none, r, rw, rx or rwx)");
+	return false;
+}
+
+static bool policy_aligned(struct policy_parser *p, const struct policy_tok *t, uint64_t v,
+			   const char *what)
+{
+	if (!(v & (VTL_PAGE_SIZE - 1)))
+		return true;
+	struct policy_buf *b = policy_diag(p, t->col, POLICY_E_UNALIGNED);
+
+	policy_buf_puts(b, what);
+	policy_buf_putc(b, ' ');
+	policy_put_tok(b, p, t);
+	policy_buf_puts(b, " is not a multiple of 4K");
+	return false;
+}
+
+static void policy_st_memory(struct policy_parser *p)
+{
+	struct policy *o = p->out;
+	struct policy_mem_rule r;
+	const struct policy_tok *t;
+	struct policy_buf *b;
+	uint32_t region, a;
+	bool ok = true;
+
+	if (!policy_nargs(p, 1, 1, POLICY_MAX_WORDS, "a region (text, rodata, data, image or range)"))
+		return;
+	if (!policy_lookup_tok(p, &p->tok[1], policy_region_names, policy_nr_region_names,
+			       &region)) {
+		b = policy_diag(p, p->tok[1].col, POLICY_E_UNKNOWN_REGION);
+		policy_buf_puts(b, "unknown memory region ");
+		policy_put_tok(b, p, &p->tok[1]);
+		policy_buf_puts(b, " (expected text, rodata, data, image or range)");
+		return;
+	}
+	policy_zero(&r, sizeof(r));
+	r.region = (uint8_t)region;
+	a = 2; /* first word after the region */
+	if (region == POLICY_REGION_RANGE) {
+		if (!policy_nargs(p, 2, 3, 4, "BASE SIZE PERMS"))
+			return;
+		ok &= policy_number(p, &p->tok[2], true, "a range base", &r.base) &&
+		      policy_aligned(p, &p->tok[2], r.base, "range base");
+		ok &= policy_number(p, &p->tok[3], true, "a range size", &r.size) &&
+		      policy_aligned(p, &p->tok[3], r.size, "range size");
+		if (ok && (r.size == 0 || r.base > VTL0_RAM_MAX || r.size > VTL0_RAM_MAX - r.base)) {
+			b = policy_diag(p, p->tok[3].col, POLICY_E_RANGE);
+			policy_buf_puts(b, "range size ");
+			policy_put_tok(b, p, &p->tok[3]);
+			policy_buf_puts(b, r.size ? " ends beyond VTL0 RAM (at most 3G)"
+						  : " is empty");
+			ok = false;
+		}
+		a = 4;
+	} else if (!policy_nargs(p, 2, 1, 2, "permissions (none, r, rw, rx or rwx)")) {
+		return;
+	}
+	ok &= policy_perms(p, &p->tok[a], &r.perms);
+	if (p->ntok > a + 1) {
+		t = &p->tok[a + 1];
+		if (policy_tok_is(p, t, "locked")) {
+			r.flags |= POLICY_MEM_LOCKED;
+		} else {
+			b = policy_diag(p, t->col, POLICY_E_EXTRA_ARG);
+			policy_buf_puts(b, "unexpected ");
+			policy_put_tok(b, p, t);
+			policy_buf_puts(b, " (only 'locked' may follow the permissions)");
+			ok = false;
+		}
+	}
+	if (!ok)
+		return;
+	for (uint32_t i = 0; i < o->nr_mem; i++) {
+		const struct policy_mem_rule *q = &o->mem[i];
+
+		if (q->region == r.region && q->base == r.base && q->size == r.size) {
+			b = policy_diag(p, p->tok[1].col, POLICY_E_DUPLICATE);
+			policy_buf_puts(b, "duplicate memory rule for this ");
+			policy_buf_puts(b, region == POLICY_REGION_RANGE ? "range" : "region");
+			return;
+		}
+	}
+	if (o->nr_mem >= POLICY_MAX_MEM_RULES) {
+		b = policy_diag(p, p->tok[0].col, POLICY_E_TOO_MANY);
+		policy_buf_puts(b, "too many memory rules (at most 32)");
+		return;
+	}
+	o->mem[o->nr_mem++] = r;
+}
+
+/* ---- before-end-of-boot, after-end-of-boot, action -------------------------- */
+
+static void policy_st_requests(struct policy_parser *p, bool after)
+{
+	uint32_t mask = 0;
+	bool ok = true;
+
+	if (!policy_once(p, after ? ONCE_AFTER : ONCE_BEFORE, 1) ||
+	    !policy_nargs(p, 1, 1, POLICY_MAX_WORDS, "requests, or none"))
+		return;
+	for (uint32_t i = 1; i < p->ntok; i++) {
+		const struct policy_tok *t = &p->tok[i];
+		struct policy_buf *b;
+		uint32_t v;
+
+		if (policy_tok_is(p, t, "none")) {
+			if (p->ntok > 2) {
+				b = policy_diag(p, t->col, POLICY_E_CONFLICT);
+				policy_buf_puts(b, "'none' must be the only request listed");
+				ok = false;
+			}
+			continue;
+		}
+		if (!policy_lookup_tok(p, t, policy_request_names, policy_nr_request_names, &v)) {
+			b = policy_diag(p, t->col, POLICY_E_UNKNOWN_REQUEST);
+			policy_buf_puts(b, "unknown request ");
+			policy_put_tok(b, p, t);
+			policy_buf_puts(b, " (expected restrict, relax, pin-cr, pin-msr, unpin or none)");
+			ok = false;
+			continue;
+		}
+		if (mask & v) {
+			b = policy_diag(p, t->col, POLICY_E_DUPLICATE);
+			policy_buf_puts(b, "request ");
+			policy_put_tok(b, p, t);
+			policy_buf_puts(b, " is listed twice");
+			ok = false;
+			continue;
+		}
+		mask |= v;
+	}
+	if (ok)
+		*(after ? &p->out->requests_after : &p->out->requests_before) = mask;
+}
+
+static void policy_st_action(struct policy_parser *p)
+{
+	const struct policy_tok *ct = &p->tok[1], *at = &p->tok[2];
+	uint32_t cls, act;
+	enum policy_once which;
+	bool is_default;
+	struct policy_buf *b;
+
+	if (!policy_nargs(p, 1, 2, 2, "a violation class and an action"))
+		return;
+	is_default = policy_tok_is(p, ct, "default");
+	if (!is_default &&
+	    !policy_lookup_tok(p, ct, policy_class_names, policy_nr_class_names, &cls)) {
+		b = policy_diag(p, ct->col, POLICY_E_UNKNOWN_CLASS);
+		policy_buf_puts(b, "unknown violation class ");
+		policy_put_tok(b, p, ct);
+		policy_buf_puts(b, " (expected mem-write, mem-read, mem-exec, msr, cr or default)");
+		return;
+	}
+	which = is_default ? ONCE_ACTION_DEFAULT : (enum policy_once)(ONCE_ACTION + cls);
+	if (!policy_once(p, which, 2))
+		return;
+	if (!policy_lookup_tok(p, at, policy_action_names, policy_nr_action_names, &act)) {
+		b = policy_diag(p, at->col, POLICY_E_UNKNOWN_ACTION);
+		policy_buf_puts(b, "unknown action ");
+		policy_put_tok(b, p, at);
+		policy_buf_puts(b, " (expected deny, kill, reset or log)");
+		return;
+	}
+	if (is_default)
+		p->default_action = (uint8_t)act;
+	else
+		p->out->action[cls] = (uint8_t)act;
+}
+
+/* ---- kexec, reset --------------------------------------------------------------- */
+
+/* Exactly 64 hex digits (no 0x): a SHA-256 digest or an Ed25519 public key. */
+static bool policy_hex32(struct policy_parser *p, const struct policy_tok *t, uint8_t out[32])
+{
+	const char *s = p->text + t->off;
+	struct policy_buf *b;
+
+	for (uint32_t i = 0; i < t->len && i < 64; i++) {
+		if (policy_hexval(s[i]) < 0) {
+			b = policy_diag(p, t->col + i, POLICY_E_BAD_HEX);
+			policy_buf_puts(b, "'");
+			policy_buf_putc(b, s[i]);
+			policy_buf_puts(b, "' is not a hex digit (expected 64 hex digits, no 0x)");
+			return false;
+		}
+	}
+	if (t->len != 64) {
+		b = policy_diag(p, t->col, POLICY_E_BAD_HEX);
+		policy_buf_puts(b, "expected 64 hex digits, got ");
+		policy_buf_dec(b, t->len);
+		policy_buf_puts(b, " characters");
+		return false;
+	}
+	for (uint32_t i = 0; i < 32; i++)
+		out[i] = (uint8_t)(policy_hexval(s[2 * i]) << 4 | policy_hexval(s[2 * i + 1]));
+	return true;
+}
+
+static bool policy_eq32(const uint8_t *a, const uint8_t *b)
+{
+	uint8_t d = 0;
+
+	for (uint32_t i = 0; i < 32; i++)
+		d |= a[i] ^ b[i];
+	return d == 0;
+}
+
+static void policy_st_kexec_list(struct policy_parser *p, bool keys)
+{
+	struct policy *o = p->out;
+	uint8_t(*tab)[32] = keys ? o->kexec_key : o->kexec_digest;
+	uint32_t *nr = keys ? &o->nr_kexec_keys : &o->nr_kexec_digests;
+	uint32_t max = keys ? POLICY_MAX_KEXEC_KEYS : POLICY_MAX_KEXEC_DIGESTS;
+
+	if (!policy_nargs(p, 2, 1, POLICY_MAX_WORDS, "64 hex digits"))
+		return;
+	for (uint32_t i = 2; i < p->ntok; i++) {
+		const struct policy_tok *t = &p->tok[i];
+		struct policy_buf *b;
+		uint8_t v[32];
+		bool dup = false;
+
+		if (!policy_hex32(p, t, v))
+			continue;
+		for (uint32_t j = 0; j < *nr; j++)
+			dup |= policy_eq32(tab[j], v);
+		if (dup) {
+			b = policy_diag(p, t->col, POLICY_E_DUPLICATE);
+			policy_buf_puts(b, keys ? "duplicate kexec key" : "duplicate kexec digest");
+			continue;
+		}
+		if (*nr >= max) {
+			b = policy_diag(p, t->col, POLICY_E_TOO_MANY);
+			policy_buf_puts(b, keys ? "too many kexec keys (at most 8)"
+						: "too many kexec digests (at most 8)");
+			return;
+		}
+		for (uint32_t j = 0; j < 32; j++)
+			tab[*nr][j] = v[j];
+		(*nr)++;
+	}
+}
+
+static void policy_st_kexec(struct policy_parser *p)
+{
+	bool yes;
+
+	if (!policy_nargs(p, 1, 1, POLICY_MAX_WORDS, "allow, digest or key"))
+		return;
+	if (policy_tok_is(p, &p->tok[1], "allow")) {
+		if (!policy_once(p, ONCE_KEXEC_ALLOW, 2) || !policy_nargs(p, 2, 1, 1, "yes or no") ||
+		    !policy_bool(p, &p->tok[2], &yes))
+			return;
+		if (yes) {
+			p->out->flags |= POLICY_F_KEXEC_ALLOWED;
+			p->kexec_yes = 1;
+			p->kexec_yes_line = p->line;
+			p->kexec_yes_col = p->tok[2].col;
+		}
+	} else if (policy_tok_is(p, &p->tok[1], "digest")) {
+		policy_st_kexec_list(p, false);
+	} else if (policy_tok_is(p, &p->tok[1], "key")) {
+		policy_st_kexec_list(p, true);
+	} else {
+		policy_unknown_sub(p, "allow, digest or key");
+	}
+}
+
+static void policy_st_reset(struct policy_parser *p)
+{
+	const struct policy_tok *t = &p->tok[2];
+	uint64_t v;
+	bool yes;
+
+	if (!policy_nargs(p, 1, 1, POLICY_MAX_WORDS, "zero-memory or max"))
+		return;
+	if (policy_tok_is(p, &p->tok[1], "zero-memory")) {
+		if (!policy_once(p, ONCE_RESET_ZERO, 2) || !policy_nargs(p, 2, 1, 1, "yes or no") ||
+		    !policy_bool(p, t, &yes))
+			return;
+		if (yes)
+			p->out->flags |= POLICY_F_RESET_ZERO_MEM;
+		else
+			p->out->flags &= ~POLICY_F_RESET_ZERO_MEM;
+	} else if (policy_tok_is(p, &p->tok[1], "max")) {
+		if (!policy_once(p, ONCE_RESET_MAX, 2) ||
+		    !policy_nargs(p, 2, 1, 1, "a number of resets") ||
+		    !policy_number(p, t, false, "the reset limit", &v))
+			return;
+		if (v > POLICY_MAX_RESETS) {
+			struct policy_buf *b = policy_diag(p, t->col, POLICY_E_RANGE);
+
+			policy_buf_puts(b, "reset limit ");
+			policy_put_tok(b, p, t);
+			policy_buf_puts(b, " is above 1000");
+			return;
+		}
+		p->out->max_resets = (uint32_t)v;
+	} else {
+		policy_unknown_sub(p, "zero-memory or max");
+	}
+}
+
+/* ---- lines -------------------------------------------------------------------- */
+
+static void policy_statement(struct policy_parser *p)
+{
+	const struct policy_tok *t = &p->tok[0];
+	struct policy_buf *b;
+
+	if (!p->seen_statement) {
+		p->seen_statement = true;
+		if (!policy_tok_is(p, t, "vtlmon-policy")) {
+			b = policy_diag(p, t->col, POLICY_E_NO_VERSION);
+			policy_buf_puts(b, "expected 'vtlmon-policy 1' as the first statement");
+		}
+	}
+	if (policy_tok_is(p, t, "vtlmon-policy"))
+		policy_st_version(p);
+	else if (policy_tok_is(p, t, "exec-protection"))
+		policy_st_exec(p);
+	else if (policy_tok_is(p, t, "cr"))
+		policy_st_cr(p);
+	else if (policy_tok_is(p, t, "msr"))
+		policy_st_msr(p);
+	else if (policy_tok_is(p, t, "memory"))
+		policy_st_memory(p);
+	else if (policy_tok_is(p, t, "before-end-of-boot"))
+		policy_st_requests(p, false);
+	else if (policy_tok_is(p, t, "after-end-of-boot"))
+		policy_st_requests(p, true);
+	else if (policy_tok_is(p, t, "action"))
+		policy_st_action(p);
+	else if (policy_tok_is(p, t, "kexec"))
+		policy_st_kexec(p);
+	else if (policy_tok_is(p, t, "reset"))
+		policy_st_reset(p);
+	else {
+		b = policy_diag(p, t->col, POLICY_E_UNKNOWN_KEY);
+		policy_buf_puts(b, "unknown statement ");
+		policy_put_tok(b, p, t);
+	}
+}
+
+static void policy_bad_byte(struct policy_parser *p, uint32_t col, unsigned char c)
+{
+	struct policy_buf *b = policy_diag(p, col, POLICY_E_BAD_CHAR);
+
+	if (c == '\r')
+		policy_buf_puts(b, "carriage return not followed by a newline");
+	else if (c >= 0x80)
+		policy_buf_puts(b, "non-ASCII byte ");
+	else
+		policy_buf_puts(b, "invalid byte ");
+	if (c != '\r') {
+		policy_buf_puts(b, "0x");
+		policy_buf_putc(b, "0123456789abcdef"[c >> 4]);
+		policy_buf_putc(b, "0123456789abcdef"[c & 0xF]);
+	}
+	if (c >= 0x80)
+		policy_buf_puts(b, " outside a comment");
+}
+
+/* Split [start, end) into words and run the statement. `end` excludes the line ending. */
+static void policy_line(struct policy_parser *p, size_t start, size_t end)
+{
+	const unsigned char *s = (const unsigned char *)p->text;
+	bool in_word = false;
+
+	if (end - start > POLICY_MAX_LINE) {
+		struct policy_buf *b =
+			policy_diag(p, POLICY_MAX_LINE + 1, POLICY_E_LINE_TOO_LONG);
+
+		policy_buf_puts(b, "line is longer than 512 bytes");
+		return;
+	}
+	p->ntok = 0;
+	for (size_t i = start; i < end; i++) {
+		uint32_t col = (uint32_t)(i - start + 1);
+		unsigned char c = s[i];
+
+		if (c == '#') {
+			/* comments may hold UTF-8, but no control bytes */
+			for (size_t j = i + 1; j < end; j++)
+				if ((s[j] < 0x20 && s[j] != '\t') || s[j] == 0x7F) {
+					policy_bad_byte(p, (uint32_t)(j - start + 1), s[j]);
+					return;
+				}
+			break;
+		}
+		if (c == ' ' || c == '\t') {
+			in_word = false;
+			continue;
+		}
+		if (c < 0x21 || c > 0x7E) {
+			policy_bad_byte(p, col, c);
+			return;
+		}
+		if (!in_word) {
+			if (p->ntok >= POLICY_MAX_WORDS) {
+				struct policy_buf *b = policy_diag(p, col, POLICY_E_TOO_MANY_WORDS);
+
+				policy_buf_puts(b, "more than 48 words in one statement");
+				return;
+			}
+			p->tok[p->ntok].off = (uint32_t)i;
+			p->tok[p->ntok].len = 0;
+			p->tok[p->ntok].col = col;
+			p->ntok++;
+			in_word = true;
+		}
+		p->tok[p->ntok - 1].len++;
+	}
+	if (p->ntok)
+		policy_statement(p);
+}
+
+enum policy_err policy_parse(const char *text, size_t len, struct policy *out,
+			     struct policy_diag *diags, size_t maxdiags, size_t *ndiags)
+{
+	struct policy_parser p;
+	size_t pos = 0;
+
+	policy_zero(&p, sizeof(p));
+	p.text = text;
+	p.out = out;
+	p.diags = diags;
+	p.maxdiags = diags ? maxdiags : 0;
+	p.line = 1;
+	policy_set_defaults(out);
+	if (!text)
+		len = 0;
+
+	if (len > POLICY_MAX_INPUT) {
+		struct policy_buf *b = policy_diag(&p, 1, POLICY_E_TOO_LARGE);
+
+		policy_buf_puts(b, "policy is larger than 16M");
+		goto done;
+	}
+	while (pos < len && !p.stop) {
+		size_t end = pos, next;
+
+		while (end < len && text[end] != '\n')
+			end++;
+		next = end < len ? end + 1 : end;
+		/* CRLF: the CR belongs to the line ending, also on a last line without LF */
+		if (end > pos && text[end - 1] == '\r')
+			end--;
+		policy_line(&p, pos, end);
+		pos = next;
+		p.line++;
+	}
+	if (p.stop)
+		goto done;
+	if (!p.seen_statement) {
+		struct policy_buf *b = policy_diag_at(&p, 1, 1, POLICY_E_NO_VERSION);
+
+		policy_buf_puts(b, "empty policy: expected 'vtlmon-policy 1'");
+	}
+	if (p.kexec_yes && !out->nr_kexec_digests && !out->nr_kexec_keys) {
+		struct policy_buf *b = policy_diag_at(&p, p.kexec_yes_line, p.kexec_yes_col,
+						      POLICY_E_CONFLICT);
+
+		policy_buf_puts(b, "kexec is allowed but no 'kexec digest' or 'kexec key' is given");
+	}
+	for (uint32_t c = 0; c < POLICY_CLASS_COUNT; c++)
+		if (!p.once_line[ONCE_ACTION + c] && p.default_action)
+			out->action[c] = p.default_action;
+done:
+	if (ndiags)
+		*ndiags = p.ndiags;
+	if (p.first != POLICY_OK) {
+		policy_zero(out, sizeof(*out));
+		return p.first;
+	}
+	out->version = POLICY_VERSION;
+	return POLICY_OK;
+}

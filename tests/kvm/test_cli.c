@@ -1,0 +1,81 @@
+/* KVM tests through the vtlmon binary itself: the demo, caps and bench commands. */
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "monitor/cli.h"
+#include "monitor/exitcodes.h"
+#include "tests/kvm/harness.h"
+
+TestSuite(cli, .init = kvm_require, .timeout = KVM_TEST_TIMEOUT_S);
+
+/* Runs a shell command, captures stdout into buf; returns the exit status. */
+static int sh(char *buf, size_t len, const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	size_t n = 0;
+	FILE *f;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	while (buf && n + 1 < len && !feof(f))
+		n += fread(buf + n, 1, len - 1 - n, f);
+	if (buf)
+		buf[n] = '\0';
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+Test(cli, demo_runs_with_no_arguments)
+{
+	char out[8192], path[64];
+	void *ev;
+	size_t len;
+
+	snprintf(path, sizeof(path), "/tmp/vtlmon-cli-%d.jsonl", getpid());
+	cr_assert_eq(sh(out, sizeof(out), "%s run --events %s --timeout 30", VTLMON_BIN, path), 0);
+	cr_assert_not_null(strstr(out, "[vtl1] "), "VTL1 console is prefixed");
+	cr_assert_not_null(strstr(out, "[vtl0] "), "VTL0 console is prefixed");
+	cr_assert_eq(cli_read_file(path, 1 << 20, &ev, &len), 0);
+	cr_assert_not_null(strstr(ev, "\"type\":\"boot\",\"vtl\":1"));
+	cr_assert_lt(strstr(ev, "\"type\":\"boot\",\"vtl\":1"), strstr(ev, "\"type\":\"boot\",\"vtl\":0"));
+	cr_assert_not_null(strstr(ev, "\"type\":\"vtl_call\""));
+	free(ev);
+	unlink(path);
+}
+
+Test(cli, usage_errors_have_their_own_status)
+{
+	cr_assert_eq(sh(NULL, 0, "%s run --mem 3 2>/dev/null", VTLMON_BIN), VTLMON_EXIT_USAGE);
+	cr_assert_eq(sh(NULL, 0, "%s run --cpus 2 2>/dev/null", VTLMON_BIN), VTLMON_EXIT_USAGE);
+	cr_assert_eq(sh(NULL, 0, "%s bogus 2>/dev/null", VTLMON_BIN), VTLMON_EXIT_USAGE);
+	cr_assert_eq(sh(NULL, 0, "%s run --vtl0 /etc/passwd 2>/dev/null", VTLMON_BIN),
+		     VTLMON_EXIT_LAUNCH);
+}
+
+Test(cli, caps_states_what_cannot_be_enforced)
+{
+	char out[8192];
+
+	cr_assert_eq(sh(out, sizeof(out), "%s caps", VTLMON_BIN), 0);
+	cr_assert_not_null(strstr(out, "non-executable"));
+	cr_assert_not_null(strstr(out, "NOT ENFORCEABLE"));
+	cr_assert_not_null(strstr(out, "KVM_CAP_SYNC_REGS"));
+}
+
+Test(cli, bench_reports_the_ratio, .timeout = 120)
+{
+	char out[4096];
+
+	cr_assert_eq(sh(out, sizeof(out), "%s bench --runs 1", VTLMON_BIN), 0);
+	cr_assert_not_null(strstr(out, "ratio null call / raw exit"));
+}

@@ -1,0 +1,152 @@
+/* KVM integration tests: secure launch order, the VTL call path, hostile VTL0, isolation, watchdog. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "monitor/exitcodes.h"
+#include "tests/kvm/harness.h"
+#include "vtl_layout.h"
+#include "vtl_ucall.h"
+
+#define UCALL_FAILED "\"cmd\":2,"
+#define UCALL_DONE "\"cmd\":1,"
+
+static struct guest_run run;
+
+static void run_fini(void)
+{
+	guest_run_free(&run);
+}
+
+TestSuite(vtl, .init = kvm_require, .fini = run_fini, .timeout = KVM_TEST_TIMEOUT_S);
+
+/* A guest test passes when it said DONE, never failed an assertion and exited 0. */
+static void expect_guest_passed(const char *guest)
+{
+	int status = guest_run(&run, &(struct guest_run_opts){.vtl0 = guest});
+
+	if (status || ev_count(&run, "ucall", UCALL_FAILED) || !ev_count(&run, "ucall", UCALL_DONE))
+		ev_dump(&run);
+	cr_assert_eq(status, 0, "%s exited with %d", guest, status);
+	cr_assert_eq(ev_count(&run, "ucall", UCALL_FAILED), 0, "%s failed an assertion", guest);
+	cr_assert_eq(ev_count(&run, "ucall", UCALL_DONE), 1, "%s did not finish", guest);
+}
+
+Test(vtl, vtl1_boots_before_vtl0_executes)
+{
+	long b1, b0, first_vtl0, first_call;
+
+	expect_guest_passed("calls");
+	b1 = ev_find(&run, 0, "boot", "\"vtl\":1", NULL);
+	b0 = ev_find(&run, 0, "boot", "\"vtl\":0", NULL);
+	cr_assert(b1 >= 0 && b0 >= 0, "both boot events present");
+	cr_assert_lt(b1, b0, "VTL1 boots first");
+	/* VTL1 finished its BOOT entry (its log) before VTL0 was started. */
+	cr_assert_lt(ev_find(&run, 0, "log", "\"vtl\":1", NULL), b0);
+	/* Nothing from VTL0 before its boot event. */
+	first_vtl0 = ev_find(&run, 0, "console", "\"vtl\":0", NULL);
+	first_call = ev_find(&run, 0, "vtl_call", NULL, NULL);
+	cr_assert(first_vtl0 < 0 || first_vtl0 > b0);
+	cr_assert_gt(first_call, b0);
+	cr_assert_eq(ev_find(&run, 0, "exit", "\"status\":0", NULL), (long)run.nlines - 1,
+		     "exit is the last event");
+}
+
+Test(vtl, thousand_nop_calls_in_a_row)
+{
+	expect_guest_passed("calls");
+	/* 1000 NOPs plus one ECHO, every one answered by VTL1 with VTL_OK. */
+	cr_assert_eq(ev_count(&run, "vtl_call", "\"call\":\"nop\""), 1000);
+	cr_assert_eq(ev_count(&run, "vtl_call", "\"call\":\"echo\""), 1);
+	cr_assert_eq(ev_count(&run, "vtl_call", "\"status\":0,"), 1001);
+	cr_assert_eq(run.m.pairs[0].calls, 1001);
+}
+
+Test(vtl, hostile_call_blocks_get_error_statuses)
+{
+	expect_guest_passed("hostile");
+	/* Six bad GPAs, refused by the monitor before VTL1 is entered. */
+	cr_assert_eq(ev_count(&run, "vtl_call", "\"status\":3,"), 6);
+	cr_assert_eq(ev_count(&run, "vtl_call", "\"status\":1,"), 2);
+	cr_assert_eq(ev_count(&run, "vtl_call", "\"status\":2,"), 1);
+	/* Only the well-formed blocks reached VTL1 (3 of them). */
+	cr_assert_eq(run.m.pairs[0].calls, 3);
+}
+
+static uint64_t vtl1_text_sum(struct machine *m)
+{
+	const struct vtl_segment *s = &m->vtl1_img.segments[0];
+	const uint8_t *p = guest_ram_ptr(&m->vtl1_ram, gpa(s->gpa), s->size);
+	uint64_t sum = 0;
+
+	cr_assert_not_null(p);
+	for (uint64_t i = 0; i < s->size; i++)
+		sum = sum * 31 + p[i];
+	return sum;
+}
+
+Test(vtl, vtl0_cannot_reach_vtl1_memory)
+{
+	const uint64_t pattern = 0x5a5a5a5a5a5a5a5aULL;
+	uint64_t before, words;
+	const uint64_t *priv;
+
+	cr_assert_eq(guest_run_init(&run, &(struct guest_run_opts){.vtl0 = "isolation"}), 0);
+	before = vtl1_text_sum(&run.m);
+	cr_assert_eq(guest_run_go(&run), 0);
+	cr_assert_eq(ev_count(&run, "ucall", UCALL_FAILED), 0);
+	cr_assert_eq(ev_count(&run, "ucall", UCALL_DONE), 1);
+	/* Each probe exited to the monitor as an access to unbacked memory. */
+	cr_assert_geq(ev_count(&run, "unmapped_access", "\"gpa\":\"0x1"), 6);
+	/* Checked from the host: no byte of VTL1 RAM holds the pattern, and its text is intact. */
+	priv = guest_ram_ptr(&run.m.vtl1_ram, gpa(VTL1_PRIV_GPA), run.m.vtl1_ram.size);
+	words = run.m.vtl1_ram.size / sizeof(uint64_t);
+	for (uint64_t i = 0; i < words; i++)
+		cr_assert_neq(priv[i], pattern, "pattern found in VTL1 RAM at offset %#llx",
+			      (unsigned long long)(i * 8));
+	cr_assert_eq(vtl1_text_sum(&run.m), before);
+}
+
+Test(vtl, timeout_stops_a_guest_that_never_exits)
+{
+	int status = guest_run(&run, &(struct guest_run_opts){.vtl0 = "hang", .timeout_ms = 300});
+
+	cr_assert_eq(status, VTLMON_EXIT_TIMEOUT);
+	cr_assert_geq(ev_find(&run, 0, "exit", "\"reason\":\"timeout\"", NULL), 0);
+}
+
+Test(vtl, guest_exit_code_is_the_status)
+{
+	cr_assert_eq(guest_run(&run, &(struct guest_run_opts){.vtl0 = "exitcode"}), 7);
+	cr_assert_geq(ev_find(&run, 0, "exit", "\"code\":7", NULL), 0);
+}
+
+Test(vtl, triple_fault_ends_the_run_as_a_vtl0_crash)
+{
+	cr_assert_eq(guest_run(&run, &(struct guest_run_opts){.vtl0 = "triplefault"}),
+		     VTLMON_EXIT_VTL0_FAULT);
+	cr_assert_geq(ev_find(&run, 0, "exit", "\"reason\":\"vtl0_fault\"", NULL), 0);
+}
+
+Test(vtl, guest_idt_sees_its_own_exceptions)
+{
+	expect_guest_passed("exceptions");
+}
+
+Test(vtl, vtl0_image_as_vtl1_is_rejected_before_launch)
+{
+	/* A VTL0-linked image violates VTL1's load window and VA rule: refused, nothing runs. */
+	int status = guest_run(&run, &(struct guest_run_opts){
+					     .vtl0 = "calls",
+					     .vtl1 = GUEST_DIR "/vtl0/tests/calls.elf",
+				     });
+
+	cr_assert_eq(status, VTLMON_EXIT_LAUNCH);
+}
+
+Test(vtl, more_than_one_cpu_is_refused_clearly)
+{
+	int status = guest_run(&run, &(struct guest_run_opts){.vtl0 = "calls", .cpus = 2});
+
+	cr_assert_eq(status, VTLMON_EXIT_USAGE);
+}

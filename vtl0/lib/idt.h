@@ -1,0 +1,33 @@
+/* Minimal VTL0 exception handling: 32 exception gates routed to per-vector C handlers. */
+#ifndef VTL0_IDT_H
+#define VTL0_IDT_H
+
+#include <stdint.h>
+
+#define IDT_NR_EXCEPTIONS 32
+
+/* What the entry stub leaves on the stack; a handler may edit it (rip to resume elsewhere). */
+struct exc_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector;
+	uint64_t error_code; /* 0 for vectors without one */
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+_Static_assert(sizeof(struct exc_frame) == 22 * 8, "exc_frame matches idt_entry.S");
+
+typedef void (*exc_handler_t)(struct exc_frame *frame);
+
+/*
+ * Loads the guest IDT. Vectors without a handler report an ASSERT_FAIL
+ * ucall (args: vector, error code, rip, cr2) and shut down with
+ * VTL_UCALL_FAIL_CODE.
+ */
+void idt_install(void);
+/* NULL restores the default. Returning from a handler resumes at frame->rip. */
+void idt_set_handler(unsigned int vector, exc_handler_t fn);
+
+/* Called by the entry stubs only. */
+void idt_dispatch(struct exc_frame *frame);
+
+#endif
