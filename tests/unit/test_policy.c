@@ -1,5 +1,6 @@
 /* Unit tests of the policy parser: one test per error (line and column checked), and semantics. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
