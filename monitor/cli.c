@@ -32,7 +32,8 @@ int cli_parse_size(const char *s, uint64_t *out)
 	if (!s || *s < '0' || *s > '9')
 		return -1;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	/* Base 10 unless "0x": "010M" must not silently mean 8 MiB. */
+	v = strtoull(s, &end, s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? 16 : 10);
 	if (errno)
 		return -1;
 	switch (*end) {

@@ -13,7 +13,8 @@ static void exit_decode_io(const struct kvm_run *run, size_t run_size, struct ve
 	out->len = run->io.size;
 	out->count = run->io.count;
 	/* The data lives inside the run mapping; a size, count or offset that does not fit is malformed. */
-	if ((run->io.size != 1 && run->io.size != 2 && run->io.size != 4) || !run->io.count ||
+	if ((run->io.direction != KVM_EXIT_IO_OUT && run->io.direction != KVM_EXIT_IO_IN) ||
+	    (run->io.size != 1 && run->io.size != 2 && run->io.size != 4) || !run->io.count ||
 	    run->io.data_offset < sizeof(struct kvm_run) || run->io.data_offset > run_size ||
 	    bytes > run_size - run->io.data_offset) {
 		out->kind = VEXIT_MALFORMED;
@@ -27,7 +28,7 @@ static void exit_decode_mmio(const struct kvm_run *run, struct vexit *out)
 {
 	out->addr = run->mmio.phys_addr;
 	out->len = run->mmio.len;
-	if (!run->mmio.len || run->mmio.len > sizeof(run->mmio.data)) {
+	if (!run->mmio.len || run->mmio.len > sizeof(run->mmio.data) || run->mmio.is_write > 1) {
 		out->kind = VEXIT_MALFORMED;
 		return;
 	}

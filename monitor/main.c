@@ -1,12 +1,6 @@
 /* vtlmon's entry point: the command line, and the init steps of a run in order. */
-#include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "monitor/cli.h"
 #include "monitor/exitcodes.h"
@@ -34,6 +28,8 @@ int main(int argc, char **argv)
 {
 	const char *cmd;
 
+	/* Guest console lines and monitor diagnostics interleave in the order they happen. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2) {
 		usage(stderr);
 		return VTLMON_EXIT_USAGE;

@@ -72,22 +72,25 @@ int policy_load_file(const char *path, char **bytes, size_t *len, struct policy 
 	size_t n = 0, ndiags = 0;
 	int ret;
 
+	/* fail closed: a caller that ignores the return value still gets no policy */
+	memset(out, 0, sizeof(*out));
 	if (bytes)
 		*bytes = NULL;
 	ret = policy_cmd_read(path, VTL_BOOT_POLICY_MAX, &buf, &n, err);
 	if (ret)
 		goto out;
 	ret = POLICY_CMD_EX_DATAERR;
-	diags = calloc(POLICY_CMD_MAX_DIAGS, sizeof(*diags));
+	/* one slot more than is printed tells "exactly 100" from "stopped at 100" */
+	diags = calloc(POLICY_CMD_MAX_DIAGS + 1, sizeof(*diags));
 	if (!diags) {
 		fprintf(err, "%s: out of memory\n", path);
 		goto out;
 	}
-	if (policy_parse(buf, n, out, diags, POLICY_CMD_MAX_DIAGS, &ndiags) != POLICY_OK) {
-		for (size_t i = 0; i < ndiags; i++)
+	if (policy_parse(buf, n, out, diags, POLICY_CMD_MAX_DIAGS + 1, &ndiags) != POLICY_OK) {
+		for (size_t i = 0; i < ndiags && i < POLICY_CMD_MAX_DIAGS; i++)
 			fprintf(err, "%s:%u:%u: %s\n", path, diags[i].line, diags[i].col,
 				diags[i].msg);
-		if (ndiags == POLICY_CMD_MAX_DIAGS)
+		if (ndiags > POLICY_CMD_MAX_DIAGS)
 			fprintf(err, "%s: stopped after %u errors\n", path, POLICY_CMD_MAX_DIAGS);
 		goto out;
 	}

@@ -63,14 +63,14 @@ enum policy_class {
 #define POLICY_DEFAULT_REQ_AFTER (POLICY_REQ_RESTRICT | POLICY_REQ_PIN_CR | POLICY_REQ_PIN_MSR)
 
 /* struct policy.flags */
-#define POLICY_F_EXEC_PROTECT	  (1U << 0) /* launch must refuse a host without NX enforcement */
-#define POLICY_F_KEXEC_ALLOWED	  (1U << 1) /* KEXEC_LOAD/EXEC may be granted at all */
-#define POLICY_F_RESET_ZERO_MEM	  (1U << 2) /* zero VTL0 RAM on every reset */
-#define POLICY_F_ALL		  0x7U
+#define POLICY_F_NEEDS_EXEC_PROTECT (1U << 0) /* refuse to launch on hosts without NX pages */
+#define POLICY_F_KEXEC_ALLOWED	    (1U << 1) /* KEXEC_LOAD/EXEC may be granted at all */
+#define POLICY_F_RESET_ZERO_MEM	    (1U << 2) /* zero VTL0 RAM on every reset */
+#define POLICY_F_ALL		    0x7U
 
 /* struct policy_msr.flags */
-#define POLICY_PIN_BOOT	 (1U << 0) /* VTL1 pins it to its boot value at secure launch */
-#define POLICY_PINNABLE	 (1U << 1) /* VTL0 may ask for it to be pinned */
+#define POLICY_PIN_BOOT (1U << 0) /* VTL1 pins it to its boot value at secure launch */
+#define POLICY_PINNABLE (1U << 1) /* VTL0 may ask for it to be pinned */
 
 /* Memory regions: the first four are derived from the VTL0 image's PT_LOAD segments. */
 enum policy_region {
@@ -113,8 +113,8 @@ struct policy {
 	uint64_t cr0_pinnable;
 	uint64_t cr4_pin_boot;
 	uint64_t cr4_pinnable;
-	uint32_t requests_before; /* POLICY_REQ_* allowed before END_OF_BOOT */
-	uint32_t requests_after;  /* POLICY_REQ_* allowed after END_OF_BOOT */
+	uint32_t requests_before;	    /* POLICY_REQ_* allowed before END_OF_BOOT */
+	uint32_t requests_after;	    /* POLICY_REQ_* allowed after END_OF_BOOT */
 	uint8_t action[POLICY_CLASS_COUNT]; /* enum policy_action, by enum policy_class */
 	uint8_t reserved0[3];
 	uint32_t watchdog_us; /* CR watchdog period; 0 = off */
@@ -136,42 +136,42 @@ _Static_assert(sizeof(struct policy) == 1656, "compiled policy stays compact");
 /* Every error the parser reports. docs/policy.md lists them with examples. */
 enum policy_err {
 	POLICY_OK = 0,
-	POLICY_E_TOO_LARGE,	 /* input longer than POLICY_MAX_INPUT */
-	POLICY_E_BAD_CHAR,	 /* control byte, or non-ASCII outside a comment */
-	POLICY_E_LINE_TOO_LONG,	 /* more than POLICY_MAX_LINE bytes */
-	POLICY_E_TOO_MANY_WORDS, /* more than POLICY_MAX_WORDS words */
-	POLICY_E_NO_VERSION,	 /* first statement is not the version line */
-	POLICY_E_BAD_VERSION,	 /* version other than POLICY_VERSION */
-	POLICY_E_UNKNOWN_KEY,	 /* unknown statement or sub-statement */
-	POLICY_E_MISSING_ARG,	 /* a statement ends too early */
-	POLICY_E_EXTRA_ARG,	 /* a statement has words left over */
-	POLICY_E_BAD_NUMBER,	 /* not a number */
-	POLICY_E_RANGE,		 /* number out of range or overflowing */
-	POLICY_E_UNKNOWN_CR_BIT, /* not a CR0/CR4 bit name */
-	POLICY_E_UNKNOWN_MSR,	 /* not an MSR name or number */
-	POLICY_E_UNKNOWN_REGION, /* memory region is not text/rodata/data/image/range */
-	POLICY_E_BAD_PERMS,	 /* not none/r/rw/rx/rwx */
-	POLICY_E_UNALIGNED,	 /* memory range base or size not page-aligned */
-	POLICY_E_UNKNOWN_CLASS,	 /* violation class */
-	POLICY_E_UNKNOWN_ACTION, /* not deny/kill/reset/log */
+	POLICY_E_TOO_LARGE,	  /* input longer than POLICY_MAX_INPUT */
+	POLICY_E_BAD_CHAR,	  /* control byte, or non-ASCII outside a comment */
+	POLICY_E_LINE_TOO_LONG,	  /* more than POLICY_MAX_LINE bytes */
+	POLICY_E_TOO_MANY_WORDS,  /* more than POLICY_MAX_WORDS words */
+	POLICY_E_NO_VERSION,	  /* first statement is not the version line */
+	POLICY_E_BAD_VERSION,	  /* version other than POLICY_VERSION */
+	POLICY_E_UNKNOWN_KEY,	  /* unknown statement or sub-statement */
+	POLICY_E_MISSING_ARG,	  /* a statement ends too early */
+	POLICY_E_EXTRA_ARG,	  /* a statement has words left over */
+	POLICY_E_BAD_NUMBER,	  /* not a number */
+	POLICY_E_RANGE,		  /* number out of range or overflowing */
+	POLICY_E_UNKNOWN_CR_BIT,  /* not a CR0/CR4 bit name */
+	POLICY_E_UNKNOWN_MSR,	  /* not an MSR name or number */
+	POLICY_E_UNKNOWN_REGION,  /* memory region is not text/rodata/data/image/range */
+	POLICY_E_BAD_PERMS,	  /* not none/r/rw/rx/rwx */
+	POLICY_E_UNALIGNED,	  /* memory range base or size not page-aligned */
+	POLICY_E_UNKNOWN_CLASS,	  /* violation class */
+	POLICY_E_UNKNOWN_ACTION,  /* not deny/kill/reset/log */
 	POLICY_E_UNKNOWN_REQUEST, /* not restrict/relax/pin-cr/pin-msr/unpin/none */
-	POLICY_E_BAD_VALUE,	 /* a keyword value outside its set (exec-protection) */
-	POLICY_E_BAD_BOOL,	 /* not yes/no */
-	POLICY_E_BAD_DURATION,	 /* watchdog period without a valid unit */
-	POLICY_E_BAD_HEX,	 /* digest or key is not 64 hex digits */
-	POLICY_E_BAD_ADDRESS,	 /* non-canonical breakpoint address */
-	POLICY_E_DUPLICATE,	 /* statement or list item given twice */
-	POLICY_E_TOO_MANY,	 /* a table of the compiled policy is full */
-	POLICY_E_CONFLICT,	 /* items that contradict each other */
+	POLICY_E_BAD_VALUE,	  /* a keyword value outside its set (exec-protection) */
+	POLICY_E_BAD_BOOL,	  /* not yes/no */
+	POLICY_E_BAD_DURATION,	  /* watchdog period without a valid unit */
+	POLICY_E_BAD_HEX,	  /* digest or key is not 64 hex digits */
+	POLICY_E_BAD_ADDRESS,	  /* non-canonical breakpoint address */
+	POLICY_E_DUPLICATE,	  /* statement or list item given twice */
+	POLICY_E_TOO_MANY,	  /* a table of the compiled policy is full */
+	POLICY_E_CONFLICT,	  /* items that contradict each other */
 	POLICY_E_COUNT
 };
 
 #define POLICY_DIAG_MSG_MAX 120U
 
 struct policy_diag {
-	uint32_t line; /* 1-based */
-	uint32_t col;  /* 1-based, in bytes (a tab counts as one) */
-	uint32_t code; /* enum policy_err */
+	uint32_t line;		       /* 1-based */
+	uint32_t col;		       /* 1-based, in bytes (a tab counts as one) */
+	uint32_t code;		       /* enum policy_err */
 	char msg[POLICY_DIAG_MSG_MAX]; /* NUL-terminated, printable ASCII */
 };
 

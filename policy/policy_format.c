@@ -87,7 +87,8 @@ size_t policy_format(const struct policy *p, char *buf, size_t len)
 	policy_buf_puts(&b, "vtlmon-policy ");
 	policy_buf_dec(&b, p->version);
 	policy_buf_puts(&b, "\nexec-protection ");
-	policy_buf_puts(&b, p->flags & POLICY_F_EXEC_PROTECT ? "required\n" : "best-effort\n");
+	policy_buf_puts(&b,
+			p->flags & POLICY_F_NEEDS_EXEC_PROTECT ? "required\n" : "best-effort\n");
 
 	policy_put_cr_bits(&b, "cr pin", p->cr0_pin_boot, p->cr4_pin_boot);
 	policy_put_cr_bits(&b, "cr pinnable", p->cr0_pinnable, p->cr4_pinnable);
@@ -112,7 +113,8 @@ size_t policy_format(const struct policy *p, char *buf, size_t len)
 		if (i == 0 || m->flags != p->msrs[i - 1].flags) {
 			if (i)
 				policy_buf_putc(&b, '\n');
-			policy_buf_puts(&b, m->flags == POLICY_PIN_BOOT ? "msr pin" : "msr pinnable");
+			policy_buf_puts(&b,
+					m->flags == POLICY_PIN_BOOT ? "msr pin" : "msr pinnable");
 		}
 		policy_buf_putc(&b, ' ');
 		policy_put_msr(&b, m->index);
@@ -150,9 +152,9 @@ size_t policy_format(const struct policy *p, char *buf, size_t len)
 	}
 
 	policy_buf_puts(&b, p->flags & POLICY_F_KEXEC_ALLOWED ? "kexec allow yes\n"
-							     : "kexec allow no\n");
+							      : "kexec allow no\n");
 	n = p->nr_kexec_digests < POLICY_MAX_KEXEC_DIGESTS ? p->nr_kexec_digests
-							    : POLICY_MAX_KEXEC_DIGESTS;
+							   : POLICY_MAX_KEXEC_DIGESTS;
 	for (uint32_t i = 0; i < n; i++) {
 		policy_buf_puts(&b, "kexec digest ");
 		policy_put_hex32(&b, p->kexec_digest[i]);

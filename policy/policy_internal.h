@@ -19,7 +19,10 @@ struct policy_name {
 	uint32_t value;
 };
 
-#define POLICY_NAME(s, v) {s, sizeof(s) - 1, v}
+#define POLICY_NAME(s, v)                                                                          \
+	{                                                                                          \
+		s, sizeof(s) - 1, v                                                                \
+	}
 
 struct policy_cr_bit {
 	uint8_t cr; /* 0 or 4 */
@@ -30,6 +33,7 @@ struct policy_cr_bit {
 
 extern const struct policy_cr_bit policy_cr_bits[];
 extern const size_t policy_nr_cr_bits;
+extern const size_t policy_nr_cr0_bits;
 extern const struct policy_name policy_msr_names[]; /* canonical name first per index */
 extern const size_t policy_nr_msr_names;
 extern const struct policy_name policy_region_names[];
@@ -69,6 +73,6 @@ void policy_buf_puts(struct policy_buf *b, const char *s);
 void policy_buf_putn(struct policy_buf *b, const char *s, size_t n);
 void policy_buf_dec(struct policy_buf *b, uint64_t v);
 void policy_buf_hex(struct policy_buf *b, uint64_t v); /* 0x-prefixed, lowercase */
-void policy_buf_finish(struct policy_buf *b);		/* NUL-terminate */
+void policy_buf_finish(struct policy_buf *b);	       /* NUL-terminate */
 
 #endif

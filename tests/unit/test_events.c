@@ -132,7 +132,11 @@ Test(json_escape, truncation_stops_at_first_escape_that_does_not_fit)
 	char out[16];
 
 	/* After the escape is refused no later (shorter) byte may be appended. */
-	cr_assert_eq(esc(out, 4, "a\x01" "b", 3), 1);
+	cr_assert_eq(esc(out, 4,
+			 "a\x01"
+			 "b",
+			 3),
+		     1);
 	cr_assert_str_eq(out, "a");
 }
 
@@ -238,6 +242,8 @@ static const char *after_t(const char *line)
 
 static char path[64];
 static struct events evs;
+static char **lines_read; /* freed in teardown */
+static size_t nlines_read;
 
 static void ev_setup(void)
 {
@@ -253,10 +259,13 @@ static void ev_setup(void)
 
 static void ev_teardown(void)
 {
+	for (size_t i = 0; i < nlines_read; i++)
+		free(lines_read[i]);
+	free(lines_read);
 	unlink(path);
 }
 
-/* Closes the log and returns its lines (NULL-terminated array, caller frees). */
+/* Closes the log and returns its lines (NULL-terminated array, freed by the teardown). */
 static char **read_lines(size_t *nlines)
 {
 	FILE *f;
@@ -278,6 +287,8 @@ static char **read_lines(size_t *nlines)
 	}
 	free(line);
 	fclose(f);
+	lines_read = lines;
+	nlines_read = n;
 	*nlines = n;
 	return lines;
 }
@@ -475,7 +486,8 @@ Test(events, largest_fitting_line_and_one_more_byte)
 		if (strstr(l[i], "event_overflow"))
 			overflowed = true;
 		else
-			cr_assert_not(overflowed, "a longer event fit after a shorter one overflowed");
+			cr_assert_not(overflowed,
+				      "a longer event fit after a shorter one overflowed");
 	}
 	cr_assert(overflowed);
 }

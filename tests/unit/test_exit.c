@@ -90,6 +90,15 @@ Test(exit_decode, io_data_filling_the_area_exactly_is_ok)
 	cr_assert_eq(v.data_off + v.data_len, RUN_SIZE);
 }
 
+Test(exit_decode, io_unknown_direction_is_malformed)
+{
+	/* Regression: any direction other than OUT used to decode as PIO_IN. */
+	set_io(2, 0x3F8, 1, 1, 4096);
+	cr_assert_eq(decode(0).kind, VEXIT_MALFORMED);
+	set_io(0xFF, 0x3F8, 1, 1, 4096);
+	cr_assert_eq(decode(0).kind, VEXIT_MALFORMED);
+}
+
 Test(exit_decode, io_size_3_is_malformed)
 {
 	set_io(KVM_EXIT_IO_OUT, 0x3F8, 3, 1, 4096);
@@ -357,6 +366,6 @@ Test(exit_kind_name, out_of_range_kinds_are_never_null)
 {
 	cr_assert_not_null(exit_kind_name((enum vexit_kind)(VEXIT_UNKNOWN + 1)));
 	cr_assert_not_null(exit_kind_name((enum vexit_kind)1000));
-	cr_assert_not_null(exit_kind_name((enum vexit_kind)-1));
+	cr_assert_not_null(exit_kind_name((enum vexit_kind) - 1));
 	cr_assert_not_null(exit_kind_name((enum vexit_kind)0x7FFFFFFF));
 }

@@ -5,15 +5,15 @@
 #include "hypercalls/ops.h"
 #include "vtl_layout.h"
 
-#define VTL0_RAM  (32ULL << 20)
-#define PRIV_SIZE (8ULL << 20)
-#define PRIV_END  (VTL1_PRIV_GPA + PRIV_SIZE)
+#define VTL0_RAM     (32ULL << 20)
+#define PRIV_SIZE    (8ULL << 20)
+#define PRIV_END     (VTL1_PRIV_GPA + PRIV_SIZE)
 #define LIST_SIZE(n) (sizeof(struct vtl1_op_list) + (uint64_t)(n) * sizeof(struct vtl1_op))
 
 static const struct ops_limits lim = {
-	.vtl0_ram_size = VTL0_RAM,
-	.priv_base = VTL1_PRIV_GPA,
-	.priv_size = PRIV_SIZE,
+    .vtl0_ram_size = VTL0_RAM,
+    .priv_base = VTL1_PRIV_GPA,
+    .priv_size = PRIV_SIZE,
 };
 
 static struct vtl1_op mkop(uint32_t code, uint64_t a0, uint64_t a1, uint64_t a2)
@@ -82,9 +82,9 @@ Test(ops_check_header_gpa, gpa_near_2_pow_64_is_bad_address)
 Test(ops_check_header_gpa, overflowing_header_with_priv_at_top_is_bad_address)
 {
 	const struct ops_limits top = {
-		.vtl0_ram_size = VTL0_RAM,
-		.priv_base = 0xFFFFFFFFFFFF0000ULL,
-		.priv_size = 0x10000,
+	    .vtl0_ram_size = VTL0_RAM,
+	    .priv_base = 0xFFFFFFFFFFFF0000ULL,
+	    .priv_size = 0x10000,
 	};
 
 	cr_assert_eq(ops_check_header_gpa(0xFFFFFFFFFFFFFFF0ULL, &top), VTL_OK);
@@ -140,15 +140,14 @@ Test(ops_check_count, gpa_near_2_pow_64_is_rejected)
 Test(ops_check_count, list_wrapping_with_priv_at_top_is_bad_address)
 {
 	const struct ops_limits top = {
-		.vtl0_ram_size = VTL0_RAM,
-		.priv_base = 0xFFFFFFFFFFFF0000ULL,
-		.priv_size = 0x10000,
+	    .vtl0_ram_size = VTL0_RAM,
+	    .priv_base = 0xFFFFFFFFFFFF0000ULL,
+	    .priv_size = 0x10000,
 	};
 
 	cr_assert_eq(ops_check_count(0xFFFFFFFFFFFFFFF0ULL - 32, 1, &top), VTL_OK);
 	cr_assert_eq(ops_check_count(0xFFFFFFFFFFFFFFF0ULL, 1, &top), VTL_E_BAD_ADDRESS);
-	cr_assert_eq(ops_check_count(0xFFFFFFFFFFFFFFF0ULL, VTL1_OPS_MAX, &top),
-		     VTL_E_BAD_ADDRESS);
+	cr_assert_eq(ops_check_count(0xFFFFFFFFFFFFFFF0ULL, VTL1_OPS_MAX, &top), VTL_E_BAD_ADDRESS);
 }
 
 /* ---- ops_check_list: codes and terminal ops ---- */
@@ -171,10 +170,10 @@ Test(ops_check_list, code_all_ones_is_unknown)
 Test(ops_check_list, unknown_code_reports_its_index)
 {
 	struct vtl1_op ops[4] = {
-		mkop(VTL1_OP_LOG, VTL1_PRIV_GPA, 4, 0),
-		mkop(VTL1_OP_SET_PERMS, 0x100000, 1, VTL_PERM_R),
-		mkop(77, 0, 0, 0),
-		mkop(VTL1_OP_RETURN, VTL_OK, 0, 0),
+	    mkop(VTL1_OP_LOG, VTL1_PRIV_GPA, 4, 0),
+	    mkop(VTL1_OP_SET_PERMS, 0x100000, 1, VTL_PERM_R),
+	    mkop(77, 0, 0, 0),
+	    mkop(VTL1_OP_RETURN, VTL_OK, 0, 0),
 	};
 	uint32_t bad = 0xdead;
 
@@ -185,8 +184,8 @@ Test(ops_check_list, unknown_code_reports_its_index)
 Test(ops_check_list, return_not_last_is_invalid)
 {
 	struct vtl1_op ops[2] = {
-		mkop(VTL1_OP_RETURN, VTL_OK, 0, 0),
-		mkop(VTL1_OP_LOG, VTL1_PRIV_GPA, 4, 0),
+	    mkop(VTL1_OP_RETURN, VTL_OK, 0, 0),
+	    mkop(VTL1_OP_LOG, VTL1_PRIV_GPA, 4, 0),
 	};
 	uint32_t bad = 0xdead;
 
@@ -197,9 +196,9 @@ Test(ops_check_list, return_not_last_is_invalid)
 Test(ops_check_list, kill_not_last_is_invalid)
 {
 	struct vtl1_op ops[3] = {
-		mkop(VTL1_OP_LOG, VTL1_PRIV_GPA, 4, 0),
-		mkop(VTL1_OP_KILL, 1, 0, 0),
-		mkop(VTL1_OP_RETURN, VTL_OK, 0, 0),
+	    mkop(VTL1_OP_LOG, VTL1_PRIV_GPA, 4, 0),
+	    mkop(VTL1_OP_KILL, 1, 0, 0),
+	    mkop(VTL1_OP_RETURN, VTL_OK, 0, 0),
 	};
 	uint32_t bad = 0xdead;
 
@@ -210,8 +209,8 @@ Test(ops_check_list, kill_not_last_is_invalid)
 Test(ops_check_list, two_terminal_ops_are_invalid)
 {
 	struct vtl1_op ops[2] = {
-		mkop(VTL1_OP_KILL, 1, 0, 0),
-		mkop(VTL1_OP_RETURN, VTL_OK, 0, 0),
+	    mkop(VTL1_OP_KILL, 1, 0, 0),
+	    mkop(VTL1_OP_RETURN, VTL_OK, 0, 0),
 	};
 	uint32_t bad = 0xdead;
 
@@ -227,8 +226,8 @@ Test(ops_check_list, kill_last_is_ok)
 Test(ops_check_list, list_without_terminal_op_is_ok)
 {
 	struct vtl1_op ops[2] = {
-		mkop(VTL1_OP_LOG, VTL1_PRIV_GPA, 4, 0),
-		mkop(VTL1_OP_SET_PERMS, 0, 1, VTL_PERM_R),
+	    mkop(VTL1_OP_LOG, VTL1_PRIV_GPA, 4, 0),
+	    mkop(VTL1_OP_SET_PERMS, 0, 1, VTL_PERM_R),
 	};
 	uint32_t bad = 0xdead;
 
@@ -302,8 +301,7 @@ Test(ops_check_list, log_text_above_priv_end_is_bad_address)
 
 Test(ops_check_list, log_text_wrapping_2_pow_64_is_bad_address)
 {
-	cr_assert_eq(check_one(mkop(VTL1_OP_LOG, 0xFFFFFFFFFFFFFFF0ULL, 32, 0)),
-		     VTL_E_BAD_ADDRESS);
+	cr_assert_eq(check_one(mkop(VTL1_OP_LOG, 0xFFFFFFFFFFFFFFF0ULL, 32, 0)), VTL_E_BAD_ADDRESS);
 }
 
 /* ---- SET_PERMS ---- */
@@ -311,8 +309,8 @@ Test(ops_check_list, log_text_wrapping_2_pow_64_is_bad_address)
 Test(ops_check_list, set_perms_every_perm_combination_is_ok)
 {
 	for (uint64_t p = 0; p <= VTL_PERM_MASK; p++)
-		cr_assert_eq(check_one(mkop(VTL1_OP_SET_PERMS, 0x200000, 4, p)), VTL_OK, "perms %lu",
-			     (unsigned long)p);
+		cr_assert_eq(check_one(mkop(VTL1_OP_SET_PERMS, 0x200000, 4, p)), VTL_OK,
+			     "perms %lu", (unsigned long)p);
 }
 
 Test(ops_check_list, set_perms_whole_vtl0_ram_is_ok)
@@ -357,9 +355,9 @@ Test(ops_check_list, set_perms_past_vtl0_ram_end_is_bad_address)
 		     VTL_E_BAD_ADDRESS);
 	cr_assert_eq(check_one(mkop(VTL1_OP_SET_PERMS, VTL0_RAM, 1, VTL_PERM_R)),
 		     VTL_E_BAD_ADDRESS);
-	cr_assert_eq(check_one(mkop(VTL1_OP_SET_PERMS, 0, VTL0_RAM / VTL_PAGE_SIZE + 1,
-				    VTL_PERM_R)),
-		     VTL_E_BAD_ADDRESS);
+	cr_assert_eq(
+	    check_one(mkop(VTL1_OP_SET_PERMS, 0, VTL0_RAM / VTL_PAGE_SIZE + 1, VTL_PERM_R)),
+	    VTL_E_BAD_ADDRESS);
 }
 
 Test(ops_check_list, set_perms_on_vtl1_private_ram_is_bad_address)
@@ -396,11 +394,11 @@ Test(ops_check_list, set_perms_perm_0x100_is_invalid)
 Test(ops_check_list, valid_mixed_list_is_ok_with_bad_equal_count)
 {
 	struct vtl1_op ops[5] = {
-		mkop(VTL1_OP_LOG, VTL1_PRIV_GPA + 0x3000, 12, 0),
-		mkop(VTL1_OP_SET_PERMS, 0x100000, 16, VTL_PERM_R | VTL_PERM_X),
-		mkop(VTL1_OP_SET_PERMS, 0x200000, 1, 0),
-		mkop(VTL1_OP_LOG, VTL1_PRIV_GPA + 0x3100, VTL1_LOG_MAX, 0),
-		mkop(VTL1_OP_RETURN, VTL_E_DENIED, 5, 6),
+	    mkop(VTL1_OP_LOG, VTL1_PRIV_GPA + 0x3000, 12, 0),
+	    mkop(VTL1_OP_SET_PERMS, 0x100000, 16, VTL_PERM_R | VTL_PERM_X),
+	    mkop(VTL1_OP_SET_PERMS, 0x200000, 1, 0),
+	    mkop(VTL1_OP_LOG, VTL1_PRIV_GPA + 0x3100, VTL1_LOG_MAX, 0),
+	    mkop(VTL1_OP_RETURN, VTL_E_DENIED, 5, 6),
 	};
 	uint32_t bad = 0xdead;
 
@@ -411,9 +409,9 @@ Test(ops_check_list, valid_mixed_list_is_ok_with_bad_equal_count)
 Test(ops_check_list, first_bad_op_is_reported_not_a_later_one)
 {
 	struct vtl1_op ops[3] = {
-		mkop(VTL1_OP_LOG, VTL1_PRIV_GPA, 8, 0),
-		mkop(VTL1_OP_SET_PERMS, 0x200000, 0, VTL_PERM_R), /* bad: 0 pages */
-		mkop(0, 0, 0, 0),				  /* bad too, later */
+	    mkop(VTL1_OP_LOG, VTL1_PRIV_GPA, 8, 0),
+	    mkop(VTL1_OP_SET_PERMS, 0x200000, 0, VTL_PERM_R), /* bad: 0 pages */
+	    mkop(0, 0, 0, 0),				      /* bad too, later */
 	};
 	uint32_t bad = 0xdead;
 

@@ -8,7 +8,7 @@
 #include "vtl1_abi.h"
 #include "vtl_boot.h"
 
-#define V "vtlmon-policy 1\n"
+#define V      "vtlmon-policy 1\n"
 #define NDIAGS 16
 
 static struct policy pol;
@@ -298,8 +298,9 @@ Test(policy_err, bad_hex)
 	/* a bad digit is reported at its own column */
 	expect_err(V "kexec key 00000000000000000000000000000000000000000000000000z0000000000000\n",
 		   POLICY_E_BAD_HEX, 2, 11 + 50, "'z'");
-	expect_err(V "kexec digest 0x00000000000000000000000000000000000000000000000000000000000000\n",
-		   POLICY_E_BAD_HEX, 2, 15, "'x'");
+	expect_err(
+	    V "kexec digest 0x00000000000000000000000000000000000000000000000000000000000000\n",
+	    POLICY_E_BAD_HEX, 2, 15, "'x'");
 	expect_err(V "kexec digest "
 		     "00000000000000000000000000000000000000000000000000000000000000000\n",
 		   POLICY_E_BAD_HEX, 2, 14, "got 65");
@@ -307,8 +308,8 @@ Test(policy_err, bad_hex)
 
 Test(policy_err, bad_address)
 {
-	expect_err(V "cr breakpoint 0xffffffff81000000 0x0000800000000000\n",
-		   POLICY_E_BAD_ADDRESS, 2, 34, "canonical");
+	expect_err(V "cr breakpoint 0xffffffff81000000 0x0000800000000000\n", POLICY_E_BAD_ADDRESS,
+		   2, 34, "canonical");
 }
 
 Test(policy_err, duplicate_statement)
@@ -321,8 +322,8 @@ Test(policy_err, duplicate_statement)
 		   NULL);
 	expect_err(V "cr watchdog off\ncr watchdog 1ms\n", POLICY_E_DUPLICATE, 3, 1, NULL);
 	expect_err(V "kexec allow no\nkexec allow no\n", POLICY_E_DUPLICATE, 3, 1, NULL);
-	expect_err(V "exec-protection required\nexec-protection required\n", POLICY_E_DUPLICATE,
-		   3, 1, NULL);
+	expect_err(V "exec-protection required\nexec-protection required\n", POLICY_E_DUPLICATE, 3,
+		   1, NULL);
 }
 
 Test(policy_err, duplicate_item)
@@ -332,8 +333,8 @@ Test(policy_err, duplicate_item)
 		   "0xc0000082");
 	expect_err(V "msr pin FMASK SFMASK\n", POLICY_E_DUPLICATE, 2, 15, NULL);
 	expect_err(V "memory text r\nmemory text rx\n", POLICY_E_DUPLICATE, 3, 8, "region");
-	expect_err(V "memory range 0 4K r\nmemory range 0x0 0x1000 rw\n", POLICY_E_DUPLICATE, 3,
-		   8, "range");
+	expect_err(V "memory range 0 4K r\nmemory range 0x0 0x1000 rw\n", POLICY_E_DUPLICATE, 3, 8,
+		   "range");
 	expect_err(V "before-end-of-boot relax relax\n", POLICY_E_DUPLICATE, 2, 26, "twice");
 	expect_err(V "cr breakpoint 0x1000 4096\n", POLICY_E_DUPLICATE, 2, 22, NULL);
 	expect_err(V "kexec key 0000000000000000000000000000000000000000000000000000000000000000\n"
@@ -345,8 +346,8 @@ Test(policy_err, too_many)
 {
 	char text[8192] = V;
 
-	expect_err(V "cr breakpoint 0x1000 0x2000 0x3000 0x4000 0x5000\n", POLICY_E_TOO_MANY, 2,
-		   43, "at most 4");
+	expect_err(V "cr breakpoint 0x1000 0x2000 0x3000 0x4000 0x5000\n", POLICY_E_TOO_MANY, 2, 43,
+		   "at most 4");
 	for (int i = 0; i < 33; i++)
 		sprintf(text + strlen(text), "memory range %d 4K r\n", i * 4096);
 	expect_err(text, POLICY_E_TOO_MANY, 34, 1, "32");
@@ -379,9 +380,9 @@ Test(policy_diag, all_errors_collected_in_order)
 	cr_assert_eq(parse(text), POLICY_E_NO_VERSION);
 	cr_assert_eq(ndiags, 5);
 	const uint32_t want[5][3] = {
-		{POLICY_E_NO_VERSION, 1, 1},	 {POLICY_E_BAD_NUMBER, 1, 11},
-		{POLICY_E_UNKNOWN_CR_BIT, 3, 8}, {POLICY_E_UNKNOWN_CR_BIT, 3, 15},
-		{POLICY_E_UNKNOWN_KEY, 4, 1},
+	    {POLICY_E_NO_VERSION, 1, 1},     {POLICY_E_BAD_NUMBER, 1, 11},
+	    {POLICY_E_UNKNOWN_CR_BIT, 3, 8}, {POLICY_E_UNKNOWN_CR_BIT, 3, 15},
+	    {POLICY_E_UNKNOWN_KEY, 4, 1},
 	};
 	for (size_t i = 0; i < 5; i++) {
 		cr_expect_eq(diags[i].code, want[i][0], "diag %zu: %s", i, diags[i].msg);
@@ -407,9 +408,11 @@ Test(policy_diag, no_diag_array)
 {
 	size_t n = 99;
 
-	cr_assert_eq(policy_parse(V "nope\n", strlen(V "nope\n"), &pol, NULL, 0, &n), POLICY_E_UNKNOWN_KEY);
+	cr_assert_eq(policy_parse(V "nope\n", strlen(V "nope\n"), &pol, NULL, 0, &n),
+		     POLICY_E_UNKNOWN_KEY);
 	cr_assert_eq(n, 0);
-	cr_assert_eq(policy_parse(V "nope\n", strlen(V "nope\n"), &pol, diags, 0, NULL), POLICY_E_UNKNOWN_KEY);
+	cr_assert_eq(policy_parse(V "nope\n", strlen(V "nope\n"), &pol, diags, 0, NULL),
+		     POLICY_E_UNKNOWN_KEY);
 	cr_assert_eq(policy_parse(NULL, 100, &pol, diags, NDIAGS, &n), POLICY_E_NO_VERSION);
 }
 
@@ -437,7 +440,7 @@ Test(policy_sem, defaults)
 	cr_assert_eq(pol.watchdog_us, POLICY_DEFAULT_WATCHDOG_US);
 	cr_assert_eq(pol.max_resets, POLICY_DEFAULT_MAX_RESETS);
 	cr_assert_eq(pol.nr_msrs + pol.nr_mem + pol.nr_cr_sites + pol.nr_kexec_digests +
-			     pol.nr_kexec_keys,
+			 pol.nr_kexec_keys,
 		     0);
 }
 
@@ -449,7 +452,8 @@ Test(policy_sem, line_endings_and_whitespace)
 	cr_assert_eq(pol.max_resets, 2);
 	parse_ok("vtlmon-policy 1\nreset max 5\r"); /* CR at EOF is a line ending */
 	cr_assert_eq(pol.max_resets, 5);
-	parse_ok("vtlmon-policy 1\n# caf\xc3\xa9 \xff\n"); /* comments may hold any non-control byte */
+	parse_ok(
+	    "vtlmon-policy 1\n# caf\xc3\xa9 \xff\n"); /* comments may hold any non-control byte */
 }
 
 Test(policy_sem, cr_bits)
@@ -532,11 +536,11 @@ Test(policy_sem, regions_follow_segment_flags)
 Test(policy_sem, exec_protection)
 {
 	parse_ok(V "memory data rw\n");
-	cr_assert_eq(pol.flags & POLICY_F_EXEC_PROTECT, 0);
+	cr_assert_eq(pol.flags & POLICY_F_NEEDS_EXEC_PROTECT, 0);
 	parse_ok(V "exec-protection required\nmemory data rw\n");
-	cr_assert_neq(pol.flags & POLICY_F_EXEC_PROTECT, 0);
+	cr_assert_neq(pol.flags & POLICY_F_NEEDS_EXEC_PROTECT, 0);
 	parse_ok(V "exec-protection best-effort\n");
-	cr_assert_eq(pol.flags & POLICY_F_EXEC_PROTECT, 0);
+	cr_assert_eq(pol.flags & POLICY_F_NEEDS_EXEC_PROTECT, 0);
 }
 
 Test(policy_sem, requests)

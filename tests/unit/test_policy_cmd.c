@@ -103,14 +103,24 @@ Test(policy_cmd, too_many_errors)
 {
 	size_t len = 16 + 5 * 300;
 	char *text = malloc(len + 1);
+	const char *path;
 
 	strcpy(text, "vtlmon-policy 1\n");
 	for (int i = 0; i < 300; i++)
 		strcat(text, "nope\n");
-	const char *path = write_file("many.policy", text, strlen(text));
+	path = write_file("many.policy", text, strlen(text));
 
 	cr_assert_eq(run(3, "check", path, NULL), POLICY_CMD_EX_DATAERR);
+	cr_assert(strstr(err_text, "many.policy:101:1: unknown statement 'nope'\n"));
+	cr_assert_null(strstr(err_text, ":102:1:"), "at most 100 errors are printed");
 	cr_assert(strstr(err_text, "stopped after 100 errors"), "%s", err_text);
+
+	/* exactly 100 errors: all printed, and nothing was cut */
+	text[16 + 5 * 100] = '\0';
+	path = write_file("hundred.policy", text, strlen(text));
+	cr_assert_eq(run(3, "check", path, NULL), POLICY_CMD_EX_DATAERR);
+	cr_assert(strstr(err_text, "hundred.policy:101:1:"));
+	cr_assert_null(strstr(err_text, "stopped"), "%s", err_text);
 	free(text);
 }
 
@@ -122,8 +132,7 @@ Test(policy_cmd, size_limit)
 	/* exactly the limit is accepted ... */
 	memset(text, '\n', max + 1);
 	memcpy(text, "vtlmon-policy 1\n", 16);
-	cr_assert_eq(run(3, "check", write_file("max.policy", text, max), NULL), 0, "%s",
-		     err_text);
+	cr_assert_eq(run(3, "check", write_file("max.policy", text, max), NULL), 0, "%s", err_text);
 	/* ... one byte more is not */
 	cr_assert_eq(run(3, "check", write_file("big.policy", text, max + 1), NULL),
 		     POLICY_CMD_EX_DATAERR);

@@ -10,10 +10,10 @@
 #define V "vtlmon-policy 1\n"
 
 static const char *const examples[] = {
-	"default.policy",
-	"strict.policy",
-	"dev.policy",
-	"nx-required.policy",
+    "default.policy",
+    "strict.policy",
+    "dev.policy",
+    "nx-required.policy",
 };
 #define NR_EXAMPLES (sizeof(examples) / sizeof(examples[0]))
 
@@ -137,12 +137,13 @@ Test(policy_roundtrip, examples_mean_what_they_say)
 	/* the demo boots with CR0 = PG|AM|WP|NE|ET|MP|PE, CR4 = PAE|OSFXSR|OSXMMEXCPT */
 	cr_assert_eq(p.cr0_pin_boot & ~0x80050033ULL, 0, "default pins a CR0 bit the demo clears");
 	cr_assert_eq(p.cr4_pin_boot & ~0x620ULL, 0, "default pins a CR4 bit the demo clears");
-	cr_assert_eq(p.flags & POLICY_F_EXEC_PROTECT, 0, "the demo must launch on upstream KVM");
+	cr_assert_eq(p.flags & POLICY_F_NEEDS_EXEC_PROTECT, 0,
+		     "the demo must launch on upstream KVM");
 	free(text);
 
 	text = read_example("nx-required.policy", &len);
 	cr_assert_eq(policy_parse(text, len, &p, NULL, 0, NULL), POLICY_OK);
-	cr_assert_neq(p.flags & POLICY_F_EXEC_PROTECT, 0);
+	cr_assert_neq(p.flags & POLICY_F_NEEDS_EXEC_PROTECT, 0);
 	free(text);
 
 	text = read_example("strict.policy", &len);
@@ -163,17 +164,20 @@ static void build_full(char *text, size_t cap)
 
 #define ADD(...) (n += (size_t)snprintf(text + n, cap - n, __VA_ARGS__))
 	ADD(V "exec-protection required\n");
-	ADD("cr pin CR0.PE CR0.MP CR0.EM CR0.TS CR0.ET CR0.NE CR0.WP CR0.AM CR0.NW CR0.CD CR0.PG\n");
+	ADD("cr pin CR0.PE CR0.MP CR0.EM CR0.TS CR0.ET CR0.NE CR0.WP CR0.AM CR0.NW CR0.CD "
+	    "CR0.PG\n");
 	ADD("cr pinnable CR4.VME CR4.PVI CR4.TSD CR4.DE CR4.PSE CR4.PAE CR4.MCE CR4.PGE CR4.PCE\n");
 	ADD("cr pin CR4.OSFXSR CR4.OSXMMEXCPT CR4.UMIP CR4.LA57 CR4.VMXE CR4.SMXE CR4.FSGSBASE\n");
 	ADD("cr pinnable CR4.PCIDE CR4.OSXSAVE CR4.KL CR4.SMEP CR4.SMAP CR4.PKE CR4.CET CR4.PKS\n");
 	ADD("cr pin CR4.UINTR CR4.LAM_SUP\ncr watchdog 123us\n");
 	ADD("cr breakpoint 0xffffffffffffffff 0 0x7fffffffffff 0xffff800000000000\n");
 	for (int i = 0; i < 32; i++)
-		ADD("msr %s 0x%x\n", i % 3 ? "pin" : "pinnable", i < 16 ? 0x10U + (unsigned)i : 0xC0011000U + (unsigned)i);
+		ADD("msr %s 0x%x\n", i % 3 ? "pin" : "pinnable",
+		    i < 16 ? 0x10U + (unsigned)i : 0xC0011000U + (unsigned)i);
 	for (int i = 0; i < 28; i++)
 		ADD("memory range 0x%x 0x%x %s%s\n", i << 20, (i + 1) << 12,
-		    (const char *[]){"none", "r", "rw", "rx", "rwx"}[i % 5], i % 2 ? " locked" : "");
+		    (const char *[]){"none", "r", "rw", "rx", "rwx"}[i % 5],
+		    i % 2 ? " locked" : "");
 	ADD("memory text rx\nmemory rodata r locked\nmemory data rw\nmemory image rwx locked\n");
 	ADD("before-end-of-boot none\nafter-end-of-boot unpin relax\n");
 	ADD("action mem-write log\naction mem-read reset\naction mem-exec kill\naction msr deny\n");
@@ -237,9 +241,9 @@ Test(policy_roundtrip, equal_sees_every_field)
 	struct policy a, b;
 
 	static const char text[] =
-		V "memory range 0 4K r\nmsr pin EFER\ncr breakpoint 1\n"
-		  "kexec key 0000000000000000000000000000000000000000000000000000000000000000\n"
-		  "kexec digest 0000000000000000000000000000000000000000000000000000000000000000\n";
+	    V "memory range 0 4K r\nmsr pin EFER\ncr breakpoint 1\n"
+	      "kexec key 0000000000000000000000000000000000000000000000000000000000000000\n"
+	      "kexec digest 0000000000000000000000000000000000000000000000000000000000000000\n";
 
 	cr_assert_eq(policy_parse(text, strlen(text), &a, NULL, 0, NULL), POLICY_OK);
 #define DIFFERS(stmt)                                                                              \
@@ -349,10 +353,13 @@ Test(policy_limits, ten_megabyte_lines)
 		memset(text + strlen(V), fills[fill], big);
 		strcpy(text + strlen(V) + big, "\nreset max x\n");
 		len = strlen(V) + big + strlen("\nreset max x\n");
-		cr_assert_eq(policy_parse(text, len, &p, d, 4, &n), POLICY_E_LINE_TOO_LONG);
+		/* one error per line: the first bad byte, or column 513 if it comes first */
+		enum policy_err want = fill == 1 ? POLICY_E_BAD_CHAR : POLICY_E_LINE_TOO_LONG;
+
+		cr_assert_eq(policy_parse(text, len, &p, d, 4, &n), want);
 		cr_assert_eq(n, 2);
 		cr_assert_eq(d[0].line, 2);
-		cr_assert_eq(d[0].col, POLICY_MAX_LINE + 1);
+		cr_assert_eq(d[0].col, fill == 1 ? 1 : POLICY_MAX_LINE + 1);
 		cr_assert_eq(d[1].line, 3, "parsing resumes after the long line");
 		cr_assert_eq(d[1].code, POLICY_E_BAD_NUMBER);
 	}
@@ -442,8 +449,7 @@ Test(policy_limits, words_per_line)
 	cr_assert_eq(policy_parse(text, strlen(text), &p, NULL, 0, NULL), POLICY_E_DUPLICATE,
 		     "48 words are lexed; the repeated bit is the error");
 	strcpy(text + strlen(text) - 1, " CR4.SMEP\n");
-	cr_assert_eq(policy_parse(text, strlen(text), &p, NULL, 0, NULL),
-		     POLICY_E_TOO_MANY_WORDS);
+	cr_assert_eq(policy_parse(text, strlen(text), &p, NULL, 0, NULL), POLICY_E_TOO_MANY_WORDS);
 }
 
 Test(policy_limits, truncated_examples)
@@ -485,17 +491,81 @@ Test(policy_limits, mutated_examples)
 Test(policy_limits, random_statements)
 {
 	static const char *const words[] = {
-		"vtlmon-policy", "1", "2", "cr", "pin", "pinnable", "watchdog", "breakpoint",
-		"msr", "memory", "text", "rodata", "data", "image", "range", "r", "rw", "rx",
-		"rwx", "none", "locked", "action", "default", "mem-write", "cr", "deny", "kill",
-		"log", "reset", "kexec", "allow", "yes", "no", "digest", "key", "max",
-		"zero-memory", "before-end-of-boot", "after-end-of-boot", "restrict", "relax",
-		"unpin", "pin-cr", "pin-msr", "exec-protection", "required", "best-effort",
-		"CR0.WP", "cr4.smep", "EFER", "0xC0000082", "4K", "0x1000", "3G", "10ms", "off",
-		"0", "#", "\n", "\n", "\n", "\r\n", "\t",
-		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	    "vtlmon-policy",
+	    "1",
+	    "2",
+	    "cr",
+	    "pin",
+	    "pinnable",
+	    "watchdog",
+	    "breakpoint",
+	    "msr",
+	    "memory",
+	    "text",
+	    "rodata",
+	    "data",
+	    "image",
+	    "range",
+	    "r",
+	    "rw",
+	    "rx",
+	    "rwx",
+	    "none",
+	    "locked",
+	    "action",
+	    "default",
+	    "mem-write",
+	    "cr",
+	    "deny",
+	    "kill",
+	    "log",
+	    "reset",
+	    "kexec",
+	    "allow",
+	    "yes",
+	    "no",
+	    "digest",
+	    "key",
+	    "max",
+	    "zero-memory",
+	    "before-end-of-boot",
+	    "after-end-of-boot",
+	    "restrict",
+	    "relax",
+	    "unpin",
+	    "pin-cr",
+	    "pin-msr",
+	    "exec-protection",
+	    "required",
+	    "best-effort",
+	    "CR0.WP",
+	    "cr4.smep",
+	    "EFER",
+	    "0xC0000082",
+	    "4K",
+	    "0x1000",
+	    "3G",
+	    "10ms",
+	    "off",
+	    "0",
+	    "#",
+	    "\n",
+	    "\n",
+	    "\n",
+	    "\r\n",
+	    "\t",
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	};
+	static const char *const heads[] = {
+	    "\ncr pin ",	  "\ncr pinnable ",	  "\ncr watchdog ",
+	    "\ncr breakpoint ",	  "\nmsr pin ",		  "\nmsr pinnable ",
+	    "\nmemory range ",	  "\nmemory text ",	  "\naction default ",
+	    "\naction cr ",	  "\nkexec allow ",	  "\nkexec digest ",
+	    "\nreset max ",	  "\nreset zero-memory ", "\nafter-end-of-boot ",
+	    "\nexec-protection ",
 	};
 	const size_t nw = sizeof(words) / sizeof(words[0]);
+	const size_t nh = sizeof(heads) / sizeof(heads[0]);
 	uint64_t seed = 0x9E3779B97F4A7C15ULL;
 	char text[2048];
 
@@ -510,7 +580,9 @@ Test(policy_limits, random_statements)
 			len = (size_t)sprintf(text, V);
 		for (int w = 0; w < count; w++) {
 			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-			const char *s = words[(seed >> 33) % nw];
+			/* mostly statement heads and words, so most lines get past the keyword */
+			const char *s =
+			    (seed >> 7) % 3 ? words[(seed >> 33) % nw] : heads[(seed >> 33) % nh];
 			size_t l = strlen(s);
 
 			if (len + l + 2 >= sizeof(text))
@@ -521,4 +593,54 @@ Test(policy_limits, random_statements)
 		}
 		check_invariants(text, len, count_lines(text, len));
 	}
+}
+
+/* The single-pass lexer's edges: the line limit against every way a line can end. */
+Test(policy_limits, line_boundaries)
+{
+	static char text[2048];
+	struct policy_diag d[4];
+	struct policy p;
+	size_t n, base = strlen(V "reset max 3");
+
+	/* a 512-byte line: V, then "reset max 3" padded with spaces to the limit */
+	strcpy(text, V "reset max 3");
+	memset(text + base, ' ', POLICY_MAX_LINE - (base - strlen(V)));
+	size_t end = strlen(V) + POLICY_MAX_LINE;
+	static const struct {
+		const char *tail;
+		enum policy_err want;
+	} cases[] = {
+	    {"", POLICY_OK},
+	    {"\n", POLICY_OK},
+	    {"\r", POLICY_OK},
+	    {"\r\n", POLICY_OK},
+	    {"\r\nreset max 4\n", POLICY_E_DUPLICATE},
+	    {" ", POLICY_E_LINE_TOO_LONG},
+	    {"x\n", POLICY_E_LINE_TOO_LONG},
+	    {"\rx\n", POLICY_E_LINE_TOO_LONG},
+	    {"\t\n", POLICY_E_LINE_TOO_LONG},
+	    {"#\n", POLICY_E_LINE_TOO_LONG},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		strcpy(text + end, cases[i].tail);
+		cr_assert_eq(policy_parse(text, strlen(text), &p, d, 4, &n), cases[i].want,
+			     "tail %zu: %s", i, n ? d[0].msg : "");
+		if (cases[i].want == POLICY_E_LINE_TOO_LONG)
+			cr_assert_eq(d[0].col, POLICY_MAX_LINE + 1);
+	}
+	/* a word that ends exactly at the limit */
+	memset(text + strlen(V), 'x', POLICY_MAX_LINE);
+	strcpy(text + end, "\n");
+	cr_assert_eq(policy_parse(text, strlen(text), &p, d, 4, &n), POLICY_E_UNKNOWN_KEY);
+	cr_assert_eq(d[0].col, 1);
+
+	/* carriage returns and tabs inside comments */
+	cr_assert_eq(parse_str(V "# a\tb\r\nreset max 1 #\r\n"), POLICY_OK);
+	cr_assert_eq(parse_str(V "# a\rb\n"), POLICY_E_BAD_CHAR);
+	cr_assert_eq(parse_str(V "reset max 1\r\r\n"), POLICY_E_BAD_CHAR);
+	cr_assert_eq(parse_str(V "reset max 1\n\r"), POLICY_OK, "a final lone CR ends a line");
+	cr_assert_eq(parse_str(V "\n\n\n"), POLICY_OK);
+	cr_assert_eq(parse_str("vtlmon-policy 1"), POLICY_OK);
+	cr_assert_eq(parse_str("\xef\xbb\xbfvtlmon-policy 1\n"), POLICY_E_BAD_CHAR, "no BOM");
 }
