@@ -157,4 +157,6 @@ check-format:
 clean:
 	rm -rf build build-san
 
+.SECONDARY:
+
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

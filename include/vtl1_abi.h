@@ -53,8 +53,31 @@ enum vtl1_op_code {
 	VTL1_OP_LOG = 2,       /* arg0 GPA of text in VTL1 RAM, arg1 length (<= VTL1_LOG_MAX) */
 	VTL1_OP_SET_PERMS = 3, /* arg0 VTL0 GPA (page-aligned), arg1 pages, arg2 VTL_PERM_* */
 	VTL1_OP_KILL = 4,      /* terminal. arg0 reason; ends the run, VTL0 never resumes */
+	/* arg0 CR (0 or 4), arg1 mask, arg2 value of the masked bits or VTL1_PIN_CURRENT */
+	VTL1_OP_PIN_CR = 5,
+	VTL1_OP_UNPIN_CR = 6, /* arg0 CR, arg1 mask */
+	/* arg0 MSR index, arg1 value or VTL1_PIN_CURRENT */
+	VTL1_OP_PIN_MSR = 7,
+	VTL1_OP_UNPIN_MSR = 8, /* arg0 MSR index */
+	/* INTERCEPT outcome: arg0 vector (13 #GP, 14 #PF), arg1 error code, arg2 CR2 (#PF) */
+	VTL1_OP_INJECT = 9,
+	VTL1_OP_ALLOW = 10, /* INTERCEPT outcome: perform the access (replay write, apply MSR/CR) */
+	VTL1_OP_SKIP = 11,  /* INTERCEPT outcome: complete it without effect (reads return 0) */
+	VTL1_OP_RESET = 12, /* terminal. arg0 reason: reset the guest */
+	VTL1_OP_CR_SITE = 13,  /* arg0 slot (0..3), arg1 VTL0 virtual address (0 clears) */
+	VTL1_OP_WATCHDOG = 14, /* arg0 CR watchdog period in microseconds (0 = off) */
 	VTL1_OP_COUNT
 };
+
+/* PIN_CR / PIN_MSR: pin at whatever value VTL0 has now. */
+#define VTL1_PIN_CURRENT (~0ULL)
+#define VTL1_CR_SITES 4U
+#define VTL1_WATCHDOG_MIN_US 100U
+#define VTL1_WATCHDOG_MAX_US 10000000U
+
+/* INJECT vectors the monitor accepts. */
+#define VTL_VECTOR_GP 13U
+#define VTL_VECTOR_PF 14U
 
 #define VTL_PERM_R    1U
 #define VTL_PERM_W    2U

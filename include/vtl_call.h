@@ -32,10 +32,31 @@ _Static_assert(offsetof(struct vtl_call_block, results) == 48, "results offset")
 #define VTL_CALL_BLOCK_SIZE  64ULL
 #define VTL_CALL_BLOCK_ALIGN 64ULL
 
-/* Call numbers. VTL1 answers VTL_E_UNKNOWN_CALL to anything else. */
+/*
+ * Call numbers. VTL1 answers VTL_E_UNKNOWN_CALL to anything else. VTL1
+ * decides every call under its policy; the statuses below are the usual ones.
+ */
 enum vtl_call_nr {
 	VTL_CALL_NOP = 0,  /* no effect; status VTL_OK */
 	VTL_CALL_ECHO = 1, /* results[0..1] = args[0..1] */
+	/*
+	 * args[0] GPA (page-aligned), args[1] pages, args[2] VTL_PERM_* (0 = no
+	 * access). VTL_E_BAD_ADDRESS outside VTL0 RAM or overflowing,
+	 * VTL_E_DENIED when the policy forbids it (a relaxation after
+	 * END_OF_BOOT, a locked range), VTL_E_NOT_SUPPORTED when it needs exec
+	 * protection the host lacks, VTL_E_NO_RESOURCES when memslots run out.
+	 */
+	VTL_CALL_PROTECT = 0x10,
+	/* args[0] CR number (0 or 4), args[1] bit mask: pin those bits at their current value. */
+	VTL_CALL_PIN_CR = 0x11,
+	/* args[0] MSR index: pin it at its current value. */
+	VTL_CALL_PIN_MSR = 0x12,
+	/* Boot is over: from now on the policy's after-end-of-boot rules apply. */
+	VTL_CALL_END_OF_BOOT = 0x13,
+	/* args[0] CR number, args[1] mask: drop pins VTL0 asked for (if the policy allows). */
+	VTL_CALL_UNPIN_CR = 0x14,
+	/* args[0] MSR index. */
+	VTL_CALL_UNPIN_MSR = 0x15,
 };
 
 #endif

@@ -47,6 +47,9 @@ extern const size_t policy_nr_class_names;
 extern const struct policy_name policy_request_names[]; /* in bit order */
 extern const size_t policy_nr_request_names;
 
+/* A word that may alias any object: for word-wise zeroing and comparing. */
+typedef uint64_t __attribute__((may_alias)) policy_word_t;
+
 /* Canonical name of an MSR index, or NULL if it has none. */
 const char *policy_msr_canonical(uint32_t index);
 /* Name of a table value, or NULL. */

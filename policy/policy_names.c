@@ -122,9 +122,6 @@ bool policy_msr_index_valid(uint32_t index)
 	       (index >= 0xC0010000U && index <= 0xC0011FFFU);
 }
 
-/* Lets policy_zero() store whole words into any object type. */
-typedef uint64_t __attribute__((may_alias)) policy_word_t;
-
 void policy_zero(void *dst, size_t n)
 {
 	/*

@@ -132,10 +132,15 @@ static char policy_upper(char c)
 	return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
 }
 
+/*
+ * Case-insensitive compare against an uppercase name of [A-Z0-9_]. Ignoring
+ * bit 0x20 folds case; it can confuse a digit or '_' only with a control
+ * byte or DEL, and the lexer never puts those in a word.
+ */
 static bool policy_eq_icase(const char *s, const char *name, uint32_t len)
 {
 	for (uint32_t i = 0; i < len; i++)
-		if (policy_upper(s[i]) != name[i])
+		if ((s[i] ^ name[i]) & ~0x20)
 			return false;
 	return true;
 }
@@ -164,27 +169,25 @@ static bool policy_lookup_tok(const struct policy_parser *p, const struct policy
 	return policy_lookup(tab, n, p->text + t->off, t->len, value);
 }
 
-static int policy_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+/* Digit value plus one, 0 for a non-digit: one load per digit, for hex and decimal alike. */
+static const uint8_t policy_digit[256] = {
+    ['0'] = 1,	['1'] = 2,  ['2'] = 3,	['3'] = 4,  ['4'] = 5,	['5'] = 6,  ['6'] = 7,	['7'] = 8,
+    ['8'] = 9,	['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
 
 /*
  * NUMBER = decimal digits, or 0x followed by hex digits. With `suffix`, one
- * of K, M, G may follow (binary multiples). Validity is checked before the
- * value so that "99999999999999999999x" is "not a number", not "too big".
+ * of K, M, G may follow (binary multiples). A bad digit wins over overflow,
+ * so "99999999999999999999x" is "not a number", not "too big".
  */
 static enum policy_err policy_parse_u64(const char *s, uint32_t len, bool suffix, uint64_t *out)
 {
+	const uint8_t *u = (const uint8_t *)s;
 	uint32_t shift = 0, i = 0;
 	uint64_t v = 0;
 	bool hex = len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	bool over = false;
 
 	if (suffix && len > 0) {
 		char c = s[len - 1];
@@ -198,26 +201,23 @@ static enum policy_err policy_parse_u64(const char *s, uint32_t len, bool suffix
 		i = 2;
 	if (i >= len)
 		return POLICY_E_BAD_NUMBER;
-	for (uint32_t j = i; j < len; j++) {
-		int d = policy_hexval(s[j]);
-
-		if (d < 0 || (!hex && d > 9))
-			return POLICY_E_BAD_NUMBER;
-	}
 	for (; i < len; i++) {
-		uint64_t d = (uint64_t)policy_hexval(s[i]);
+		uint32_t d = policy_digit[u[i]];
 
+		if (!d || (!hex && d > 10))
+			return POLICY_E_BAD_NUMBER;
+		d--;
 		if (hex) {
-			if (v >> 60)
-				return POLICY_E_RANGE;
+			over |= (v >> 60) != 0;
 			v = v << 4 | d;
 		} else {
-			if (v > (UINT64_MAX - d) / 10)
-				return POLICY_E_RANGE;
+			/* UINT64_MAX is 1844674407370955161 * 10 + 5 */
+			over |=
+			    v > 1844674407370955161ULL || (v == 1844674407370955161ULL && d > 5);
 			v = v * 10 + d;
 		}
 	}
-	if (shift && v > (UINT64_MAX >> shift))
+	if (over || (shift && v > (UINT64_MAX >> shift)))
 		return POLICY_E_RANGE;
 	*out = v << shift;
 	return POLICY_OK;
@@ -803,18 +803,9 @@ static void policy_st_action(struct policy_parser *p)
 /* Exactly 64 hex digits (no 0x): a SHA-256 digest or an Ed25519 public key. */
 static bool policy_hex32(struct policy_parser *p, const struct policy_tok *t, uint8_t out[32])
 {
-	const char *s = p->text + t->off;
+	const uint8_t *u = (const uint8_t *)p->text + t->off;
 	struct policy_buf *b;
 
-	for (uint32_t i = 0; i < t->len && i < 64; i++) {
-		if (policy_hexval(s[i]) < 0) {
-			b = policy_diag(p, t->col + i, POLICY_E_BAD_HEX);
-			policy_buf_puts(b, "'");
-			policy_buf_putc(b, s[i]);
-			policy_buf_puts(b, "' is not a hex digit (expected 64 hex digits, no 0x)");
-			return false;
-		}
-	}
 	if (t->len != 64) {
 		b = policy_diag(p, t->col, POLICY_E_BAD_HEX);
 		policy_buf_puts(b, "expected 64 hex digits, got ");
@@ -822,18 +813,32 @@ static bool policy_hex32(struct policy_parser *p, const struct policy_tok *t, ui
 		policy_buf_puts(b, " characters");
 		return false;
 	}
-	for (uint32_t i = 0; i < 32; i++)
-		out[i] = (uint8_t)(policy_hexval(s[2 * i]) << 4 | policy_hexval(s[2 * i + 1]));
+	for (uint32_t i = 0; i < 64; i += 2) {
+		uint32_t hi = policy_digit[u[i]], lo = policy_digit[u[i + 1]];
+
+		if (!hi || !lo) {
+			uint32_t at = hi ? i + 1 : i;
+
+			b = policy_diag(p, t->col + at, POLICY_E_BAD_HEX);
+			policy_buf_putc(b, '\'');
+			policy_buf_putc(b, (char)u[at]);
+			policy_buf_puts(b, "' is not a hex digit (expected 64 hex digits, no 0x)");
+			return false;
+		}
+		out[i / 2] = (uint8_t)((hi - 1) << 4 | (lo - 1));
+	}
 	return true;
 }
 
+_Static_assert(offsetof(struct policy, kexec_digest) % 8 == 0, "digests are word-aligned");
+_Static_assert(offsetof(struct policy, kexec_key) % 8 == 0, "keys are word-aligned");
+
+/* Both arrays are 8-aligned (struct policy and a uint64_t[4]): compare them as words. */
 static bool policy_eq32(const uint8_t *a, const uint8_t *b)
 {
-	uint8_t d = 0;
+	const policy_word_t *x = (const policy_word_t *)a, *y = (const policy_word_t *)b;
 
-	for (uint32_t i = 0; i < 32; i++)
-		d |= a[i] ^ b[i];
-	return d == 0;
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
 }
 
 static void policy_st_kexec_list(struct policy_parser *p, bool keys)
@@ -848,7 +853,8 @@ static void policy_st_kexec_list(struct policy_parser *p, bool keys)
 	for (uint32_t i = 2; i < p->ntok; i++) {
 		const struct policy_tok *t = &p->tok[i];
 		struct policy_buf *b;
-		uint8_t v[32];
+		uint64_t words[4];
+		uint8_t *v = (uint8_t *)words;
 		bool dup = false;
 
 		if (!policy_hex32(p, t, v))
@@ -866,8 +872,10 @@ static void policy_st_kexec_list(struct policy_parser *p, bool keys)
 						: "too many kexec digests (at most 8)");
 			return;
 		}
-		for (uint32_t j = 0; j < 32; j++)
-			tab[*nr][j] = v[j];
+		policy_word_t *dst = (policy_word_t *)tab[*nr];
+
+		for (uint32_t j = 0; j < 4; j++)
+			dst[j] = words[j];
 		(*nr)++;
 	}
 }

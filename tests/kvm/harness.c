@@ -35,6 +35,23 @@ int guest_run_init(struct guest_run *r, const struct guest_run_opts *o)
 	snprintf(r->events_path, sizeof(r->events_path), "/tmp/vtlmon-test-%d.jsonl", getpid());
 	cr_assert_eq(cli_read_file(vtl0, 64 << 20, &r->images[0], &len0), 0, "read %s", vtl0);
 	cr_assert_eq(cli_read_file(vtl1, 64 << 20, &r->images[1], &len1), 0, "read %s", vtl1);
+	if (o->policy) {
+		char pp[512];
+		size_t plen;
+
+		if (strchr(o->policy, '/'))
+			snprintf(pp, sizeof(pp), "%s", o->policy);
+		else
+			snprintf(pp, sizeof(pp), "%s/tests/policies/%s.policy", SRC_DIR, o->policy);
+		cr_assert_eq(cli_read_file(pp, 64 << 10, &r->policy, &plen), 0, "read %s", pp);
+		cfg.policy = r->policy;
+		cfg.policy_len = plen;
+		cfg.policy_name = o->policy;
+	} else if (o->policy_text) {
+		cfg.policy = o->policy_text;
+		cfg.policy_len = strlen(o->policy_text);
+		cfg.policy_name = "inline";
+	}
 	cfg.vtl0_image = r->images[0];
 	cfg.vtl0_image_len = len0;
 	cfg.vtl0_name = o->vtl0;
@@ -92,6 +109,7 @@ void guest_run_free(struct guest_run *r)
 	free(r->events);
 	free(r->images[0]);
 	free(r->images[1]);
+	free(r->policy);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -22,6 +22,7 @@ struct guest_run {
 	char **lines;   /* one per event */
 	size_t nlines;
 	void *images[2];
+	void *policy;
 };
 
 struct guest_run_opts {
@@ -30,6 +31,8 @@ struct guest_run_opts {
 	uint64_t timeout_ms;   /* 0: KVM_RUN_TIMEOUT_MS */
 	uint32_t cpus;         /* 0: 1 */
 	uint64_t mem;          /* 0: 32 MiB */
+	const char *policy;    /* NULL: none; a name (tests/policies/NAME.policy) or a path */
+	const char *policy_text; /* inline policy text instead of a file */
 };
 
 /* Skips the test when /dev/kvm is absent (make kvm-test fails loudly in that case). */
