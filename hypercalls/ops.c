@@ -42,6 +42,45 @@ static enum vtl_status op_check_any(const struct vtl1_op *op, const struct ops_l
 	return VTL_OK;
 }
 
+static enum vtl_status op_check_cr(const struct vtl1_op *op, const struct ops_limits *lim)
+{
+	/* Only CR0 and CR4 can be pinned; a zero mask pins nothing and is a VTL1 bug. */
+	if ((op->arg[0] != 0 && op->arg[0] != 4) || !op->arg[1])
+		return VTL_E_INVALID;
+	return VTL_OK;
+}
+
+static enum vtl_status op_check_msr(const struct vtl1_op *op, const struct ops_limits *lim)
+{
+	return op->arg[0] <= UINT32_MAX ? VTL_OK : VTL_E_INVALID;
+}
+
+static enum vtl_status op_check_inject(const struct vtl1_op *op, const struct ops_limits *lim)
+{
+	if (op->arg[0] != VTL_VECTOR_GP && op->arg[0] != VTL_VECTOR_PF)
+		return VTL_E_INVALID;
+	return op->arg[1] <= UINT32_MAX ? VTL_OK : VTL_E_INVALID;
+}
+
+static bool op_canonical(uint64_t va)
+{
+	return (uint64_t)((int64_t)(va << 16) >> 16) == va;
+}
+
+static enum vtl_status op_check_cr_site(const struct vtl1_op *op, const struct ops_limits *lim)
+{
+	if (op->arg[0] >= VTL1_CR_SITES || !op_canonical(op->arg[1]))
+		return VTL_E_INVALID;
+	return VTL_OK;
+}
+
+static enum vtl_status op_check_watchdog(const struct vtl1_op *op, const struct ops_limits *lim)
+{
+	if (op->arg[0] && (op->arg[0] < VTL1_WATCHDOG_MIN_US || op->arg[0] > VTL1_WATCHDOG_MAX_US))
+		return VTL_E_INVALID;
+	return VTL_OK;
+}
+
 /* The op table: a const array, so nothing can retarget a handler at run time. */
 static const struct {
 	const char *name;
@@ -52,6 +91,16 @@ static const struct {
 	[VTL1_OP_LOG] = {"log", false, op_check_log},
 	[VTL1_OP_SET_PERMS] = {"set_perms", false, op_check_set_perms},
 	[VTL1_OP_KILL] = {"kill", true, op_check_any},
+	[VTL1_OP_PIN_CR] = {"pin_cr", false, op_check_cr},
+	[VTL1_OP_UNPIN_CR] = {"unpin_cr", false, op_check_cr},
+	[VTL1_OP_PIN_MSR] = {"pin_msr", false, op_check_msr},
+	[VTL1_OP_UNPIN_MSR] = {"unpin_msr", false, op_check_msr},
+	[VTL1_OP_INJECT] = {"inject", false, op_check_inject},
+	[VTL1_OP_ALLOW] = {"allow", false, op_check_any},
+	[VTL1_OP_SKIP] = {"skip", false, op_check_any},
+	[VTL1_OP_RESET] = {"reset", true, op_check_any},
+	[VTL1_OP_CR_SITE] = {"cr_site", false, op_check_cr_site},
+	[VTL1_OP_WATCHDOG] = {"watchdog", false, op_check_watchdog},
 };
 
 static bool op_known(uint32_t code)

@@ -20,18 +20,43 @@ enum vtl1_entry_reason {
 	VTL1_ENTRY_INTERCEPT = 3, /* `intercept` describes a VTL0 violation */
 };
 
+/*
+ * What VTL0 did, for an INTERCEPT entry. VTL1 answers with exactly one
+ * outcome op (INJECT, ALLOW or SKIP) then RETURN, or with KILL or RESET. An
+ * INTERCEPT entry that RETURNs without an outcome is treated as KILL: the
+ * monitor fails closed.
+ */
+enum vtl1_intercept_kind {
+	VTL1_INT_MEM_READ = 1,  /* read of a no-access page; len = access size */
+	VTL1_INT_MEM_WRITE = 2, /* write to a read-only or no-access page; value = data */
+	VTL1_INT_MEM_EXEC = 3,  /* instruction fetch from a no-access page; gpa = fetch GPA */
+	VTL1_INT_MSR_WRITE = 4, /* WRMSR to a pinned MSR; gpa = index, value = new, aux = pinned */
+	VTL1_INT_CR_WRITE = 5,  /* pinned CR bits changed; gpa = CR number, value = new, aux = mask */
+};
+
+/* vtl1_intercept.flags */
+#define VTL1_INT_F_PRECISE (1U << 0)  /* RIP is on the instruction; it has not taken effect */
+#define VTL1_INT_F_RESTORED (1U << 1) /* CR: detected after the fact; pinned bits restored */
+#define VTL1_INT_F_SITE (1U << 2)     /* CR: caught at a declared CR-write site (breakpoint) */
+
 struct vtl1_intercept {
-	uint32_t kind; /* reserved for the enforcement ABI */
-	uint32_t access;
+	uint32_t kind;  /* enum vtl1_intercept_kind */
+	uint16_t flags; /* VTL1_INT_F_* */
+	uint8_t len;    /* memory access size in bytes */
+	uint8_t perms;  /* memory: the page's current VTL_PERM_* */
 	uint64_t gpa;
 	uint64_t rip;
 	uint64_t value;
-	uint64_t aux;
+	uint64_t aux; /* memory: the linear address when known, else the GPA */
 	uint8_t insn_len;
 	uint8_t reserved[7];
 	uint8_t insn[16];
 };
 _Static_assert(sizeof(struct vtl1_intercept) == 64, "intercept is 64 bytes");
+_Static_assert(offsetof(struct vtl1_intercept, flags) == 4, "intercept flags offset");
+_Static_assert(offsetof(struct vtl1_intercept, gpa) == 8, "intercept gpa offset");
+_Static_assert(offsetof(struct vtl1_intercept, aux) == 32, "intercept aux offset");
+_Static_assert(offsetof(struct vtl1_intercept, insn) == 48, "intercept insn offset");
 
 struct vtl1_entry {
 	uint32_t reason; /* enum vtl1_entry_reason */

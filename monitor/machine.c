@@ -3,21 +3,23 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
 
 #include "monitor/boot.h"
 #include "monitor/caps.h"
+#include "monitor/embedded.h"
+#include "monitor/policy_cmd.h"
 #include "monitor/exitcodes.h"
 #include "monitor/log.h"
 #include "vtl_device.h"
 #include "vtl_layout.h"
 
-/* Memslot numbers. VTL0 RAM slots in VTL0's VM are owned by the permission engine. */
+/* Memslot numbers of VTL1's VM; VTL0's VM's slots belong to the permission engine. */
 #define SLOT_VTL1_VTL0_RAM 0
 #define SLOT_VTL1_PRIVATE 1
-#define SLOT_VTL0_RAM 0
 
 #define MACHINE_IMAGE_MAX (64ULL << 20)
 
@@ -105,6 +107,7 @@ static int machine_check_caps(struct machine *m)
 
 static int machine_create_vms(struct machine *m)
 {
+	long slots;
 	int r;
 
 	for (int vtl = 0; vtl < 2; vtl++) {
@@ -115,9 +118,20 @@ static int machine_create_vms(struct machine *m)
 		if (r)
 			log_info("vtl%d: cannot disable SLOT_ZAP_ALL: %s", vtl, strerror(-r));
 	}
-	if (vm_set_slot(&m->vm[0], SLOT_VTL0_RAM, 0, 0, m->vtl0_ram.size,
-			(void *)m->vtl0_ram.hva.v))
+	/* VTL0's own view of its RAM belongs to the permission engine from the start. */
+	slots = kvm_check_cap(m->vm[0].fd, KVM_CAP_NR_MEMSLOTS);
+	if (perm_init(&m->perm, &m->vm[0], &m->vtl0_ram, slots > 0 ? (uint32_t)slots : 1))
 		return -1;
+	/* CR2 of an injected #PF comes from the payload (KVM-HOST-NOTES). */
+	if (ioctl(m->vm[0].fd, KVM_ENABLE_CAP,
+		  &(struct kvm_enable_cap){.cap = KVM_CAP_EXCEPTION_PAYLOAD, .args = {1}}) < 0) {
+		log_err("KVM_CAP_EXCEPTION_PAYLOAD: %s", strerror(errno));
+		return -1;
+	}
+	/* The cap reads 1 here, not a reason mask: enabling it is the real test. */
+	m->msr_exits = kvm_check_cap(m->vm[0].fd, KVM_CAP_X86_MSR_FILTER) &&
+		       kvm_check_cap(m->vm[0].fd, KVM_CAP_X86_USER_SPACE_MSR) &&
+		       !pins_enable_msr_exits(&m->vm[0]);
 	if (vm_set_slot(&m->vm[1], SLOT_VTL1_VTL0_RAM, 0, 0, m->vtl0_ram.size,
 			(void *)m->vtl0_ram.hva.v))
 		return -1;
@@ -245,10 +259,35 @@ static int machine_boot_vtl(struct machine *m, int vtl)
 	return 0;
 }
 
+/*
+ * The monitor compiles the policy too, with the same parser, only to report
+ * errors as FILE:LINE:COL and to refuse a launch this host cannot honour
+ * before anything runs. VTL1 parses its own copy and makes every decision.
+ */
+static int machine_check_policy(struct machine *m)
+{
+	struct policy pol;
+
+	if (!m->cfg.policy) {
+		m->cfg.policy = embedded_default_policy;
+		m->cfg.policy_len = EMBEDDED_SIZE(embedded_default_policy);
+		m->cfg.policy_name = "built-in:default.policy";
+	}
+	if (policy_sha256_hex(m->cfg.policy, m->cfg.policy_len, m->policy_sha256))
+		return -1;
+	if (policy_compile(m->cfg.policy_name, m->cfg.policy, m->cfg.policy_len, &pol, stderr))
+		return -1;
+	if ((pol.flags & POLICY_F_NEEDS_EXEC_PROTECT) && !(m->features & VTL_FEAT_PERM_NOEXEC)) {
+		log_err("policy %s requires exec protection, which this host cannot enforce "
+			"(upstream KVM has no non-executable pages; see `vtlmon caps`)",
+			m->cfg.policy_name);
+		return -1;
+	}
+	return 0;
+}
+
 static int machine_place_policy(struct machine *m)
 {
-	if (!m->cfg.policy)
-		return 0;
 	if (m->cfg.policy_len > VTL_BOOT_POLICY_MAX) {
 		log_err("policy %s is %zu bytes; the limit is %llu", m->cfg.policy_name,
 			m->cfg.policy_len, (unsigned long long)VTL_BOOT_POLICY_MAX);
@@ -310,12 +349,14 @@ int machine_init(struct machine *m, const struct machine_config *cfg)
 		return VTLMON_EXIT_MONITOR;
 	if (machine_create_vms(m) || machine_create_pairs(m))
 		return VTLMON_EXIT_MONITOR;
+	m->features = caps_features(&m->kvm);
+	if (machine_check_policy(m))
+		return VTLMON_EXIT_LAUNCH;
 	/* VTL0's image is loaded first so VTL1's boot info can describe it for protection. */
 	if (machine_load_image(m, 0) || machine_load_image(m, 1) || machine_place_policy(m))
 		return VTLMON_EXIT_LAUNCH;
 	if (machine_boot_vtl(m, 1) || machine_boot_vtl(m, 0))
 		return VTLMON_EXIT_MONITOR;
-	m->features = caps_features(&m->kvm);
 	return 0;
 }
 
@@ -327,6 +368,7 @@ void machine_destroy(struct machine *m)
 	}
 	m->nr_pairs = 0;
 	vm_destroy(&m->vm[1]);
+	perm_destroy(&m->perm);
 	vm_destroy(&m->vm[0]);
 	guest_ram_destroy(&m->vtl1_ram);
 	guest_ram_destroy(&m->vtl0_ram);
@@ -336,33 +378,68 @@ void machine_destroy(struct machine *m)
 	pthread_mutex_destroy(&m->lock);
 }
 
+static void timespec_add_us(struct timespec *t, uint64_t us)
+{
+	t->tv_sec += (time_t)(us / 1000000);
+	t->tv_nsec += (long)(us % 1000000) * 1000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
+static bool timespec_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* CR pins are only checked at exits: force one every watchdog period (detection bound). */
+static uint32_t machine_watchdog_us(struct machine *m)
+{
+	if (!m->pins.cr[0].mask && !m->pins.cr[1].mask)
+		return 0;
+	return __atomic_load_n(&m->pins.watchdog_us, __ATOMIC_RELAXED);
+}
+
 static void machine_wait(struct machine *m)
 {
-	struct timespec deadline;
+	struct timespec deadline, now, wake;
+	bool timed_out = false;
 
 	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += (time_t)(m->cfg.timeout_ms / 1000);
-	deadline.tv_nsec += (long)(m->cfg.timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	timespec_add_us(&deadline, m->cfg.timeout_ms * 1000);
 	pthread_mutex_lock(&m->lock);
 	while (m->pairs_running) {
-		int r = m->cfg.timeout_ms ? pthread_cond_timedwait(&m->cond, &m->lock, &deadline)
-					  : pthread_cond_wait(&m->cond, &m->lock);
+		uint32_t tick = timed_out || machine_ended(m) ? 0 : machine_watchdog_us(m);
+		bool bounded = (m->cfg.timeout_ms && !timed_out) || tick;
+		int r;
 
-		if (r == ETIMEDOUT) {
-			pthread_mutex_unlock(&m->lock);
+		clock_gettime(CLOCK_REALTIME, &now);
+		wake = now;
+		timespec_add_us(&wake, tick);
+		if (!tick || (m->cfg.timeout_ms && !timed_out && timespec_before(&deadline, &wake)))
+			wake = deadline;
+		r = bounded ? pthread_cond_timedwait(&m->cond, &m->lock, &wake)
+			    : pthread_cond_wait(&m->cond, &m->lock);
+		if (r != ETIMEDOUT || !m->pairs_running)
+			continue;
+		clock_gettime(CLOCK_REALTIME, &now);
+		pthread_mutex_unlock(&m->lock);
+		if (m->cfg.timeout_ms && !timed_out && !timespec_before(&now, &deadline)) {
+			timed_out = true;
 			machine_end(m, RUN_END_TIMEOUT, 0, "no exit within %llu ms",
 				    (unsigned long long)m->cfg.timeout_ms);
-			pthread_mutex_lock(&m->lock);
-			/* Every pair leaves at its next exit; wait without a deadline now. */
-			while (m->pairs_running)
-				pthread_cond_wait(&m->cond, &m->lock);
+		} else {
+			machine_kick_all(m);
 		}
+		pthread_mutex_lock(&m->lock);
 	}
 	pthread_mutex_unlock(&m->lock);
+}
+
+uint8_t machine_page_perms(struct machine *m, uint64_t gpa)
+{
+	return perm_effective(&m->perm, gpa);
 }
 
 int machine_run(struct machine *m)

@@ -12,6 +12,8 @@
 #include "monitor/events.h"
 #include "monitor/kvm.h"
 #include "monitor/mem.h"
+#include "monitor/perm.h"
+#include "monitor/pins.h"
 #include "vtl1_abi.h"
 
 #define MACHINE_MAX_CPUS 1 /* raise once SMP bring-up exists; the loop is per pair already */
@@ -56,6 +58,14 @@ struct console_line {
 
 struct machine;
 
+/* VTL1's answer to an INTERCEPT entry (one of INJECT, ALLOW, SKIP). */
+struct intercept_outcome {
+	uint32_t op; /* 0: none yet */
+	uint32_t vector;
+	uint32_t error_code;
+	uint64_t cr2;
+};
+
 /* One VTL0 vCPU, its VTL1 partner, and the host thread that runs both. */
 struct vcpu_pair {
 	struct machine *m;
@@ -68,6 +78,9 @@ struct vcpu_pair {
 	uint64_t entry_seq;
 	uint64_t calls;
 	struct console_line con[2];
+	bool in_intercept; /* outcome ops are valid only while VTL1 handles an intercept */
+	struct intercept_outcome outcome;
+	bool stepping; /* single-stepping over a CR-write site */
 };
 
 struct bench_slot {
@@ -89,6 +102,12 @@ struct machine {
 	uint32_t nr_pairs;
 	uint64_t features; /* VTL_FEAT_* reported to both VTLs */
 	uint64_t t0;
+	char policy_sha256[65];
+
+	/* What VTL1 decided, as the monitor enforces it. Written by pair threads only. */
+	struct perm_engine perm;
+	struct pins pins;
+	bool msr_exits; /* KVM_CAP_X86_USER_SPACE_MSR is on for VTL0's VM */
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -115,6 +134,9 @@ static inline bool machine_ended(struct machine *m)
 }
 int machine_exit_status(const struct machine *m);
 const char *run_end_name(enum run_end why);
+
+/* The permission the memslots really enforce on a VTL0 page (see perm_effective()). */
+uint8_t machine_page_perms(struct machine *m, uint64_t gpa);
 
 /* The pair loop (pair.c). */
 void *pair_thread(void *arg);

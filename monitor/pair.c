@@ -1,5 +1,5 @@
 /* The per-pair switch loop: runs a VTL0 vCPU and its VTL1 partner on one host thread. */
-#include "monitor/machine.h"
+#include "monitor/pair.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -13,17 +13,6 @@
 #include "vtl_device.h"
 #include "vtl_layout.h"
 #include "vtl_ucall.h"
-
-enum vtl1_outcome_kind {
-	VTL1_OUT_RETURN, /* VTL1 ended the entry with RETURN */
-	VTL1_OUT_STOP,   /* the run ended (KILL, fault, timeout): VTL0 must not resume */
-};
-
-struct vtl1_outcome {
-	enum vtl1_outcome_kind kind;
-	uint32_t status;
-	uint64_t results[2];
-};
 
 /* ---- kicks ---------------------------------------------------------------- */
 
@@ -156,6 +145,120 @@ static enum vtl_status op_log(struct vcpu_pair *p, const struct vtl1_op *op)
 	return VTL_OK;
 }
 
+static enum vtl_status op_set_perms(struct vcpu_pair *p, const struct vtl1_op *op)
+{
+	struct machine *m = p->m;
+	struct ev e;
+	int r = perm_set(&m->perm, op->arg[0], op->arg[1], op->arg[2]);
+
+	if (r < 0) {
+		/* KVM refused half-way: what is enforced is no longer known. Fail closed. */
+		machine_end(m, RUN_END_MONITOR_ERROR, 0, "memslot update failed");
+		return VTL_E_NO_RESOURCES;
+	}
+	ev_begin(&e, &m->events, "protect");
+	ev_u64(&e, "vcpu", p->index);
+	ev_hex(&e, "gpa", op->arg[0]);
+	ev_u64(&e, "pages", op->arg[1]);
+	ev_u64(&e, "perms", op->arg[2]);
+	ev_u64(&e, "slots", m->perm.nslots);
+	ev_str(&e, "result", vtl_strerror((uint32_t)r));
+	ev_emit(&e);
+	return (enum vtl_status)r;
+}
+
+static void pair_event_pin(struct vcpu_pair *p, const char *reg, uint64_t index, uint64_t mask,
+			   uint64_t value, bool pinned)
+{
+	struct ev e;
+
+	ev_begin(&e, &p->m->events, "pin");
+	ev_u64(&e, "vcpu", p->index);
+	ev_str(&e, "reg", reg);
+	ev_hex(&e, "index", index);
+	ev_hex(&e, "mask", mask);
+	ev_hex(&e, "value", value);
+	ev_bool(&e, "pinned", pinned);
+	ev_emit(&e);
+}
+
+static enum vtl_status op_pin_cr(struct vcpu_pair *p, const struct vtl1_op *op, bool pin)
+{
+	struct cr_pin *cp = &p->m->pins.cr[pins_cr_index(op->arg[0])];
+	uint64_t mask = op->arg[1], value = op->arg[2];
+	struct kvm_sregs sregs;
+
+	if (!pin) {
+		cp->mask &= ~mask;
+		pair_event_pin(p, op->arg[0] ? "cr4" : "cr0", op->arg[0], mask, 0, false);
+		return VTL_OK;
+	}
+	if (value == VTL1_PIN_CURRENT) {
+		/* VTL0 may not have run yet: ask KVM, not the sync regs of an exit. */
+		if (vcpu_get_sregs(&p->vtl0, &sregs))
+			return VTL_E_NO_RESOURCES;
+		value = op->arg[0] ? sregs.cr4 : sregs.cr0;
+	}
+	cp->value = (cp->value & ~mask) | (value & mask);
+	cp->mask |= mask;
+	pair_event_pin(p, op->arg[0] ? "cr4" : "cr0", op->arg[0], mask, value & mask, true);
+	return VTL_OK;
+}
+
+static enum vtl_status op_pin_msr(struct vcpu_pair *p, const struct vtl1_op *op, bool pin)
+{
+	struct machine *m = p->m;
+	uint32_t index = (uint32_t)op->arg[0];
+	uint64_t value = op->arg[1];
+	uint32_t st;
+
+	if (!pin) {
+		pins_msr_remove(&m->pins, index);
+		if (pins_apply_msr_filter(&m->vm[0], &m->pins))
+			return VTL_E_NOT_SUPPORTED;
+		pair_event_pin(p, "msr", index, 0, 0, false);
+		return VTL_OK;
+	}
+	if (!m->msr_exits)
+		return VTL_E_NOT_SUPPORTED;
+	if (value == VTL1_PIN_CURRENT && vcpu_get_msr(&p->vtl0, index, &value))
+		return VTL_E_INVALID; /* no such MSR on this vCPU */
+	st = pins_msr_add(&m->pins, index, value);
+	if (st != VTL_OK)
+		return (enum vtl_status)st;
+	if (pins_apply_msr_filter(&m->vm[0], &m->pins)) {
+		pins_msr_remove(&m->pins, index);
+		return VTL_E_NOT_SUPPORTED;
+	}
+	pair_event_pin(p, "msr", index, ~0ULL, value, true);
+	return VTL_OK;
+}
+
+static enum vtl_status op_cr_site(struct vcpu_pair *p, const struct vtl1_op *op)
+{
+	struct machine *m = p->m;
+
+	m->pins.cr_site[op->arg[0]] = op->arg[1];
+	if (pins_apply_sites(&p->vtl0, &m->pins, false))
+		return VTL_E_NOT_SUPPORTED;
+	pair_event_pin(p, "cr_site", op->arg[0], 0, op->arg[1], op->arg[1] != 0);
+	return VTL_OK;
+}
+
+static enum vtl_status op_outcome(struct vcpu_pair *p, const struct vtl1_op *op)
+{
+	/* Outcomes answer an intercept; anywhere else they would be stale. */
+	if (!p->in_intercept)
+		return VTL_E_BAD_STATE;
+	if (p->outcome.op)
+		return VTL_E_INVALID;
+	p->outcome.op = op->code;
+	p->outcome.vector = (uint32_t)op->arg[0];
+	p->outcome.error_code = (uint32_t)op->arg[1];
+	p->outcome.cr2 = op->arg[2];
+	return VTL_OK;
+}
+
 static enum vtl_status op_apply(struct vcpu_pair *p, const struct vtl1_op *op,
 				struct vtl1_outcome *out)
 {
@@ -169,12 +272,30 @@ static enum vtl_status op_apply(struct vcpu_pair *p, const struct vtl1_op *op,
 	case VTL1_OP_LOG:
 		return op_log(p, op);
 	case VTL1_OP_SET_PERMS:
-		/* The permission engine lands with the enforcement work; refuse honestly. */
-		return VTL_E_NOT_SUPPORTED;
+		return op_set_perms(p, op);
 	case VTL1_OP_KILL:
 		machine_end(p->m, RUN_END_KILLED, 0, "VTL1 killed VTL0 (reason %#llx)",
 			    (unsigned long long)op->arg[0]);
 		out->kind = VTL1_OUT_STOP;
+		return VTL_OK;
+	case VTL1_OP_PIN_CR:
+	case VTL1_OP_UNPIN_CR:
+		return op_pin_cr(p, op, op->code == VTL1_OP_PIN_CR);
+	case VTL1_OP_PIN_MSR:
+	case VTL1_OP_UNPIN_MSR:
+		return op_pin_msr(p, op, op->code == VTL1_OP_PIN_MSR);
+	case VTL1_OP_INJECT:
+	case VTL1_OP_ALLOW:
+	case VTL1_OP_SKIP:
+		return op_outcome(p, op);
+	case VTL1_OP_RESET:
+		/* Reset lands with the lifecycle work; VTL1 falls back to KILL. */
+		return VTL_E_NOT_SUPPORTED;
+	case VTL1_OP_CR_SITE:
+		return op_cr_site(p, op);
+	case VTL1_OP_WATCHDOG:
+		__atomic_store_n(&p->m->pins.watchdog_us, (uint32_t)op->arg[0], __ATOMIC_RELAXED);
+		pthread_cond_broadcast(&p->m->cond);
 		return VTL_OK;
 	}
 	return VTL_E_UNKNOWN_CALL;
@@ -260,7 +381,7 @@ static void pair_vtl1_mmio_read(struct vcpu_pair *p, const struct vexit *x)
  * entry. Anything VTL1 does that is not part of the protocol ends the run:
  * VTL1 is the trust anchor, so the monitor fails closed rather than guess.
  */
-static void pair_enter_vtl1(struct vcpu_pair *p, struct vtl1_outcome *out)
+void pair_enter_vtl1(struct vcpu_pair *p, struct vtl1_outcome *out)
 {
 	struct vexit x;
 
@@ -300,7 +421,7 @@ static void pair_enter_vtl1(struct vcpu_pair *p, struct vtl1_outcome *out)
 	}
 }
 
-static struct vtl1_entry *pair_inbox(struct vcpu_pair *p, uint32_t reason)
+struct vtl1_entry *pair_inbox(struct vcpu_pair *p, uint32_t reason)
 {
 	struct vtl1_entry *in = guest_ram_ptr(&p->m->vtl1_ram,
 					      gpa(VTL1_PRIV_GPA + VTL_BOOT_INBOX), sizeof(*in));
@@ -481,12 +602,16 @@ static void pair_vtl0_exit(struct vcpu_pair *p, const struct vexit *x)
 	case VEXIT_MMIO_WRITE:
 		if (x->addr - VTL0_DEVICE_GPA < VTL_DEVICE_SIZE)
 			pair_vtl0_mmio_write(p, x);
+		else if (guest_ram_contains(&m->vtl0_ram, gpa(x->addr), 1))
+			enforce_mem_access(p, x);
 		else
 			pair_event_unmapped(p, 0, x); /* dropped, like a master abort */
 		return;
 	case VEXIT_MMIO_READ:
 		if (x->addr - VTL0_DEVICE_GPA < VTL_DEVICE_SIZE) {
 			pair_vtl0_mmio_read(p, x);
+		} else if (guest_ram_contains(&m->vtl0_ram, gpa(x->addr), 1)) {
+			enforce_mem_access(p, x);
 		} else {
 			/* Unbacked GPAs (VTL1 RAM among them) read as all-ones. */
 			memset(p->vtl0.run->mmio.data, 0xFF, sizeof(p->vtl0.run->mmio.data));
@@ -502,9 +627,14 @@ static void pair_vtl0_exit(struct vcpu_pair *p, const struct vexit *x)
 			    (unsigned long long)rip);
 		return;
 	case VEXIT_INTERNAL_ERROR:
-		machine_end(m, RUN_END_VTL0_FAULT, 0,
-			    "VTL0 internal error (suberror %u) at %#llx", x->suberror,
-			    (unsigned long long)rip);
+		enforce_internal_error(p, x);
+		return;
+	case VEXIT_MSR_READ:
+	case VEXIT_MSR_WRITE:
+		enforce_msr(p, x);
+		return;
+	case VEXIT_DEBUG:
+		enforce_debug(p, x);
 		return;
 	case VEXIT_FAIL_ENTRY:
 		machine_end(m, RUN_END_MONITOR_ERROR, 0, "VTL0 entry failed (reason %#llx)",
@@ -532,6 +662,10 @@ static void pair_event_boot(struct vcpu_pair *p, int vtl)
 	ev_hex(&e, "entry", img->entry);
 	ev_u64(&e, "segments", img->nr_segments);
 	ev_u64(&e, "mem", vtl ? m->vtl1_ram.size : m->vtl0_ram.size);
+	if (vtl) {
+		ev_str(&e, "policy", m->cfg.policy_name);
+		ev_str(&e, "policy_sha256", m->policy_sha256);
+	}
 	ev_emit(&e);
 }
 
@@ -568,7 +702,10 @@ void *pair_thread(void *arg)
 	while (!machine_ended(m)) {
 		if (pair_run_vcpu(p, &p->vtl0, &x))
 			break;
-		pair_vtl0_exit(p, &x);
+		/* CR writes never exit (KVM-HOST-NOTES): every exit is a chance to catch one. */
+		enforce_check_cr(p);
+		if (!machine_ended(m))
+			pair_vtl0_exit(p, &x);
 	}
 out:
 	console_flush(p, 0);

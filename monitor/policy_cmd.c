@@ -65,11 +65,37 @@ out:
 	return ret;
 }
 
+int policy_compile(const char *name, const char *buf, size_t n, struct policy *out, FILE *err)
+{
+	struct policy_diag *diags;
+	size_t ndiags = 0;
+	int ret = POLICY_CMD_EX_DATAERR;
+
+	/* one slot more than is printed tells "exactly 100" from "stopped at 100" */
+	diags = calloc(POLICY_CMD_MAX_DIAGS + 1, sizeof(*diags));
+	if (!diags) {
+		memset(out, 0, sizeof(*out));
+		fprintf(err, "%s: out of memory\n", name);
+		return ret;
+	}
+	if (policy_parse(buf, n, out, diags, POLICY_CMD_MAX_DIAGS + 1, &ndiags) != POLICY_OK) {
+		for (size_t i = 0; i < ndiags && i < POLICY_CMD_MAX_DIAGS; i++)
+			fprintf(err, "%s:%u:%u: %s\n", name, diags[i].line, diags[i].col,
+				diags[i].msg);
+		if (ndiags > POLICY_CMD_MAX_DIAGS)
+			fprintf(err, "%s: stopped after %u errors\n", name, POLICY_CMD_MAX_DIAGS);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(diags);
+	return ret;
+}
+
 int policy_load_file(const char *path, char **bytes, size_t *len, struct policy *out, FILE *err)
 {
-	struct policy_diag *diags = NULL;
 	char *buf = NULL;
-	size_t n = 0, ndiags = 0;
+	size_t n = 0;
 	int ret;
 
 	/* fail closed: a caller that ignores the return value still gets no policy */
@@ -79,30 +105,16 @@ int policy_load_file(const char *path, char **bytes, size_t *len, struct policy 
 	ret = policy_cmd_read(path, VTL_BOOT_POLICY_MAX, &buf, &n, err);
 	if (ret)
 		goto out;
-	ret = POLICY_CMD_EX_DATAERR;
-	/* one slot more than is printed tells "exactly 100" from "stopped at 100" */
-	diags = calloc(POLICY_CMD_MAX_DIAGS + 1, sizeof(*diags));
-	if (!diags) {
-		fprintf(err, "%s: out of memory\n", path);
+	ret = policy_compile(path, buf, n, out, err);
+	if (ret)
 		goto out;
-	}
-	if (policy_parse(buf, n, out, diags, POLICY_CMD_MAX_DIAGS + 1, &ndiags) != POLICY_OK) {
-		for (size_t i = 0; i < ndiags && i < POLICY_CMD_MAX_DIAGS; i++)
-			fprintf(err, "%s:%u:%u: %s\n", path, diags[i].line, diags[i].col,
-				diags[i].msg);
-		if (ndiags > POLICY_CMD_MAX_DIAGS)
-			fprintf(err, "%s: stopped after %u errors\n", path, POLICY_CMD_MAX_DIAGS);
-		goto out;
-	}
 	if (bytes) {
 		*bytes = buf;
 		buf = NULL;
 	}
 	if (len)
 		*len = n;
-	ret = 0;
 out:
-	free(diags);
 	free(buf);
 	return ret;
 }

@@ -31,6 +31,12 @@ int policy_cmd_run(int argc, char **argv, FILE *out, FILE *err);
  */
 int policy_load_file(const char *path, char **bytes, size_t *len, struct policy *out, FILE *err);
 
+/*
+ * Compile `n` bytes already in memory; errors go to `err` as NAME:LINE:COL:
+ * message. Returns 0 or POLICY_CMD_EX_DATAERR (then *out is zeroed).
+ */
+int policy_compile(const char *name, const char *buf, size_t n, struct policy *out, FILE *err);
+
 /* SHA-256 of the policy bytes as 64 lowercase hex digits plus NUL: the policy's measurement. */
 int policy_sha256_hex(const void *bytes, size_t len, char hex[65]);
 

@@ -178,7 +178,8 @@ struct policy_diag {
 /*
  * Compile `len` bytes of `text` (need not be NUL-terminated; may contain any
  * bytes) into *out. Returns POLICY_OK, or the code of the first error. Every
- * error is reported as a diagnostic, in line order, up to `maxdiags` of them
+ * error is reported as a diagnostic, in line order (the check that `kexec
+ * allow yes` has a digest or key comes last), up to `maxdiags` of them
  * (parsing stops when the array is full, or at the first error when
  * maxdiags is 0); *ndiags gets the number written (ndiags may be NULL).
  * On error *out is zeroed, so its version is 0 and it is never a usable
@@ -188,8 +189,9 @@ enum policy_err policy_parse(const char *text, size_t len, struct policy *out,
 			     struct policy_diag *diags, size_t maxdiags, size_t *ndiags);
 
 /*
- * Write the normalised form of *p: a valid policy in which every setting is
- * explicit, that parses back to a policy_equal() struct. Always
+ * Write the normalised form of *p (a policy from policy_parse()): a valid
+ * policy in which every setting is explicit, that parses back to a
+ * policy_equal() struct. Always
  * NUL-terminates when len > 0. Returns the length the full text needs (not
  * counting the NUL); a return >= len means the output was cut short.
  */

@@ -1,0 +1,33 @@
+/* Internal interface between the pair loop (pair.c) and enforcement (enforce.c). */
+#ifndef MONITOR_PAIR_H
+#define MONITOR_PAIR_H
+
+#include <stdbool.h>
+
+#include "monitor/exit.h"
+#include "monitor/machine.h"
+
+enum vtl1_outcome_kind {
+	VTL1_OUT_RETURN, /* VTL1 ended the entry with RETURN */
+	VTL1_OUT_STOP,   /* the run ended (KILL, fault, timeout): VTL0 must not resume */
+};
+
+struct vtl1_outcome {
+	enum vtl1_outcome_kind kind;
+	uint32_t status;
+	uint64_t results[2];
+};
+
+struct vtl1_entry *pair_inbox(struct vcpu_pair *p, uint32_t reason);
+void pair_enter_vtl1(struct vcpu_pair *p, struct vtl1_outcome *out);
+
+/* enforce.c: every VTL0 exit first goes through the CR pin check. */
+void enforce_check_cr(struct vcpu_pair *p);
+/* A VTL0 MMIO exit inside VTL0 RAM: a permission exit (or a race with an update). */
+void enforce_mem_access(struct vcpu_pair *p, const struct vexit *x);
+/* INTERNAL_ERROR: a fetch from a no-access page, or a real VTL0 crash. */
+void enforce_internal_error(struct vcpu_pair *p, const struct vexit *x);
+void enforce_msr(struct vcpu_pair *p, const struct vexit *x);
+void enforce_debug(struct vcpu_pair *p, const struct vexit *x);
+
+#endif

@@ -1,0 +1,93 @@
+# libFuzzer targets for the parsers and validators that read guest bytes; included by the Makefile.
+#
+#   make fuzz-build      build every target into build-fuzz/ (clang, ASan + UBSan + libFuzzer)
+#   make fuzz            fuzz each target for FUZZ_SECONDS on a copy of its seed corpus
+#   make fuzz-regress    run every committed corpus and regression input once (fast, for CI)
+#   make fuzz-NAME       fuzz one target, e.g. make fuzz-policy FUZZ_SECONDS=600
+#   make fuzz-clean      remove build-fuzz/ (binaries, working corpora, crash artifacts)
+#
+# Targets are built straight from the sources they test, not from libvtlmon.a,
+# so that only the code under test carries coverage instrumentation and each
+# binary links only what it needs. Docs: docs/fuzzing.md.
+
+FUZZ_B := build-fuzz
+FUZZ_DIR := tests/fuzz
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_FLAGS ?=
+FUZZ_Q := $(if $(filter 1,$(V)),,@)
+
+FUZZ_TARGETS := callblock policy elf exit ptwalk inspect json
+
+# Sanitizers abort on the first report (no recovery), so libFuzzer saves the input.
+FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+FUZZ_WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+FUZZ_CFLAGS := -std=gnu11 -O1 -g $(FUZZ_WARN) -Iinclude -I. -I$(FUZZ_DIR) -D_GNU_SOURCE \
+	$(shell pkg-config --cflags libelf capstone 2>/dev/null)
+
+# Per target: the sources under test, extra libraries, the largest input worth mutating.
+FUZZ_SRCS_callblock := hypercalls/calls.c hypercalls/ops.c
+FUZZ_MAXLEN_callblock := 4200
+FUZZ_SRCS_policy := $(wildcard policy/*.c)
+FUZZ_MAXLEN_policy := 8192
+FUZZ_SRCS_elf := monitor/elf_load.c
+FUZZ_LIBS_elf := $(shell pkg-config --libs libelf 2>/dev/null || echo -lelf)
+FUZZ_MAXLEN_elf := 65536
+FUZZ_SRCS_exit := monitor/exit.c
+FUZZ_MAXLEN_exit := 4096
+FUZZ_SRCS_ptwalk := monitor/ptwalk.c
+FUZZ_MAXLEN_ptwalk := 24576
+FUZZ_SRCS_inspect := monitor/inspect.c monitor/disasm.c
+FUZZ_LIBS_inspect := $(shell pkg-config --libs libelf capstone 2>/dev/null || echo -lelf -lcapstone)
+FUZZ_MAXLEN_inspect := 65536
+FUZZ_SRCS_json := monitor/events.c monitor/log.c
+FUZZ_LIBS_json := -pthread
+FUZZ_MAXLEN_json := 2048
+
+# Any header may change a struct layout the harnesses depend on.
+FUZZ_HDRS := $(wildcard include/*.h monitor/*.h hypercalls/*.h policy/*.h $(FUZZ_DIR)/*.h)
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
+
+.PHONY: fuzz fuzz-build fuzz-regress fuzz-clean $(FUZZ_TARGETS:%=fuzz-%)
+
+fuzz-build: $(FUZZ_BINS)
+
+define FUZZ_TARGET_RULES
+$(FUZZ_B)/fuzz_$(1): $(FUZZ_DIR)/fuzz_$(1).c $(FUZZ_SRCS_$(1)) $(FUZZ_HDRS)
+	@mkdir -p $$(dir $$@)
+	$(FUZZ_Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -o $$@ $(FUZZ_DIR)/fuzz_$(1).c \
+		$(FUZZ_SRCS_$(1)) $(FUZZ_LIBS_$(1))
+
+# Fuzzing mutates a working copy in build-fuzz/, so the committed corpus
+# only changes when someone decides to add an input to it.
+fuzz-$(1): $(FUZZ_B)/fuzz_$(1)
+	@mkdir -p $(FUZZ_B)/corpus/$(1) $(FUZZ_B)/artifacts/$(1)
+	@cp -n $(FUZZ_DIR)/corpus/$(1)/* $(FUZZ_B)/corpus/$(1)/ 2>/dev/null || true
+	$(FUZZ_B)/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAXLEN_$(1)) \
+		-timeout=20 -print_final_stats=1 \
+		$(if $(wildcard $(FUZZ_DIR)/$(1).dict),-dict=$(FUZZ_DIR)/$(1).dict) \
+		-artifact_prefix=$(FUZZ_B)/artifacts/$(1)/ $(FUZZ_FLAGS) $(FUZZ_B)/corpus/$(1)
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_TARGET_RULES,$(t))))
+
+# -k -j1: every target gets its turn even after one finds a crash, one at a time.
+fuzz: fuzz-build
+	$(MAKE) --no-print-directory -f $(firstword $(MAKEFILE_LIST)) -k -j1 $(FUZZ_TARGETS:%=fuzz-%)
+
+# Each input is passed as a file, so libFuzzer runs it once and writes nothing.
+fuzz-regress: fuzz-build
+	$(FUZZ_Q)fail=; for t in $(FUZZ_TARGETS); do \
+		files=$$(find $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/regress/$$t -type f 2>/dev/null); \
+		[ -n "$$files" ] || continue; \
+		n=$$(echo "$$files" | wc -l); \
+		if echo "$$files" | xargs $(FUZZ_B)/fuzz_$$t -runs=1 >$(FUZZ_B)/regress-$$t.log 2>&1; \
+		then echo "fuzz-regress: $$t: $$n inputs ok"; \
+		else echo "fuzz-regress: $$t: FAILED (see $(FUZZ_B)/regress-$$t.log)"; \
+			grep -E 'ERROR|invariant failed|Running:' $(FUZZ_B)/regress-$$t.log | tail -n 3; \
+			fail="$$fail $$t"; fi; \
+	done; \
+	if [ -n "$$fail" ]; then echo "fuzz-regress: failed:$$fail"; exit 1; fi
+
+fuzz-clean:
+	rm -rf $(FUZZ_B)

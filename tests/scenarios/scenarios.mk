@@ -1,0 +1,39 @@
+# Scenario tests, included by the Makefile: every tests/scenarios/<name>/ folder is one scenario.
+#
+#   tests/scenarios/<name>/<file>.c -> $(B)/scenarios/<name>/<file>.elf (guest.elf is the VTL0 kernel)
+#   tests/scenarios/runner.c        -> $(B)/tests/scenario-runner (host, libc only)
+#
+# Uses the Makefile's variables and its $(B)/guest/%.o and $(B)/tests/%.o rules, so it must be
+# included after them. Adding a scenario folder needs no edit here: everything is a wildcard.
+#
+#   make scenario-test                      every scenario
+#   make scenario-test SCENARIO=exit-code   one (or several, space-separated)
+#   make scenario-test SCENARIO_ARGS=-v     print every event of every scenario
+#   make scenario-selftest                  wrong expectations must fail (the runner cannot pass blindly)
+
+SCENARIO_SRCS := $(wildcard tests/scenarios/*/*.c)
+SCENARIO_ELFS := $(patsubst tests/scenarios/%.c,$(B)/scenarios/%.elf,$(SCENARIO_SRCS))
+SCENARIO_RUNNER := $(B)/tests/scenario-runner
+SCENARIO ?=
+SCENARIO_ARGS ?=
+
+.PHONY: scenarios scenario-test scenario-selftest
+scenarios: $(SCENARIO_RUNNER) $(SCENARIO_ELFS)
+
+# The link of $(B)/vtl0/tests/%.elf; the object comes from the Makefile's VTL0 $(B)/guest/%.o rule.
+$(B)/scenarios/%.elf: $(B)/guest/tests/scenarios/%.o $(B)/vtl0/libvtl0.a vtl0/vtl0.ld
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(GUEST_LDFLAGS) -T vtl0/vtl0.ld -o $@ $< $(B)/vtl0/libvtl0.a -lgcc
+
+# runner.o comes from the Makefile's $(B)/tests/%.o rule (TEST_CFLAGS).
+$(SCENARIO_RUNNER): $(B)/tests/scenarios/runner.o
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^
+
+scenario-test: $(SCENARIO_RUNNER) $(SCENARIO_ELFS) $(VTLMON)
+	@if [ ! -c /dev/kvm ]; then echo "scenario-test: /dev/kvm missing: scenarios cannot run" >&2; exit 1; fi
+	$(SCENARIO_RUNNER) -m $(VTLMON) -b $(B)/scenarios -d tests/scenarios $(SCENARIO_ARGS) $(SCENARIO)
+
+scenario-selftest: $(SCENARIO_RUNNER) $(SCENARIO_ELFS) $(VTLMON)
+	@if [ ! -c /dev/kvm ]; then echo "scenario-selftest: /dev/kvm missing" >&2; exit 1; fi
+	sh tests/scenarios/selftest.sh $(SCENARIO_RUNNER) $(VTLMON) $(B)/scenarios

@@ -1,0 +1,60 @@
+/* Per-page state of VTL0 RAM: the permissions VTL1 has applied and which pages are locked. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gl_string.h"
+#include "vtl1.h"
+
+/*
+ * One byte per page, storing the permissions taken AWAY (VTL_PERM_* bits)
+ * plus VTL1_PAGE_LOCKED: the all-zero .bss is then "RWX, unlocked" for
+ * every page, with no initialisation loop over up to 786,432 pages.
+ */
+#define VTL1_PAGE_LOCKED 0x8U
+#define VTL1_PAGES_MAX	 (VTL0_RAM_MAX / VTL_PAGE_SIZE)
+
+static uint8_t vtl1_pages[VTL1_PAGES_MAX];
+/* Until the first lock, a range can be rewritten with one `rep stosb`. */
+static bool vtl1_pages_have_locks;
+
+uint64_t vtl1_ram_pages;
+
+bool vtl1_pages_valid(uint64_t gpa, uint64_t pages)
+{
+	/* pages <= vtl1_ram_pages first, so the subtraction cannot wrap. */
+	return !(gpa & (VTL_PAGE_SIZE - 1)) && pages && pages <= vtl1_ram_pages &&
+	       gpa / VTL_PAGE_SIZE <= vtl1_ram_pages - pages;
+}
+
+/* Runs emulated, once per page: a PROTECT storm is mostly single pages, so keep it plain. */
+void vtl1_pages_scan(uint64_t first, uint64_t n, uint32_t perms, struct vtl1_page_change *out)
+{
+	const uint8_t *p = &vtl1_pages[first], *end = p + n;
+	uint32_t denied_any = 0, denied_all = VTL_PERM_MASK, locked_denied = 0;
+
+	do {
+		uint32_t d = *p;
+
+		denied_any |= d;
+		denied_all &= d;
+		if (d & VTL1_PAGE_LOCKED)
+			locked_denied |= d;
+	} while (++p != end);
+	out->gains = denied_any & perms;
+	out->loses = ~denied_all & ~perms & VTL_PERM_MASK;
+	out->locked_gains = locked_denied & perms;
+}
+
+void vtl1_pages_set(uint64_t first, uint64_t n, uint32_t perms, bool lock)
+{
+	uint8_t *p = &vtl1_pages[first], *end = p + n;
+	uint8_t d = (uint8_t)((~perms & VTL_PERM_MASK) | (lock ? VTL1_PAGE_LOCKED : 0));
+
+	if (lock || !vtl1_pages_have_locks) {
+		memset(p, d, n);
+		vtl1_pages_have_locks |= lock;
+		return;
+	}
+	for (; p != end; p++)
+		*p = (uint8_t)((*p & VTL1_PAGE_LOCKED) | d);
+}
