@@ -18,6 +18,12 @@ static bool vtl1_allowed(uint32_t req)
 	return policy_request_allowed(&vtl1_policy, req, vtl1_end_of_boot);
 }
 
+/* [op, RETURN(VTL_OK)], kept apart so that RETURN is written once, not on every call. */
+static union {
+	struct vtl1_op_list list;
+	uint8_t raw[sizeof(struct vtl1_op_list) + 2 * sizeof(struct vtl1_op)];
+} vtl1_apply_list __attribute__((aligned(64)));
+
 /*
  * Sends [op, RETURN(VTL_OK)]: one exit when it goes through. True then, and
  * VTL0 has its answer and the inbox already holds the next entry, so the
@@ -26,10 +32,17 @@ static bool vtl1_allowed(uint32_t req)
  */
 static bool vtl1_apply(uint32_t code, uint64_t a0, uint64_t a1, uint64_t a2, uint32_t *st)
 {
-	struct vtl1_op_list *l = vtl1_list_begin();
+	struct vtl1_op_list *l = &vtl1_apply_list.list;
+	struct vtl1_op *op = &l->ops[0];
 
-	vtl1_list_add(l, code, a0, a1, a2);
-	vtl1_list_add(l, VTL1_OP_RETURN, VTL_OK, 0, 0);
+	if (!l->count) {
+		vtl1_list_add(l, VTL1_OP_SET_PERMS, 0, 0, 0);
+		vtl1_list_add(l, VTL1_OP_RETURN, VTL_OK, 0, 0);
+	}
+	op->code = code;
+	op->arg[0] = a0;
+	op->arg[1] = a1;
+	op->arg[2] = a2;
 	*st = vtl1_list_send(l);
 	return *st == VTL_OK;
 }

@@ -19,13 +19,6 @@ static bool vtl1_pages_have_locks;
 
 uint64_t vtl1_ram_pages;
 
-bool vtl1_pages_valid(uint64_t gpa, uint64_t pages)
-{
-	/* pages <= vtl1_ram_pages first, so the subtraction cannot wrap. */
-	return !(gpa & (VTL_PAGE_SIZE - 1)) && pages && pages <= vtl1_ram_pages &&
-	       gpa / VTL_PAGE_SIZE <= vtl1_ram_pages - pages;
-}
-
 /* Runs emulated, once per page: a PROTECT storm is mostly single pages, so keep it plain. */
 void vtl1_pages_scan(uint64_t first, uint64_t n, uint32_t perms, struct vtl1_page_change *out)
 {

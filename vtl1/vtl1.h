@@ -72,7 +72,14 @@ extern uint64_t vtl1_features; /* VTL_FEAT_* read from the control device */
 
 /* Per-page state of VTL0 RAM (pages.c). */
 extern uint64_t vtl1_ram_pages;
-bool vtl1_pages_valid(uint64_t gpa, uint64_t pages);
+
+/* Page-aligned, non-empty and inside VTL0 RAM, without overflow. */
+static inline bool vtl1_pages_valid(uint64_t gpa, uint64_t pages)
+{
+	/* pages <= vtl1_ram_pages first, so the subtraction cannot wrap. */
+	return !(gpa & (VTL_PAGE_SIZE - 1)) && pages && pages <= vtl1_ram_pages &&
+	       gpa / VTL_PAGE_SIZE <= vtl1_ram_pages - pages;
+}
 
 /* What setting a range of pages to some perms would change, from vtl1_pages_scan(). */
 struct vtl1_page_change {
