@@ -9,6 +9,7 @@
 #   vtl1/*.{c,S} + guestlib/*.c + policy/*.c -> build/vtl1/vtl1.elf (freestanding, -mcmodel=kernel)
 #   tests/unit/*.c                        -> build/tests/unit-tests (Criterion, no /dev/kvm)
 #   tests/kvm/*.c                         -> build/tests/kvm-tests  (Criterion, real /dev/kvm)
+#   tests/scenarios/NAME/                 -> scenario tests through `vtlmon run` (scenarios.mk)
 
 B := build
 CC ?= gcc
@@ -137,7 +138,9 @@ unit-test: $(B)/tests/unit-tests
 kvm-test: $(B)/tests/kvm-tests all
 	@if [ ! -c /dev/kvm ]; then echo "kvm-test: /dev/kvm missing: KVM tests cannot run" >&2; exit 1; fi
 	$(B)/tests/kvm-tests $(CRITERION_ARGS)
-test: all unit-test kvm-test
+include tests/scenarios/scenarios.mk
+
+test: all unit-test kvm-test scenario-selftest scenario-test
 
 bench: all
 	$(VTLMON) bench

@@ -35,7 +35,7 @@ static bool vtl1_apply(uint32_t code, uint64_t a0, uint64_t a1, uint64_t a2, uin
 	struct vtl1_op_list *l = &vtl1_apply_list.list;
 	struct vtl1_op *op = &l->ops[0];
 
-	if (!l->count) {
+	if (!l->count) { /* first use: the op is filled in below */
 		vtl1_list_add(l, VTL1_OP_SET_PERMS, 0, 0, 0);
 		vtl1_list_add(l, VTL1_OP_RETURN, VTL_OK, 0, 0);
 	}

@@ -47,6 +47,17 @@ uint64_t vtl1_on_intercept(const struct vtl1_intercept *ic)
 			      policy_class_name(class), class < POLICY_CLASS_MSR ? "gpa" : "reg",
 			      ic->gpa, ic->value, ic->rip);
 		vtl1_list_add(l, VTL1_OP_ALLOW, 0, 0, 0);
+		/*
+		 * A pin left at its old value would flag every later exit (CR) or
+		 * write (MSR) again: it moves to the value just allowed. ~0 would
+		 * read as VTL1_PIN_CURRENT, the old value: then it stays.
+		 */
+		if (ic->value == VTL1_PIN_CURRENT)
+			break;
+		if (ic->kind == VTL1_INT_CR_WRITE)
+			vtl1_list_add(l, VTL1_OP_PIN_CR, ic->gpa, ic->aux, ic->value);
+		else if (ic->kind == VTL1_INT_MSR_WRITE)
+			vtl1_list_add(l, VTL1_OP_PIN_MSR, ic->gpa, ic->value, 0);
 		break;
 	case POLICY_ACT_RESET: vtl1_list_add(l, VTL1_OP_RESET, reason, 0, 0); return vtl1_gpa(l);
 	default: return vtl1_kill(reason);

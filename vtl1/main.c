@@ -1,5 +1,4 @@
-/* The reference VTL1 secure kernel: boot checks, op lists, and the entry loop that answers the
- * monitor. */
+/* The reference VTL1 secure kernel: boot checks, op lists and the loop that answers the monitor. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,8 +44,7 @@ struct vtl1_op_list *vtl1_list_begin(void)
 	return &vtl1_ops.list;
 }
 
-/* Callers add at most a few ops (BOOT flushes first), so the bound is a backstop, not a code path.
- */
+/* BOOT flushes before the list fills and others add a few ops: the bound is only a backstop. */
 void vtl1_list_add(struct vtl1_op_list *l, uint32_t code, uint64_t a0, uint64_t a1, uint64_t a2)
 {
 	struct vtl1_op *op;

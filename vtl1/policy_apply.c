@@ -2,6 +2,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fmt.h"
 #include "io.h"
 #include "vtl1.h"
 #include "vtl_device.h"
@@ -21,8 +22,9 @@ static bool vtl1_booted;
 static struct {
 	struct vtl1_op_list *list;
 	uint32_t status;      /* first failure, VTL_OK so far */
-	uint32_t failed_code; /* the op that failed */
-	uint32_t set_perms;   /* SET_PERMS ops, for the summary */
+	uint32_t failed_code; /* the op that failed, and its first argument */
+	uint64_t failed_arg;
+	uint32_t set_perms; /* SET_PERMS ops, for the summary */
 	uint8_t lock[VTL1_OPS_MAX];
 } vtl1_bl;
 
@@ -45,8 +47,11 @@ static uint32_t vtl1_boot_flush(void)
 
 	vtl1_boot_commit(l);
 	if (st != VTL_OK) {
+		const struct vtl1_op *op = &l->ops[vtl1_list_failed_op(l)];
+
 		vtl1_bl.status = st;
-		vtl1_bl.failed_code = l->ops[vtl1_list_failed_op(l)].code;
+		vtl1_bl.failed_code = op->code;
+		vtl1_bl.failed_arg = op->arg[0];
 	}
 	return st;
 }
@@ -128,14 +133,11 @@ static uint64_t vtl1_boot_memory(void)
 		bool lock = r->flags & POLICY_MEM_LOCKED;
 
 		if (r->region == POLICY_REGION_RANGE) {
-			/* A protection that cannot be applied is a refused launch, not a skipped
-			 * rule. */
+			/* A rule that cannot be applied refuses the launch; it is never skipped. */
 			if (!vtl1_pages_valid(r->base, r->size / VTL_PAGE_SIZE))
-				return vtl1_refuse(
-				    VTL_E_BAD_ADDRESS,
-				    "memory rule %u: range 0x%lx+0x%lx is beyond VTL0 "
-				    "RAM (0x%lx)",
-				    i + 1, r->base, r->size, bi->vtl0_ram_size);
+				return vtl1_refuse(VTL_E_BAD_ADDRESS,
+						   "memory rule %u: 0x%lx+0x%lx is beyond VTL0 RAM",
+						   i + 1, r->base, r->size);
 			vtl1_boot_op(VTL1_OP_SET_PERMS, r->base, r->size / VTL_PAGE_SIZE, r->perms,
 				     lock);
 			vtl1_bl.set_perms++;
@@ -183,8 +185,8 @@ uint64_t vtl1_on_boot(void)
 		return answer;
 	vtl1_features = mmio_read64(VTL1_DEVICE_GPA + VTL1_REG_FEATURES);
 	if ((p->flags & POLICY_F_NEEDS_EXEC_PROTECT) && !(vtl1_features & VTL_FEAT_PERM_NOEXEC))
-		return vtl1_refuse(VTL_E_NOT_SUPPORTED, "policy requires exec protection, "
-							"which this host cannot enforce");
+		return vtl1_refuse(VTL_E_NOT_SUPPORTED,
+				   "policy requires exec protection: this host has none");
 
 	vtl1_bl.list = vtl1_list_begin();
 	answer = vtl1_boot_memory();
@@ -202,8 +204,7 @@ uint64_t vtl1_on_boot(void)
 	}
 	for (uint32_t i = 0; i < p->nr_cr_sites; i++)
 		vtl1_boot_op(VTL1_OP_CR_SITE, i, p->cr_sites[i], 0, false);
-	/* The watchdog only serves CR pin checks: with no CR bit pinnable, it would be pure cost.
-	 */
+	/* The watchdog only serves CR pin checks: with no CR bit pinnable it is pure cost. */
 	if (p->watchdog_us &&
 	    (p->cr0_pin_boot | p->cr0_pinnable | p->cr4_pin_boot | p->cr4_pinnable))
 		watchdog = p->watchdog_us;
@@ -213,20 +214,24 @@ uint64_t vtl1_on_boot(void)
 	if (vtl1_bl.status == VTL_OK) {
 		struct vtl1_op_list *l = vtl1_bl.list;
 		uint32_t crbits = vtl1_popcount(p->cr0_pin_boot) + vtl1_popcount(p->cr4_pin_boot);
+		char wd[24] = "off";
 
+		if (watchdog)
+			gl_snprintf(wd, sizeof(wd), "%u us", watchdog);
 		vtl1_list_log(
 		    l,
 		    "policy: %u memory rule%s (%u range%s), %u CR bit%s, %u MSR%s pinned, "
-		    "%u CR site%s, watchdog %u us",
+		    "%u CR site%s, watchdog %s",
 		    p->nr_mem, vtl1_s(p->nr_mem), vtl1_bl.set_perms, vtl1_s(vtl1_bl.set_perms),
 		    crbits, vtl1_s(crbits), msrs, vtl1_s(msrs), p->nr_cr_sites,
-		    vtl1_s(p->nr_cr_sites), watchdog);
+		    vtl1_s(p->nr_cr_sites), wd);
 		vtl1_list_add(l, VTL1_OP_RETURN, VTL_OK, 0, 0);
 		if (vtl1_boot_flush() == VTL_OK) {
 			vtl1_booted = true;
 			return VTL1_ANSWERED;
 		}
 	}
-	return vtl1_refuse(vtl1_bl.status, "launch refused: %s failed: %s",
-			   vtl1_op_name(vtl1_bl.failed_code), vtl_strerror(vtl1_bl.status));
+	return vtl1_refuse(vtl1_bl.status, "launch refused: %s 0x%lx failed: %s",
+			   vtl1_op_name(vtl1_bl.failed_code), vtl1_bl.failed_arg,
+			   vtl_strerror(vtl1_bl.status));
 }

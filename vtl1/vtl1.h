@@ -1,5 +1,4 @@
-/* VTL1 kernel internals shared by its files: addresses, op lists, policy state and entry handlers.
- */
+/* VTL1 internals shared by its files: addresses, op lists, policy state, entry handlers. */
 #ifndef VTL1_H
 #define VTL1_H
 
@@ -87,6 +86,7 @@ struct vtl1_page_change {
 	bool loses;	   /* some page loses a permission: a restriction */
 	bool locked_gains; /* some LOCKED page gains a permission */
 };
+/* n >= 1, and [first, first + n) inside VTL0 RAM (vtl1_pages_valid()). */
 void vtl1_pages_scan(uint64_t first, uint64_t n, uint32_t perms, struct vtl1_page_change *out);
 /* LOCKED is sticky: lock sets it, and pages already LOCKED keep it. */
 void vtl1_pages_set(uint64_t first, uint64_t n, uint32_t perms, bool lock);

@@ -1,4 +1,5 @@
-/* Scenario runner: runs each tests/scenarios/<name>/ guest under `vtlmon run --events` and checks its expect file. */
+/* Scenario runner: runs tests/scenarios/<name>/ guests under `vtlmon run --events`, checks expect.
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -17,7 +18,7 @@
 
 #define DEFAULT_TIMEOUT_S 30.0
 /* Our watchdog fires this long after vtlmon's own --timeout should have: that one must win. */
-#define DEFAULT_MARGIN_S 15.0
+#define DEFAULT_MARGIN_S  15.0
 #define EVENTS_MAX_BYTES  (256UL << 20)
 #define TEXT_MAX_BYTES	  (1UL << 20)
 #define JSON_DEPTH_MAX	  64
@@ -36,9 +37,9 @@
  * when the monitor documents it.
  */
 static const char *const known_types[] = {
-    "boot",	"vtl_call",  "console",	  "log",    "ucall", "unmapped_access", "exit",
-    "event_overflow", "protect", "pin", "intercept", "violation", "action", "kexec",
-    "reset",
+    "boot",   "vtl_call",	"console", "log", "ucall",     "unmapped_access",
+    "exit",   "event_overflow", "protect", "pin", "intercept", "violation",
+    "action", "kexec",		"reset",
 };
 
 struct str {
@@ -420,7 +421,8 @@ static bool jp_skip(struct jp *j, int depth)
 				j->i++;
 				return true;
 			}
-			return jp_fail(j, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+			return jp_fail(j, close == '}' ? "expected ',' or '}'"
+						       : "expected ',' or ']'");
 		}
 	case 't': return jp_literal(j, "true");
 	case 'f': return jp_literal(j, "false");
@@ -495,7 +497,8 @@ static const char *ev_parse(struct event *e, const char *line, size_t len, size_
 			if (!jp_string(&j, &key))
 				goto out;
 			for (size_t i = 0; i < e->nf; i++)
-				if (e->f[i].key.n == key.n && memcmp(e->f[i].key.p, key.p, key.n) == 0) {
+				if (e->f[i].key.n == key.n &&
+				    memcmp(e->f[i].key.p, key.p, key.n) == 0) {
 					free(key.p);
 					jp_fail(&j, "duplicate key");
 					goto out;
@@ -517,7 +520,8 @@ static const char *ev_parse(struct event *e, const char *line, size_t len, size_
 			} else {
 				if (!jp_skip(&j, 1))
 					goto out;
-				f->kind = j.s[start] == '-' || is_digit(j.s[start]) ? V_NUM : V_OTHER;
+				f->kind =
+				    j.s[start] == '-' || is_digit(j.s[start]) ? V_NUM : V_OTHER;
 				f->val.n = j.i - start;
 				f->val.p = xmalloc(f->val.n + 1);
 				memcpy(f->val.p, j.s + start, f->val.n);
@@ -606,7 +610,8 @@ static bool log_load(struct log *l, const char *path)
 		e->rawlen = len;
 		err = ev_parse(e, line, len, &col);
 		if (err) {
-			l->error = xasprintf("events:%zu:%zu: malformed event (%s): ", lineno, col, err);
+			l->error =
+			    xasprintf("events:%zu:%zu: malformed event (%s): ", lineno, col, err);
 			return false;
 		}
 	}
@@ -643,7 +648,7 @@ static void words_free(struct words *ws)
 /*
  * Splits a line into words. Blanks separate words; "..." quotes a part of a
  * word, with JSON string escapes; # outside quotes starts a comment. Returns
- * NULL or an error message (static or allocated into *err_buf).
+ * NULL, or a static error message with *col its 1-based column.
  */
 static const char *split_words(const char *line, size_t len, struct words *out, size_t *col)
 {
@@ -720,7 +725,7 @@ struct directive {
 struct expect {
 	struct directive *d;
 	size_t nd, cap;
-	const struct directive *status; /* the one `status` line */
+	size_t status; /* 1 + index of the one `status` line (an index: d is reallocated), or 0 */
 };
 
 static void expect_free(struct expect *x)
@@ -764,7 +769,7 @@ static bool parse_ulong(const char *s, unsigned long max, unsigned long *out)
 	return true;
 }
 
-/* key=value, key!=value or key~substring; an empty value must be written "" so a typo cannot produce one. */
+/* key=value, key!=value or key~text. An empty value must be written "": a slip cannot make one. */
 static const char *parse_matcher(const struct word *w, struct matcher *m)
 {
 	const char *s = w->s.p;
@@ -848,7 +853,7 @@ static int parse_directive(struct expect *x, struct words *ws, const char *path,
 		}
 		if (x->status) {
 			diag(o, path, line, 0, "a second 'status' (the first is at line %u)",
-			     x->status->line);
+			     x->d[x->status - 1].line);
 			return 1;
 		}
 		d = push(&x->d, &x->nd, &x->cap, sizeof(*d));
@@ -879,9 +884,10 @@ static int parse_directive(struct expect *x, struct words *ws, const char *path,
 		if (count) {
 			last--;
 			if (ws->w[last].quoted || !parse_count(ws->w[last].s.p, d)) {
-				diag(o, path, line, 0,
-				     "'%s' is not a count (expected N, >=N or <=N as the last word)",
-				     ws->w[last].s.p);
+				diag(
+				    o, path, line, 0,
+				    "'%s' is not a count (expected N, >=N or <=N as the last word)",
+				    ws->w[last].s.p);
 				errs++;
 			}
 		}
@@ -898,13 +904,14 @@ static int parse_directive(struct expect *x, struct words *ws, const char *path,
 			return errs;
 	} else {
 		diag(o, path, line, 0,
-		     "unknown directive '%s' (expected status, expect, expect-count or forbid)", kw);
+		     "unknown directive '%s' (expected status, expect, expect-count or forbid)",
+		     kw);
 		return 1;
 	}
 	d->line = line;
 	d->text = xstrdup(text);
 	if (d->kind == D_STATUS)
-		x->status = d;
+		x->status = (size_t)(d - x->d) + 1;
 	return 0;
 }
 
@@ -1034,16 +1041,15 @@ static bool field_matches(const struct field *f, const struct matcher *m)
 	switch (m->op) {
 	case M_EQ: return value_eq(f, &m->val);
 	case M_NE: return !value_eq(f, &m->val);
-	case M_SUB:
-		return m->val.n == 0 || memmem(f->val.p, f->val.n, m->val.p, m->val.n) != NULL;
+	case M_SUB: return m->val.n == 0 || memmem(f->val.p, f->val.n, m->val.p, m->val.n) != NULL;
 	}
 	return false;
 }
 
 static bool type_matches(const struct event *e, const struct directive *d)
 {
-	return !d->type || (e->type->n == strlen(d->type) && memcmp(e->type->p, d->type,
-								      e->type->n) == 0);
+	return !d->type ||
+	       (e->type->n == strlen(d->type) && memcmp(e->type->p, d->type, e->type->n) == 0);
 }
 
 /* A field the event lacks never matches, whatever the operator. */
@@ -1108,7 +1114,7 @@ static void put_keys_seen(FILE *o, const struct log *l, const struct directive *
 	free(seen);
 }
 
-/* Prints up to REPORT_EVENTS_MAX events from index `from` that pass `want`. */
+/* Prints up to REPORT_EVENTS_MAX events from index `from`: those matching d, or only its type. */
 static void put_events(FILE *o, const struct log *l, size_t from, const struct directive *d,
 		       bool full_match)
 {
@@ -1217,7 +1223,7 @@ static bool opt_is(const char *a, const char *name)
 	return strncmp(a, name, l) == 0 && (a[l] == 0 || a[l] == '=');
 }
 
-/* Reads the optional args file into the command line; the runner's own options may not be overridden. */
+/* Appends the optional args file to the command line; the runner's own options stay its own. */
 static int load_args(struct scenario *sc, const struct opts *o, bool has_policy, FILE *out)
 {
 	char *path = xasprintf("%s/args", sc->dir);
@@ -1256,8 +1262,8 @@ static int load_args(struct scenario *sc, const struct opts *o, bool has_policy,
 			char *a = expand(ws.w[i].s.p, sc->dir, build, &bad);
 
 			if (bad) {
-				diag(out, path, line, 0, "'%s': only ${src} and ${build} are expanded",
-				     a);
+				diag(out, path, line, 0,
+				     "'%s': only ${src} and ${build} are expanded", a);
 				errs++;
 			} else if (opt_is(a, "--vtl0") || opt_is(a, "--events")) {
 				diag(out, path, line, 0,
@@ -1318,8 +1324,9 @@ static int scenario_load(struct scenario *sc, const char *arg, const struct opts
 	sc->name = xstrdup(base ? base + 1 : sc->dir);
 	for (const char *p = sc->name; *p; p++)
 		if (!is_ident(*p, false) && *p != '-' && *p != '.') {
-			fprintf(out, "  '%s': scenario names use only A-Z a-z 0-9 _ - . (make "
-				     "wildcards must see them)\n",
+			fprintf(out,
+				"  '%s': scenario names use only A-Z a-z 0-9 _ - . (make "
+				"wildcards must see them)\n",
 				sc->name);
 			return 1;
 		}
@@ -1377,7 +1384,7 @@ static void put_command(FILE *o, const struct scenario *sc)
 		const char *a = sc->argv[i];
 
 		if (a[strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-			       "_-./=:,+@%")]) {
+				"_-./=:,+@%")]) {
 			fputs(" '", o);
 			for (; *a; a++)
 				if (*a == '\'')
@@ -1548,8 +1555,8 @@ static void put_directive(FILE *o, const struct scenario *sc, const struct direc
 static int check(const struct scenario *sc, const struct result *r, double margin, FILE *o)
 {
 	const struct log *l = &r->log;
-	const struct directive *st = sc->x.status;
-	const struct event *ex = last_of_type(l, "exit");
+	const struct directive *st = &sc->x.d[sc->x.status - 1];
+	const struct event *ex = NULL;
 	size_t pos = 0, nexit = 0;
 	int fails = 0, skipped = 0;
 	bool chain = true;
@@ -1557,8 +1564,9 @@ static int check(const struct scenario *sc, const struct result *r, double margi
 	if (!r->exited) {
 		put_directive(o, sc, st);
 		if (r->watchdog)
-			fprintf(o, "    vtlmon was still running %g s past its --timeout %g: "
-				   "killed by the runner's watchdog\n",
+			fprintf(o,
+				"    vtlmon was still running %g s past its --timeout %g: "
+				"killed by the runner's watchdog\n",
 				margin, sc->timeout);
 		else
 			fprintf(o, "    vtlmon died from signal %d (%s)\n", r->status,
@@ -1567,26 +1575,36 @@ static int check(const struct scenario *sc, const struct result *r, double margi
 	} else if (r->status != st->status) {
 		put_directive(o, sc, st);
 		fprintf(o, "    vtlmon exited with status %d\n", r->status);
-		if (ex)
+		if (!l->error && (ex = last_of_type(l, "exit")))
 			put_event(o, ex);
 		fails++;
 	}
+	/* After the status (a crash explains a cut log), but before anything that reads the log. */
+	if (l->error) {
+		const struct event *bad = l->nev ? &l->ev[l->nev - 1] : NULL;
 
-	/* The log's own contract (docs/cli.md): one `exit` event, the last, with the real status. */
+		fprintf(o, "  %s", l->error);
+		if (bad)
+			put_clipped(o, bad->raw, bad->rawlen);
+		fputc('\n', o);
+		return fails + 1;
+	}
+
+	/* The log's contract (docs/cli.md): one `exit` event, the last, with the real status. */
+	ex = last_of_type(l, "exit");
 	for (size_t i = 0; i < l->nev; i++)
 		nexit += strcmp(l->ev[i].type->p, "exit") == 0;
 	if (ex) {
 		const struct field *fs = ev_field(ex, "status");
-		struct str want = {.p = NULL};
 		char buf[16];
+		struct str want = {.p = buf,
+				   .n = (size_t)snprintf(buf, sizeof(buf), "%d", r->status)};
 
-		snprintf(buf, sizeof(buf), "%d", r->status);
-		want.p = buf;
-		want.n = strlen(buf);
 		if (nexit > 1 || ex != &l->ev[l->nev - 1] || !fs ||
 		    (r->exited && !value_eq(fs, &want))) {
-			fprintf(o, "  (event log contract) the log must end with exactly one "
-				   "'exit' event whose status is vtlmon's (%d):\n",
+			fprintf(o,
+				"  (event log contract) the log must end with exactly one "
+				"'exit' event whose status is vtlmon's (%d):\n",
 				r->status);
 			put_event(o, ex);
 			fails++;
@@ -1663,13 +1681,15 @@ static int check(const struct scenario *sc, const struct result *r, double margi
 		case D_COUNT:
 			for (size_t k = 0; k < l->nev; k++)
 				n += event_matches(&l->ev[k], d);
-			if (d->cop == C_EQ ? n == d->count
-			    : d->cop == C_GE ? n >= d->count
-					     : n <= d->count)
+			if ((d->cop == C_EQ && n == d->count) ||
+			    (d->cop == C_GE && n >= d->count) || (d->cop == C_LE && n <= d->count))
 				break;
 			put_directive(o, sc, d);
 			fprintf(o, "    %zu matching event%s, not %s%lu\n", n, n == 1 ? "" : "s",
-				d->cop == C_EQ ? "" : d->cop == C_GE ? ">=" : "<=", d->count);
+				d->cop == C_GE	 ? ">="
+				: d->cop == C_LE ? "<="
+						 : "",
+				d->count);
 			put_events(o, l, 0, d, true);
 			fails++;
 			break;
@@ -1677,8 +1697,8 @@ static int check(const struct scenario *sc, const struct result *r, double margi
 		}
 	}
 	if (skipped)
-		fprintf(o, "  (%d later expect line%s not checked: the order broke above)\n", skipped,
-			skipped == 1 ? "" : "s");
+		fprintf(o, "  (%d later expect line%s not checked: the order broke above)\n",
+			skipped, skipped == 1 ? "" : "s");
 	return fails;
 }
 
@@ -1717,16 +1737,7 @@ static bool scenario(const char *arg, const struct opts *o)
 		goto report;
 	}
 	ran = true;
-	if (!log_load(&r.log, r.events_path)) {
-		const struct event *bad = r.log.nev ? &r.log.ev[r.log.nev - 1] : NULL;
-
-		fprintf(d, "  %s", r.log.error);
-		if (bad)
-			put_clipped(d, bad->raw, bad->rawlen);
-		fputc('\n', d);
-		goto report;
-	}
-	if (o->verbose)
+	if (log_load(&r.log, r.events_path) && o->verbose)
 		put_all_events(d, &r.log);
 	ok = check(&sc, &r, o->margin, d) == 0;
 report:
@@ -1739,7 +1750,7 @@ report:
 	printf("%s %s", ok ? "PASS" : "FAIL", sc.name ? sc.name : arg);
 	if (ran && !o->replay_events)
 		printf(" (%.2f s)", r.secs);
-	printf("\n%s", ok && !o->verbose ? "" : buf);
+	printf("\n%s", ok && !o->verbose && !o->keep ? "" : buf);
 	fflush(stdout);
 	free(buf);
 	if (r.events_path && !o->replay_events && !o->keep)
