@@ -12,6 +12,12 @@ static const struct {
 } call_table[] = {
 	{VTL_CALL_NOP, "nop"},
 	{VTL_CALL_ECHO, "echo"},
+	{VTL_CALL_PROTECT, "protect"},
+	{VTL_CALL_PIN_CR, "pin_cr"},
+	{VTL_CALL_PIN_MSR, "pin_msr"},
+	{VTL_CALL_END_OF_BOOT, "end_of_boot"},
+	{VTL_CALL_UNPIN_CR, "unpin_cr"},
+	{VTL_CALL_UNPIN_MSR, "unpin_msr"},
 };
 
 const char *call_name(uint32_t nr)

@@ -331,18 +331,29 @@ static bool pair_vtl1_ops(struct vcpu_pair *p, uint64_t list_gpa, struct vtl1_ou
 	/* One copy, then every decision is taken on the copy. */
 	memcpy(ops, (const uint8_t *)hdr + sizeof(*hdr), count * sizeof(ops[0]));
 	st = ops_check_list(ops, count, &lim, &bad);
-	for (i = 0; i < count && st == VTL_OK; i++) {
+	if (st != VTL_OK) {
+		/* Rejected whole: nothing was applied. */
+		for (i = 0; i < count; i++)
+			hdr->ops[i].result = i == bad ? st : VTL_E_SKIPPED;
+		hdr->done = 0;
+		hdr->status = st;
+		LOG_GUEST("vtl1 op list rejected: op %u (%s): %s", bad, op_name(ops[bad].code),
+			  vtl_strerror(st));
+		return false;
+	}
+	for (i = 0; i < count; i++) {
 		st = op_apply(p, &ops[i], out);
 		hdr->ops[i].result = st;
-		bad = i;
+		if (st != VTL_OK)
+			break;
 	}
 	if (st != VTL_OK) {
-		for (uint32_t j = 0; j < count; j++)
-			if (j >= bad)
-				hdr->ops[j].result = j == bad ? st : VTL_E_SKIPPED;
-		hdr->done = bad;
+		/* Applied up to the failure; the rest never ran. */
+		for (uint32_t j = i + 1; j < count; j++)
+			hdr->ops[j].result = VTL_E_SKIPPED;
+		hdr->done = i;
 		hdr->status = st;
-		LOG_GUEST("vtl1 op list: op %u (%s) failed: %s", bad, op_name(ops[bad].code),
+		LOG_GUEST("vtl1 op list: op %u (%s) failed: %s", i, op_name(ops[i].code),
 			  vtl_strerror(st));
 		return false;
 	}

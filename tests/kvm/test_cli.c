@@ -79,3 +79,31 @@ Test(cli, bench_reports_the_ratio, .timeout = 120)
 	cr_assert_eq(sh(out, sizeof(out), "%s bench --runs 1", VTLMON_BIN), 0);
 	cr_assert_not_null(strstr(out, "ratio null call / raw exit"));
 }
+
+Test(cli, broken_policy_stops_the_launch_with_file_line_col)
+{
+	char out[4096], path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/vtlmon-bad-%d.policy", getpid());
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("vtlmon-policy 1\ncr pin CR4.NOPE\n", f);
+	fclose(f);
+	cr_assert_eq(sh(out, sizeof(out), "%s run --quiet --policy %s 2>&1", VTLMON_BIN, path),
+		     VTLMON_EXIT_LAUNCH);
+	cr_assert_not_null(strstr(out, ":2:8:"), "FILE:LINE:COL in: %s", out);
+	cr_assert_null(strstr(out, "[vtl0]"), "VTL0 never ran");
+	unlink(path);
+}
+
+Test(cli, policy_requiring_exec_protection_is_refused_on_this_host)
+{
+	char out[4096];
+
+	cr_assert_eq(sh(out, sizeof(out), "%s run --policy %s/policy/examples/nx-required.policy 2>&1",
+			VTLMON_BIN, SRC_DIR),
+		     VTLMON_EXIT_LAUNCH);
+	cr_assert_not_null(strstr(out, "exec protection"), "%s", out);
+	cr_assert_null(strstr(out, "[vtl0]"), "VTL0 never ran");
+}

@@ -326,8 +326,11 @@ Test(enforce, cr4_pin_detects_a_cleared_bit_and_restores_it_under_deny)
 	expect_passed("cr4_pin", "enforce-deny", NULL, 0);
 	v = the_violation("cr", "deny");
 	EXPECT(ev_is(v, "precise", "false"), "an undeclared CR write cannot be precise");
-	/* The guest read CR4 back with the bit set (its own assertion); checkpoint 3 exists. */
-	EXPECT(has_checkpoint(3), "no final checkpoint");
+	/* The value VTL0 wrote: its CR4 at the pin (checkpoint 1) without the bit. */
+	EXPECT(ev_num(v, "value") == (checkpoint_arg1(1) & ~0x400ULL), "violation value");
+	/* The guest read CR4 back with the bit set (its own assertion) and saw one #GP. */
+	EXPECT(checkpoint_arg1(3) == 1, "the guest saw %" PRIu64 " #GPs, expected 1",
+	       checkpoint_arg1(3));
 }
 
 /* ---- 6. pinned CR4 bit, cleared at a declared (breakpointed) site ---------------- */
@@ -359,6 +362,7 @@ static uint64_t cr_site_address(void)
 Test(enforce, cr_site_denies_a_declared_cr4_write_before_it_happens)
 {
 	static char policy[512];
+	char frag[48];
 	uint64_t site = cr_site_address();
 	const char *v;
 	long i;
@@ -374,6 +378,9 @@ Test(enforce, cr_site_denies_a_declared_cr4_write_before_it_happens)
 		 site);
 	expect_passed("cr_site", NULL, policy, 0);
 	EXPECT(checkpoint_arg1(1) == site, "the guest's site is not the one inspect found");
+	snprintf(frag, sizeof(frag), "\"value\":\"0x%" PRIx64 "\"", site);
+	EXPECT(ev_find(&run, 0, "pin", "\"reg\":\"cr_site\"", frag) >= 0,
+	       "VTL1 never declared the site to the monitor");
 	/* Two attacks, each stopped at the site: both precise, both at the site's RIP. */
 	EXPECT(ev_count(&run, "violation", NULL) == 2, "%zu violations, expected 2",
 	       ev_count(&run, "violation", NULL));
@@ -472,8 +479,10 @@ Test(enforce, relax_after_end_of_boot_is_denied_by_the_default_policy)
 
 	expect_passed("relax_after_eob", DEFAULT_POLICY, NULL, 0);
 	EXPECT(ev_count(&run, "vtl_call", "\"nr\":19,\"call\"") >= 1, "no END_OF_BOOT call event");
-	/* Locked text before, 3 relaxations after, and the second END_OF_BOOT (either status). */
-	EXPECT(ev_count(&run, "vtl_call", "\"status\":4,") >= 5, "expected 5 or 6 DENIED calls");
+	/* The locked text before, and four relaxations after. */
+	EXPECT(ev_count(&run, "vtl_call", "\"status\":4,") == 5, "expected 5 DENIED calls");
+	/* The second END_OF_BOOT is BAD_STATE (docs/abi.md). */
+	EXPECT(checkpoint_arg1(3) == VTL_E_BAD_STATE, "second END_OF_BOOT status");
 	/* The write after the refused relaxation was denied: the page stayed read-only. */
 	v = the_violation("mem_write", "deny");
 	EXPECT(ev_num(v, "gpa") == checkpoint_arg1(1), "violation gpa is not the page");
@@ -483,10 +492,15 @@ Test(enforce, relax_after_end_of_boot_is_denied_by_the_default_policy)
 
 Test(enforce, allow_replay_performs_logged_writes)
 {
-	long i;
+	const uint64_t *page;
 	const char *v;
+	long i;
 
 	expect_passed("allow_replay", "enforce-log", NULL, 0);
+	/* Checked from the host too: the bytes are in VTL0 RAM, not only in the guest's view. */
+	page = guest_ram_ptr(&run.m.vtl0_ram, gpa(checkpoint_arg1(1)), VTL_PAGE_SIZE);
+	EXPECT(page && page[0] == 0x1122334455667788ULL, "the qword write is not in RAM");
+	EXPECT(page && (page[4] >> 8 & 0xff) == 0x99, "the byte write is not in RAM");
 	EXPECT(ev_count(&run, "violation", NULL) == 2, "%zu violations, expected 2",
 	       ev_count(&run, "violation", NULL));
 	i = ev_find(&run, 0, "violation", NULL, NULL);

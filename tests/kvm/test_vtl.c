@@ -1,5 +1,6 @@
 /* KVM integration tests: secure launch order, the VTL call path, hostile VTL0, isolation, watchdog. */
 #include <criterion/criterion.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -149,4 +150,18 @@ Test(vtl, more_than_one_cpu_is_refused_clearly)
 	int status = guest_run(&run, &(struct guest_run_opts){.vtl0 = "calls", .cpus = 2});
 
 	cr_assert_eq(status, VTLMON_EXIT_USAGE);
+}
+
+Test(vtl, boot_event_records_the_policy_sha256)
+{
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	char hex[2 * crypto_hash_sha256_BYTES + 1], want[128];
+	const char *text = "vtlmon-policy 1\naction default kill\n";
+
+	cr_assert_eq(guest_run(&run, &(struct guest_run_opts){.vtl0 = "calls", .policy_text = text}),
+		     0);
+	crypto_hash_sha256(digest, (const unsigned char *)text, strlen(text));
+	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+	snprintf(want, sizeof(want), "\"policy_sha256\":\"%s\"", hex);
+	cr_assert_geq(ev_find(&run, 0, "boot", "\"vtl\":1", want), 0, "boot event has %s", want);
 }

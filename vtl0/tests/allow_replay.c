@@ -1,5 +1,4 @@
-/* Policy guest: under `action mem-write log` writes to a read-only page land (replayed) and no
- * fault. */
+/* Policy guest: under `action mem-write log`, writes to a read-only page land with no fault. */
 #include "cpu.h"
 #include "idt.h"
 #include "vtl0.h"

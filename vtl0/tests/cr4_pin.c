@@ -5,9 +5,10 @@
 
 #define EXC_GP	 13
 #define CR4_SMEP (1ULL << 20)
-#define CR4_OSXMMEXCPT                                                                             \
-	(1ULL << 10) /* set at boot; harmless to lose for a general-regs-only guest */
-#define CP_GP_MAX 4  /* more #GPs than this is a loop, not a policy outcome */
+/* Set at boot; harmless to lose for a general-regs-only guest. */
+#define CR4_OSXMMEXCPT (1ULL << 10)
+/* More #GPs than this is a loop, not a policy outcome. */
+#define CP_GP_MAX 4
 
 #define CHECKPOINT_VAL(n, v) vtl_ucall(VTL_UCALL_CHECKPOINT, __FILE__, __LINE__, 0, (n), (v))
 

@@ -4,12 +4,12 @@
 #include "vtl0.h"
 #include "vtl1_abi.h"
 
-#define EXC_PF	      14
-#define PF_ERR_W      0x2ULL
-#define NA_SECRET     0x5ec7e75ec7e75ec7ULL
-#define NA_SENTINEL   0x1111222233334444ULL
-#define NA_READ_INDEX 2 /* read at page + 0x10: CR2 and the event must be exact, not page-aligned  \
-			 */
+#define EXC_PF	    14
+#define PF_ERR_W    0x2ULL
+#define NA_SECRET   0x5ec7e75ec7e75ec7ULL
+#define NA_SENTINEL 0x1111222233334444ULL
+/* Read at page + 0x10: CR2 and the event must be exact, not page-aligned. */
+#define NA_READ_INDEX 2
 
 #define CHECKPOINT_VAL(n, v) vtl_ucall(VTL_UCALL_CHECKPOINT, __FILE__, __LINE__, 0, (n), (v))
 

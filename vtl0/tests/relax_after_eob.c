@@ -92,7 +92,7 @@ int vtl0_main(const struct vtl_boot_info *bi)
 	/* Boot ends once: a second END_OF_BOOT cannot reopen anything. */
 	st = re_call(VTL_CALL_END_OF_BOOT, 0, 0, 0);
 	CHECKPOINT_VAL(3, st);
-	GUEST_ASSERT(st == VTL_E_BAD_STATE || st == VTL_E_DENIED);
+	GUEST_ASSERT_EQ(st, VTL_E_BAD_STATE);
 	GUEST_ASSERT_EQ(re_protect(RE_RW), VTL_E_DENIED);
 	GUEST_DONE();
 }
