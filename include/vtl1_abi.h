@@ -14,6 +14,16 @@
  * control back; any other list is applied and VTL1 resumes after its write
  * with each op's result filled in.
  */
+/*
+ * A BOOT entry comes at launch (and after every reset, with a freshly
+ * loaded VTL1), and again after a kexec: then VTL1 keeps its own state and
+ * boot info describes the new VTL0 image, whose boot policy it applies.
+ */
+enum vtl1_boot_kind {
+	VTL1_BOOT_LAUNCH = 0,
+	VTL1_BOOT_KEXEC = 1,
+};
+
 enum vtl1_entry_reason {
 	VTL1_ENTRY_BOOT = 1,	  /* secure launch: apply boot policy, then RETURN */
 	VTL1_ENTRY_CALL = 2,	  /* `call` holds the validated copy of VTL0's block */
@@ -63,12 +73,14 @@ struct vtl1_entry {
 	uint32_t vcpu;	 /* index of the VTL0 vCPU this entry is for */
 	uint64_t seq;	 /* increments on every entry */
 	uint64_t call_gpa;
-	uint64_t reserved;
+	uint32_t boot_kind; /* BOOT entries: enum vtl1_boot_kind */
+	uint32_t reserved;
 	struct vtl_call_block call;
 	struct vtl1_intercept intercept;
 };
 _Static_assert(offsetof(struct vtl1_entry, seq) == 8, "seq offset");
 _Static_assert(offsetof(struct vtl1_entry, call_gpa) == 16, "call_gpa offset");
+_Static_assert(offsetof(struct vtl1_entry, boot_kind) == 24, "boot_kind offset");
 _Static_assert(offsetof(struct vtl1_entry, call) == 32, "call offset");
 _Static_assert(offsetof(struct vtl1_entry, intercept) == 96, "intercept offset");
 _Static_assert(sizeof(struct vtl1_entry) == 160, "entry is 160 bytes");
@@ -91,6 +103,27 @@ enum vtl1_op_code {
 	VTL1_OP_RESET = 12, /* terminal. arg0 reason: reset the guest */
 	VTL1_OP_CR_SITE = 13,  /* arg0 slot (0..3), arg1 VTL0 virtual address (0 clears) */
 	VTL1_OP_WATCHDOG = 14, /* arg0 CR watchdog period in microseconds (0 = off) */
+	/* arg0 VTL0 GPA, arg1 length, arg2 VTL1 GPA of a 32-byte buffer: SHA-256 of the range */
+	VTL1_OP_MEASURE = 15,
+	/*
+	 * arg0 VTL0 GPA, arg1 length, arg2 VTL1 GPA of a struct vtl1_sig_check:
+	 * VTL_OK if the Ed25519 signature of the range verifies with the key,
+	 * else VTL_E_VERIFY.
+	 */
+	VTL1_OP_VERIFY_SIG = 16,
+	/*
+	 * arg0 VTL0 GPA, arg1 length of a kexec image (0, 0 unstages): the
+	 * monitor checks it is a loadable VTL0 ELF (VTL_E_INVALID if not) and
+	 * remembers it. VTL1 write-protects the range before staging it.
+	 */
+	VTL1_OP_KEXEC_STAGE = 17,
+	/*
+	 * Terminal. arg0 VTL1 GPA of the SHA-256 VTL1 accepted. The monitor
+	 * re-measures the staged bytes (VTL_E_VERIFY if they differ), drops all
+	 * of VTL0's protections, pins and breakpoints, loads the image, resets
+	 * VTL0's vCPU, and enters VTL1 with a BOOT entry (VTL1_BOOT_KEXEC).
+	 */
+	VTL1_OP_KEXEC_COMMIT = 18,
 	VTL1_OP_COUNT
 };
 
@@ -99,6 +132,16 @@ enum vtl1_op_code {
 #define VTL1_CR_SITES 4U
 #define VTL1_WATCHDOG_MIN_US 100U
 #define VTL1_WATCHDOG_MAX_US 10000000U
+
+#define VTL_SHA256_SIZE 32U
+#define VTL_ED25519_SIG_SIZE 64U
+#define VTL_ED25519_KEY_SIZE 32U
+
+struct vtl1_sig_check {
+	uint8_t sig[VTL_ED25519_SIG_SIZE];
+	uint8_t key[VTL_ED25519_KEY_SIZE];
+};
+_Static_assert(sizeof(struct vtl1_sig_check) == 96, "sig check is 96 bytes");
 
 /* INJECT vectors the monitor accepts. */
 #define VTL_VECTOR_GP 13U

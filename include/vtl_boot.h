@@ -22,6 +22,7 @@ enum vtl_mem_type {
 	VTL_MEM_DEVICE = 3,	  /* this VM's synthetic MMIO page */
 	VTL_MEM_VTL1_PRIVATE = 4, /* VTL1 private RAM (VTL1 only) */
 	VTL_MEM_IMAGE = 5,	  /* the loaded image of this VTL */
+	VTL_MEM_MODULE = 6,	  /* a file given with `vtlmon run --module`, in order */
 };
 
 struct vtl_mem_range {

@@ -57,6 +57,23 @@ enum vtl_call_nr {
 	VTL_CALL_UNPIN_CR = 0x14,
 	/* args[0] MSR index. */
 	VTL_CALL_UNPIN_MSR = 0x15,
+	/*
+	 * args[0] GPA (page-aligned) and args[1] size of an ELF64 image in VTL0
+	 * RAM; args[2] GPA of a 64-byte Ed25519 signature of the image bytes, or
+	 * 0. VTL1 write-protects the image first, then measures it: its SHA-256
+	 * must be one of the policy's digests, or the signature must verify with
+	 * one of the policy's keys. VTL_E_VERIFY, VTL_E_INVALID (not a loadable
+	 * ELF), VTL_E_BAD_ADDRESS, VTL_E_DENIED (kexec not allowed). On any
+	 * failure every earlier protection stays as it was.
+	 */
+	VTL_CALL_KEXEC_LOAD = 0x20,
+	/*
+	 * Enter the image staged by a successful KEXEC_LOAD: VTL1 drops VTL0's
+	 * protections and pins, the monitor loads the image and starts it with
+	 * fresh vCPU state, and VTL1 applies the boot policy to the new kernel.
+	 * Does not return on success; VTL_E_BAD_STATE without a staged image.
+	 */
+	VTL_CALL_KEXEC_EXEC = 0x21,
 };
 
 #endif

@@ -23,6 +23,10 @@
 /* Each VTL writes its console bytes to this port; `rep outsb` is one exit. */
 #define VTL_CONSOLE_PORT 0x3F8
 
+/* PC reset control register: a VTL0 write with RST_CPU set resets the guest. */
+#define VTL_RESET_PORT 0xCF9
+#define VTL_RESET_PORT_RST_CPU 0x04
+
 /*
  * VTL1 private RAM: mapped only in VTL1's VM, at 4 GiB, so no VTL0 memslot
  * can ever cover it. VTL1 code is linked with -mcmodel=kernel and sees this

@@ -113,6 +113,8 @@ enum {
 	OPT_EVENTS,
 	OPT_TIMEOUT,
 	OPT_QUIET,
+	OPT_MODULE,
+	OPT_NO_SANDBOX,
 };
 
 int cli_run(int argc, char **argv)
@@ -127,6 +129,8 @@ int cli_run(int argc, char **argv)
 		{"events", required_argument, NULL, OPT_EVENTS},
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"quiet", no_argument, NULL, OPT_QUIET},
+		{"module", required_argument, NULL, OPT_MODULE},
+		{"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
 		{"verbose", no_argument, NULL, 'v'},
 		{0, 0, 0, 0},
 	};
@@ -145,6 +149,7 @@ int cli_run(int argc, char **argv)
 		.cpus = 1,
 	};
 	void *vtl0_buf = NULL, *vtl1_buf = NULL, *policy_buf = NULL;
+	void *module_buf[MACHINE_MAX_MODULES] = {NULL};
 	struct machine *m = NULL;
 	int status = VTLMON_EXIT_USAGE;
 	char *end;
@@ -208,6 +213,21 @@ int cli_run(int argc, char **argv)
 		case OPT_QUIET:
 			cfg.quiet = true;
 			break;
+		case OPT_MODULE:
+			if (cfg.nr_modules == MACHINE_MAX_MODULES) {
+				log_err("at most %d --module files", MACHINE_MAX_MODULES);
+				goto out;
+			}
+			if (cli_load("module", optarg, CLI_IMAGE_MAX, &module_buf[cfg.nr_modules],
+				     &cfg.modules[cfg.nr_modules].len))
+				goto out;
+			cfg.modules[cfg.nr_modules].data = module_buf[cfg.nr_modules];
+			cfg.modules[cfg.nr_modules].name = optarg;
+			cfg.nr_modules++;
+			break;
+		case OPT_NO_SANDBOX:
+			cfg.no_sandbox = true;
+			break;
 		case 'v':
 			log_verbose++;
 			break;
@@ -230,6 +250,8 @@ int cli_run(int argc, char **argv)
 	machine_destroy(m);
 out:
 	free(m);
+	for (uint32_t i = 0; i < MACHINE_MAX_MODULES; i++)
+		free(module_buf[i]);
 	free(policy_buf);
 	free(vtl1_buf);
 	free(vtl0_buf);

@@ -227,6 +227,8 @@ static void machine_fill_boot_info(struct machine *m, int vtl, uint32_t vcpu_ind
 	boot_info_add_mem(bi, bi->device_gpa, VTL_DEVICE_SIZE, VTL_MEM_DEVICE);
 	if (vtl)
 		boot_info_add_mem(bi, VTL1_PRIV_GPA, m->vtl1_ram.size, VTL_MEM_VTL1_PRIVATE);
+	for (uint32_t i = 0; i < m->cfg.nr_modules; i++)
+		boot_info_add_mem(bi, m->modules[i].base, m->modules[i].size, VTL_MEM_MODULE);
 	bi->vtl0_ram_size = m->vtl0_ram.size;
 	bi->vtl0_entry = m->vtl0_img.entry;
 	bi->nr_vtl0_segments = m->vtl0_img.nr_segments;
@@ -286,6 +288,27 @@ static int machine_check_policy(struct machine *m)
 	return 0;
 }
 
+/* Modules go after the VTL0 image, page-aligned, in order (like an initrd). */
+static int machine_load_modules(struct machine *m)
+{
+	uint64_t at = m->vtl0_img.high_gpa;
+
+	for (uint32_t i = 0; i < m->cfg.nr_modules; i++) {
+		const struct machine_module *mod = &m->cfg.modules[i];
+		uint64_t size = (mod->len + VTL_PAGE_SIZE - 1) & ~(VTL_PAGE_SIZE - 1);
+
+		if (!mod->len || guest_ram_write(&m->vtl0_ram, gpa(at), mod->data, mod->len)) {
+			log_err("module %s (%zu bytes) does not fit in VTL0 RAM after the image",
+				mod->name, mod->len);
+			return -1;
+		}
+		m->modules[i] = (struct vtl_mem_range){.base = at, .size = mod->len,
+						       .type = VTL_MEM_MODULE};
+		at += size;
+	}
+	return 0;
+}
+
 static int machine_place_policy(struct machine *m)
 {
 	if (m->cfg.policy_len > VTL_BOOT_POLICY_MAX) {
@@ -299,6 +322,10 @@ static int machine_place_policy(struct machine *m)
 
 static int machine_check_config(const struct machine_config *cfg)
 {
+	if (cfg->nr_modules > MACHINE_MAX_MODULES) {
+		log_err("at most %d --module files", MACHINE_MAX_MODULES);
+		return -1;
+	}
 	if (cfg->cpus < 1 || cfg->cpus > MACHINE_MAX_CPUS) {
 		log_err("--cpus %u: only %d vCPU pair%s supported for now (SMP bring-up is not "
 			"implemented yet)",
@@ -353,7 +380,8 @@ int machine_init(struct machine *m, const struct machine_config *cfg)
 	if (machine_check_policy(m))
 		return VTLMON_EXIT_LAUNCH;
 	/* VTL0's image is loaded first so VTL1's boot info can describe it for protection. */
-	if (machine_load_image(m, 0) || machine_load_image(m, 1) || machine_place_policy(m))
+	if (machine_load_image(m, 0) || machine_load_modules(m) || machine_load_image(m, 1) ||
+	    machine_place_policy(m))
 		return VTLMON_EXIT_LAUNCH;
 	if (machine_boot_vtl(m, 1) || machine_boot_vtl(m, 0))
 		return VTLMON_EXIT_MONITOR;

@@ -18,7 +18,14 @@
 
 #define MACHINE_MAX_CPUS 1 /* raise once SMP bring-up exists; the loop is per pair already */
 #define MACHINE_BENCH_SLOTS 8
+#define MACHINE_MAX_MODULES 3 /* boot info has 8 memory ranges; VTL1's own take 5 */
 #define VTLMON_KICK_SIGNAL SIGUSR1
+
+struct machine_module {
+	const void *data;
+	size_t len;
+	const char *name;
+};
 
 struct machine_config {
 	const void *vtl0_image;
@@ -36,6 +43,9 @@ struct machine_config {
 	const char *events_path;
 	uint64_t timeout_ms; /* 0: none */
 	bool quiet;          /* no guest console on stdout */
+	bool no_sandbox;     /* debugging only: run without the seccomp allowlist */
+	struct machine_module modules[MACHINE_MAX_MODULES];
+	uint32_t nr_modules;
 };
 
 enum run_end {
@@ -98,6 +108,7 @@ struct machine {
 	struct events events;
 	struct elf_image vtl0_img;
 	struct elf_image vtl1_img;
+	struct vtl_mem_range modules[MACHINE_MAX_MODULES]; /* where each module was loaded */
 	struct vcpu_pair pairs[MACHINE_MAX_CPUS];
 	uint32_t nr_pairs;
 	uint64_t features; /* VTL_FEAT_* reported to both VTLs */
