@@ -81,6 +81,47 @@ static enum vtl_status op_check_watchdog(const struct vtl1_op *op, const struct 
 	return VTL_OK;
 }
 
+/* A VTL0 range the monitor will hash or verify; 64 MiB bounds the work per op. */
+static bool op_vtl0_range(uint64_t gpa, uint64_t len, const struct ops_limits *lim)
+{
+	return len && len <= (64ULL << 20) && range_within(gpa, len, 0, lim->vtl0_ram_size);
+}
+
+static enum vtl_status op_check_measure(const struct vtl1_op *op, const struct ops_limits *lim)
+{
+	if (!op_vtl0_range(op->arg[0], op->arg[1], lim))
+		return VTL_E_BAD_ADDRESS;
+	return range_within(op->arg[2], VTL_SHA256_SIZE, lim->priv_base, lim->priv_size)
+		       ? VTL_OK
+		       : VTL_E_BAD_ADDRESS;
+}
+
+static enum vtl_status op_check_verify(const struct vtl1_op *op, const struct ops_limits *lim)
+{
+	if (!op_vtl0_range(op->arg[0], op->arg[1], lim))
+		return VTL_E_BAD_ADDRESS;
+	return range_within(op->arg[2], sizeof(struct vtl1_sig_check), lim->priv_base,
+			    lim->priv_size)
+		       ? VTL_OK
+		       : VTL_E_BAD_ADDRESS;
+}
+
+static enum vtl_status op_check_stage(const struct vtl1_op *op, const struct ops_limits *lim)
+{
+	if (!op->arg[0] && !op->arg[1])
+		return VTL_OK; /* unstage */
+	if (op->arg[0] & (VTL_PAGE_SIZE - 1) || !op_vtl0_range(op->arg[0], op->arg[1], lim))
+		return VTL_E_BAD_ADDRESS;
+	return VTL_OK;
+}
+
+static enum vtl_status op_check_commit(const struct vtl1_op *op, const struct ops_limits *lim)
+{
+	return range_within(op->arg[0], VTL_SHA256_SIZE, lim->priv_base, lim->priv_size)
+		       ? VTL_OK
+		       : VTL_E_BAD_ADDRESS;
+}
+
 /* The op table: a const array, so nothing can retarget a handler at run time. */
 static const struct {
 	const char *name;
@@ -101,6 +142,10 @@ static const struct {
 	[VTL1_OP_RESET] = {"reset", true, op_check_any},
 	[VTL1_OP_CR_SITE] = {"cr_site", false, op_check_cr_site},
 	[VTL1_OP_WATCHDOG] = {"watchdog", false, op_check_watchdog},
+	[VTL1_OP_MEASURE] = {"measure", false, op_check_measure},
+	[VTL1_OP_VERIFY_SIG] = {"verify_sig", false, op_check_verify},
+	[VTL1_OP_KEXEC_STAGE] = {"kexec_stage", false, op_check_stage},
+	[VTL1_OP_KEXEC_COMMIT] = {"kexec_commit", true, op_check_commit},
 };
 
 static bool op_known(uint32_t code)

@@ -159,6 +159,8 @@ static const char *enforce_action_name(struct vcpu_pair *p, uint32_t op)
 	case VTL1_OP_ALLOW: return "log"; /* allowed, and recorded by this very event */
 	case VTL1_OP_SKIP: return "skip";
 	}
+	if (p->reset_trigger)
+		return "reset";
 	return atomic_load(&p->m->end) == RUN_END_KILLED ? "kill" : "stop";
 }
 

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sodium.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <stdarg.h>
 #include <string.h>
@@ -34,6 +36,7 @@ const char *run_end_name(enum run_end why)
 	case RUN_END_VTL1_FAULT: return "vtl1_fault";
 	case RUN_END_LAUNCH_REFUSED: return "launch_refused";
 	case RUN_END_MONITOR_ERROR: return "monitor_error";
+	case RUN_END_RESET_LIMIT: return "reset_limit";
 	}
 	return "unknown";
 }
@@ -47,6 +50,7 @@ int machine_exit_status(const struct machine *m)
 	case RUN_END_VTL0_FAULT: return VTLMON_EXIT_VTL0_FAULT;
 	case RUN_END_VTL1_FAULT: return VTLMON_EXIT_VTL1_FAULT;
 	case RUN_END_LAUNCH_REFUSED: return VTLMON_EXIT_LAUNCH;
+	case RUN_END_RESET_LIMIT: return VTLMON_EXIT_RESET_LIMIT;
 	case RUN_END_NONE:
 	case RUN_END_MONITOR_ERROR: return VTLMON_EXIT_MONITOR;
 	}
@@ -142,6 +146,19 @@ static int machine_create_vms(struct machine *m)
 	return 0;
 }
 
+static int machine_create_vcpus(struct machine *m, struct vcpu_pair *p)
+{
+	if (vcpu_create(&m->kvm, &m->vm[0], p->index, &p->vtl0) ||
+	    vcpu_create(&m->kvm, &m->vm[1], p->index, &p->vtl1))
+		return -1;
+	if (vcpu_set_run_sigmask(&p->vtl0) || vcpu_set_run_sigmask(&p->vtl1))
+		return -1;
+	/* Sync regs cost 0.27 us per exit (measured) and give CR state at every exit. */
+	p->vtl0.run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+	p->vtl1.run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+	return 0;
+}
+
 static int machine_create_pairs(struct machine *m)
 {
 	for (uint32_t i = 0; i < m->cfg.cpus; i++) {
@@ -151,15 +168,9 @@ static int machine_create_pairs(struct machine *m)
 		p->m = m;
 		p->index = i;
 		p->vtl0.fd = p->vtl1.fd = -1;
-		if (vcpu_create(&m->kvm, &m->vm[0], i, &p->vtl0) ||
-		    vcpu_create(&m->kvm, &m->vm[1], i, &p->vtl1))
-			return -1;
 		m->nr_pairs++;
-		if (vcpu_set_run_sigmask(&p->vtl0) || vcpu_set_run_sigmask(&p->vtl1))
+		if (machine_create_vcpus(m, p))
 			return -1;
-		/* Sync regs cost 0.27 us per exit (measured) and give CR state at every exit. */
-		p->vtl0.run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
-		p->vtl1.run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
 	}
 	return 0;
 }
@@ -279,6 +290,8 @@ static int machine_check_policy(struct machine *m)
 		return -1;
 	if (policy_compile(m->cfg.policy_name, m->cfg.policy, m->cfg.policy_len, &pol, stderr))
 		return -1;
+	m->reset_zero_vtl0 = pol.flags & POLICY_F_RESET_ZERO_MEM;
+	m->max_resets = pol.max_resets;
 	if ((pol.flags & POLICY_F_NEEDS_EXEC_PROTECT) && !(m->features & VTL_FEAT_PERM_NOEXEC)) {
 		log_err("policy %s requires exec protection, which this host cannot enforce "
 			"(upstream KVM has no non-executable pages; see `vtlmon caps`)",
@@ -347,6 +360,174 @@ static int machine_check_config(const struct machine_config *cfg)
 	return 0;
 }
 
+/* Images, modules, policy and boot state: at launch and again after every reset. */
+static int machine_load_guests(struct machine *m)
+{
+	/* VTL0's image is loaded first so VTL1's boot info can describe it for protection. */
+	if (machine_load_image(m, 0) || machine_load_modules(m) || machine_load_image(m, 1) ||
+	    machine_place_policy(m))
+		return VTLMON_EXIT_LAUNCH;
+	if (machine_boot_vtl(m, 1) || machine_boot_vtl(m, 0))
+		return VTLMON_EXIT_MONITOR;
+	return 0;
+}
+
+static void machine_event_reset(struct machine *m, const char *trigger, const char *step)
+{
+	struct ev e;
+
+	ev_begin(&e, &m->events, "reset");
+	ev_str(&e, "trigger", trigger);
+	ev_str(&e, "step", step);
+	ev_u64(&e, "count", m->resets);
+	ev_emit(&e);
+}
+
+int machine_reset(struct machine *m, const char *trigger)
+{
+	m->resets++;
+	machine_event_reset(m, trigger, "trigger");
+	if (m->resets > m->max_resets) {
+		machine_end(m, RUN_END_RESET_LIMIT, 0, "reset %u (%s) exceeds the policy's maximum of %u",
+			    m->resets, trigger, m->max_resets);
+		return -1;
+	}
+	/*
+	 * Every restriction (slots, MSR filter, breakpoints) and every bit of
+	 * vCPU state lives in the VMs: destroying them drops it all, with no
+	 * piece that could be forgotten. VTL0's vCPU is stopped: this thread
+	 * runs it, and there is one pair.
+	 */
+	for (uint32_t i = m->nr_pairs; i-- > 0;)
+		vcpu_destroy(&m->pairs[i].vtl0);
+	perm_destroy(&m->perm);
+	vm_destroy(&m->vm[0]);
+	memset(&m->pins, 0, sizeof(m->pins));
+	m->kexec_staged = false;
+	machine_event_reset(m, trigger, "drop_restrictions");
+	for (uint32_t i = m->nr_pairs; i-- > 0;)
+		vcpu_destroy(&m->pairs[i].vtl1);
+	vm_destroy(&m->vm[1]);
+	guest_ram_zero(&m->vtl1_ram);
+	machine_event_reset(m, trigger, "scrub_vtl1");
+	if (m->reset_zero_vtl0)
+		guest_ram_zero(&m->vtl0_ram);
+	machine_event_reset(m, trigger, m->reset_zero_vtl0 ? "zero_vtl0" : "keep_vtl0");
+	if (machine_create_vms(m))
+		goto fail;
+	for (uint32_t i = 0; i < m->nr_pairs; i++) {
+		struct vcpu_pair *p = &m->pairs[i];
+
+		p->call_status = 0;
+		p->in_intercept = p->stepping = false;
+		p->reset_trigger = NULL;
+		if (machine_create_vcpus(m, p))
+			goto fail;
+	}
+	if (machine_load_guests(m))
+		goto fail;
+	machine_event_reset(m, trigger, "reload");
+	return 0;
+fail:
+	machine_end(m, RUN_END_MONITOR_ERROR, 0, "reset failed: cannot rebuild the machine");
+	return -1;
+}
+
+static int machine_vcpu_clear_events(struct vcpu *v)
+{
+	struct kvm_vcpu_events ev;
+
+	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return -1;
+	memset(&ev.exception, 0, sizeof(ev.exception));
+	memset(&ev.interrupt, 0, sizeof(ev.interrupt));
+	memset(&ev.nmi, 0, sizeof(ev.nmi));
+	ev.exception_has_payload = 0;
+	ev.flags = KVM_VCPUEVENT_VALID_PAYLOAD;
+	return ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0 ? -1 : 0;
+}
+
+/* Everything VTL1 had VTL0 under: slots back to one RW slot, no pins, no sites. */
+static int machine_drop_vtl0_restrictions(struct machine *m, struct vcpu_pair *p)
+{
+	memset(&m->pins, 0, sizeof(m->pins));
+	if (perm_set(&m->perm, m->vtl0_ram.gpa_base, m->vtl0_ram.size / VTL_PAGE_SIZE,
+		     VTL_PERM_MASK) != VTL_OK)
+		return -1;
+	if (m->msr_exits && pins_apply_msr_filter(&m->vm[0], &m->pins))
+		return -1;
+	return pins_apply_sites(&p->vtl0, &m->pins, false);
+}
+
+uint32_t machine_kexec_commit(struct machine *m, struct vcpu_pair *p, const uint8_t digest[32])
+{
+	const struct elf_limits lim = {
+		.min_gpa = VTL_IMAGE_MIN_OFFSET,
+		.max_gpa = m->vtl0_ram.size,
+		.max_file_size = MACHINE_IMAGE_MAX,
+	};
+	const struct elf_dest dst = {0, m->vtl0_ram.size, (uint8_t *)m->vtl0_ram.hva.v};
+	unsigned char got[crypto_hash_sha256_BYTES];
+	struct elf_image img;
+	uint32_t st = VTL_E_BAD_STATE;
+	uint8_t *copy = NULL;
+	const void *src;
+	char msg[160];
+	struct ev e;
+	int r;
+
+	if (!m->kexec_staged)
+		goto out;
+	src = guest_ram_ptr(&m->vtl0_ram, gpa(m->kexec_gpa), m->kexec_size);
+	copy = malloc(m->kexec_size);
+	st = VTL_E_NO_RESOURCES;
+	if (!src || !copy)
+		goto out;
+	/* One copy: what is measured is exactly what is loaded. */
+	memcpy(copy, src, m->kexec_size);
+	crypto_hash_sha256(got, copy, m->kexec_size);
+	st = VTL_E_VERIFY;
+	if (memcmp(got, digest, sizeof(got)))
+		goto out;
+	st = VTL_E_INVALID;
+	if (elf_check(copy, m->kexec_size, &lim, &img, msg, sizeof(msg)) != ELF_OK)
+		goto out;
+	/*
+	 * Point of no return. VTL0's vCPU is parked in the MMIO exit of its
+	 * KEXEC_EXEC call: finish that exit first, or KVM would complete it on
+	 * top of the new state (KVM-HOST-NOTES, immediate_exit).
+	 */
+	p->vtl0.run->immediate_exit = 1;
+	r = __vcpu_run(&p->vtl0);
+	p->vtl0.run->immediate_exit = 0;
+	p->vtl0.run->kvm_dirty_regs = 0;
+	if ((r && r != -EINTR) || machine_drop_vtl0_restrictions(m, p) ||
+	    elf_load(copy, m->kexec_size, &lim, &dst, &img, msg, sizeof(msg)) != ELF_OK) {
+		machine_end(m, RUN_END_MONITOR_ERROR, 0, "kexec failed after the point of no return");
+		st = VTL_E_NO_RESOURCES;
+		goto out;
+	}
+	m->vtl0_img = img;
+	m->kexec_staged = false;
+	if (machine_boot_vtl(m, 0) || machine_vcpu_clear_events(&p->vtl0)) {
+		machine_end(m, RUN_END_MONITOR_ERROR, 0, "kexec: cannot reset VTL0's vCPU");
+		st = VTL_E_NO_RESOURCES;
+		goto out;
+	}
+	/* VTL1's boot info now describes the new kernel it is about to protect. */
+	machine_fill_boot_info(m, 1, p->index);
+	ev_begin(&e, &m->events, "kexec");
+	ev_str(&e, "step", "exec");
+	ev_hex(&e, "gpa", m->kexec_gpa);
+	ev_u64(&e, "size", m->kexec_size);
+	ev_hex(&e, "entry", img.entry);
+	ev_emit(&e);
+	st = VTL_OK;
+out:
+	free(copy);
+	return st;
+}
+
 int machine_init(struct machine *m, const struct machine_config *cfg)
 {
 	struct sigaction sa;
@@ -379,13 +560,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg)
 	m->features = caps_features(&m->kvm);
 	if (machine_check_policy(m))
 		return VTLMON_EXIT_LAUNCH;
-	/* VTL0's image is loaded first so VTL1's boot info can describe it for protection. */
-	if (machine_load_image(m, 0) || machine_load_modules(m) || machine_load_image(m, 1) ||
-	    machine_place_policy(m))
-		return VTLMON_EXIT_LAUNCH;
-	if (machine_boot_vtl(m, 1) || machine_boot_vtl(m, 0))
-		return VTLMON_EXIT_MONITOR;
-	return 0;
+	return machine_load_guests(m);
 }
 
 void machine_destroy(struct machine *m)

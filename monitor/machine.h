@@ -57,6 +57,7 @@ enum run_end {
 	RUN_END_VTL1_FAULT,
 	RUN_END_LAUNCH_REFUSED,
 	RUN_END_MONITOR_ERROR,
+	RUN_END_RESET_LIMIT,
 };
 
 #define CONSOLE_LINE_MAX 160
@@ -91,6 +92,7 @@ struct vcpu_pair {
 	bool in_intercept; /* outcome ops are valid only while VTL1 handles an intercept */
 	struct intercept_outcome outcome;
 	bool stepping; /* single-stepping over a CR-write site */
+	const char *reset_trigger; /* set when a reset is due: "triple_fault", "port_cf9", "vtl1" */
 };
 
 struct bench_slot {
@@ -120,6 +122,19 @@ struct machine {
 	struct pins pins;
 	bool msr_exits; /* KVM_CAP_X86_USER_SPACE_MSR is on for VTL0's VM */
 
+	/*
+	 * Reset settings, from the monitor's own compile of the same policy
+	 * bytes VTL1 parses: a reset must work even when VTL1 is what failed.
+	 */
+	bool reset_zero_vtl0;
+	uint32_t max_resets;
+	uint32_t resets;
+
+	/* The image a successful KEXEC_STAGE accepted (VTL1 has write-protected it). */
+	bool kexec_staged;
+	uint64_t kexec_gpa;
+	uint64_t kexec_size;
+
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	uint32_t pairs_running;
@@ -145,6 +160,20 @@ static inline bool machine_ended(struct machine *m)
 }
 int machine_exit_status(const struct machine *m);
 const char *run_end_name(enum run_end why);
+
+/*
+ * Reset (pair thread only, with every other pair stopped): drops every VTL0
+ * restriction, scrubs and reloads VTL1, zeroes VTL0 RAM if the policy says
+ * so, reloads VTL0. The caller then repeats the secure launch. Returns 0, or
+ * -1 when the run has ended (reset limit, or a host error).
+ */
+int machine_reset(struct machine *m, const char *trigger);
+/*
+ * KEXEC_COMMIT: re-measure the staged image against `digest`, drop VTL0's
+ * protections and pins, load the image and reset VTL0's vCPU. Returns a
+ * vtl_status; on anything but VTL_OK nothing has changed.
+ */
+uint32_t machine_kexec_commit(struct machine *m, struct vcpu_pair *p, const uint8_t digest[32]);
 
 /* The permission the memslots really enforce on a VTL0 page (see perm_effective()). */
 uint8_t machine_page_perms(struct machine *m, uint64_t gpa);

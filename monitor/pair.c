@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sodium.h>
 #include <string.h>
 #include <time.h>
 
@@ -10,9 +11,12 @@
 #include "hypercalls/ops.h"
 #include "monitor/exit.h"
 #include "monitor/log.h"
+#include "monitor/sandbox.h"
 #include "vtl_device.h"
 #include "vtl_layout.h"
 #include "vtl_ucall.h"
+
+static int pair_boot_vtl1(struct vcpu_pair *p, uint32_t kind);
 
 /* ---- kicks ---------------------------------------------------------------- */
 
@@ -89,6 +93,11 @@ static void pair_pio(struct vcpu_pair *p, struct vcpu *v, const struct vexit *x)
 
 	if (x->kind == VEXIT_PIO_OUT && x->addr == VTL_CONSOLE_PORT && x->len == 1) {
 		console_bytes(p, v->vtl, data, x->data_len);
+		return;
+	}
+	if (x->kind == VEXIT_PIO_OUT && x->addr == VTL_RESET_PORT && v->vtl == 0 &&
+	    (data[x->data_len - 1] & VTL_RESET_PORT_RST_CPU)) {
+		p->reset_trigger = "port_cf9";
 		return;
 	}
 	/* No other ports exist: reads float high, writes are dropped. */
@@ -259,6 +268,86 @@ static enum vtl_status op_outcome(struct vcpu_pair *p, const struct vtl1_op *op)
 	return VTL_OK;
 }
 
+static enum vtl_status op_measure(struct vcpu_pair *p, const struct vtl1_op *op)
+{
+	struct machine *m = p->m;
+	const void *src = guest_ram_ptr(&m->vtl0_ram, gpa(op->arg[0]), op->arg[1]);
+	void *dst = guest_ram_ptr(&m->vtl1_ram, gpa(op->arg[2]), VTL_SHA256_SIZE);
+
+	/* VTL1 runs emulated at ~1 us per instruction: the monitor hashes for it. */
+	if (!src || !dst)
+		return VTL_E_BAD_ADDRESS;
+	crypto_hash_sha256(dst, src, op->arg[1]);
+	return VTL_OK;
+}
+
+static enum vtl_status op_verify_sig(struct vcpu_pair *p, const struct vtl1_op *op)
+{
+	struct machine *m = p->m;
+	const void *msg = guest_ram_ptr(&m->vtl0_ram, gpa(op->arg[0]), op->arg[1]);
+	struct vtl1_sig_check chk;
+
+	if (!msg || guest_ram_read(&m->vtl1_ram, gpa(op->arg[2]), &chk, sizeof(chk)))
+		return VTL_E_BAD_ADDRESS;
+	return crypto_sign_verify_detached(chk.sig, msg, op->arg[1], chk.key) ? VTL_E_VERIFY
+									      : VTL_OK;
+}
+
+static enum vtl_status op_kexec_stage(struct vcpu_pair *p, const struct vtl1_op *op)
+{
+	const struct elf_limits lim = {
+		.min_gpa = VTL_IMAGE_MIN_OFFSET,
+		.max_gpa = p->m->vtl0_ram.size,
+		.max_file_size = 64ULL << 20,
+	};
+	struct machine *m = p->m;
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	char hex[2 * crypto_hash_sha256_BYTES + 1], msg[160];
+	struct elf_image img;
+	enum elf_err err;
+	const void *src;
+	struct ev e;
+
+	m->kexec_staged = false;
+	if (!op->arg[0] && !op->arg[1])
+		return VTL_OK;
+	src = guest_ram_ptr(&m->vtl0_ram, gpa(op->arg[0]), op->arg[1]);
+	if (!src)
+		return VTL_E_BAD_ADDRESS;
+	/* elf_check works on its own copy: VTL0 racing the check gains nothing. */
+	err = elf_check(src, op->arg[1], &lim, &img, msg, sizeof(msg));
+	crypto_hash_sha256(digest, src, op->arg[1]);
+	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+	ev_begin(&e, &m->events, "kexec");
+	ev_str(&e, "step", err == ELF_OK ? "load" : "malformed");
+	ev_hex(&e, "gpa", op->arg[0]);
+	ev_u64(&e, "size", op->arg[1]);
+	ev_str(&e, "sha256", hex);
+	if (err != ELF_OK)
+		ev_str(&e, "error", msg[0] ? msg : elf_strerror(err));
+	ev_emit(&e);
+	if (err != ELF_OK)
+		return VTL_E_INVALID;
+	m->kexec_staged = true;
+	m->kexec_gpa = op->arg[0];
+	m->kexec_size = op->arg[1];
+	return VTL_OK;
+}
+
+static enum vtl_status op_kexec_commit(struct vcpu_pair *p, const struct vtl1_op *op,
+				       struct vtl1_outcome *out)
+{
+	uint8_t digest[VTL_SHA256_SIZE];
+	uint32_t st;
+
+	if (guest_ram_read(&p->m->vtl1_ram, gpa(op->arg[0]), digest, sizeof(digest)))
+		return VTL_E_BAD_ADDRESS;
+	st = machine_kexec_commit(p->m, p, digest);
+	if (st == VTL_OK)
+		out->kind = VTL1_OUT_KEXEC;
+	return (enum vtl_status)st;
+}
+
 static enum vtl_status op_apply(struct vcpu_pair *p, const struct vtl1_op *op,
 				struct vtl1_outcome *out)
 {
@@ -289,8 +378,17 @@ static enum vtl_status op_apply(struct vcpu_pair *p, const struct vtl1_op *op,
 	case VTL1_OP_SKIP:
 		return op_outcome(p, op);
 	case VTL1_OP_RESET:
-		/* Reset lands with the lifecycle work; VTL1 falls back to KILL. */
-		return VTL_E_NOT_SUPPORTED;
+		p->reset_trigger = "vtl1";
+		out->kind = VTL1_OUT_RESET;
+		return VTL_OK;
+	case VTL1_OP_MEASURE:
+		return op_measure(p, op);
+	case VTL1_OP_VERIFY_SIG:
+		return op_verify_sig(p, op);
+	case VTL1_OP_KEXEC_STAGE:
+		return op_kexec_stage(p, op);
+	case VTL1_OP_KEXEC_COMMIT:
+		return op_kexec_commit(p, op, out);
 	case VTL1_OP_CR_SITE:
 		return op_cr_site(p, op);
 	case VTL1_OP_WATCHDOG:
@@ -486,6 +584,12 @@ static void pair_vtl0_call(struct vcpu_pair *p, uint64_t block_gpa, uint32_t wri
 	in->call_gpa = block_gpa;
 	in->call = blk;
 	pair_enter_vtl1(p, &out);
+	if (out.kind == VTL1_OUT_KEXEC) {
+		/* The old kernel is gone: no status to write back. VTL1 protects the new one. */
+		pair_event_call(p, block_gpa, blk.nr, VTL_OK);
+		pair_boot_vtl1(p, VTL1_BOOT_KEXEC);
+		return;
+	}
 	if (out.kind != VTL1_OUT_RETURN)
 		return;
 	p->calls++;
@@ -634,8 +738,9 @@ static void pair_vtl0_exit(struct vcpu_pair *p, const struct vexit *x)
 			    (unsigned long long)rip);
 		return;
 	case VEXIT_SHUTDOWN:
-		machine_end(m, RUN_END_VTL0_FAULT, 0, "VTL0 triple fault at %#llx",
-			    (unsigned long long)rip);
+		/* A triple fault resets a PC; the policy's reset limit bounds the loop. */
+		LOG_GUEST("vtl0 triple fault at %#llx", (unsigned long long)rip);
+		p->reset_trigger = "triple_fault";
 		return;
 	case VEXIT_INTERNAL_ERROR:
 		enforce_internal_error(p, x);
@@ -680,14 +785,22 @@ static void pair_event_boot(struct vcpu_pair *p, int vtl)
 	ev_emit(&e);
 }
 
-/* Secure launch: VTL1 handles its BOOT entry before VTL0 executes anything. */
-static int pair_secure_launch(struct vcpu_pair *p)
+/*
+ * Secure launch: VTL1 handles its BOOT entry before VTL0 executes anything.
+ * The same after a kexec (VTL1 protects the new kernel) and after a reset.
+ */
+static int pair_boot_vtl1(struct vcpu_pair *p, uint32_t kind)
 {
 	struct vtl1_outcome out;
+	struct vtl1_entry *in;
 
-	pair_event_boot(p, 1);
-	pair_inbox(p, VTL1_ENTRY_BOOT);
+	if (kind == VTL1_BOOT_LAUNCH)
+		pair_event_boot(p, 1);
+	in = pair_inbox(p, VTL1_ENTRY_BOOT);
+	in->boot_kind = kind;
 	pair_enter_vtl1(p, &out);
+	if (out.kind == VTL1_OUT_RESET)
+		return 0; /* the loop resets, then boots again */
 	if (out.kind != VTL1_OUT_RETURN) {
 		if (atomic_load(&p->m->end) == RUN_END_KILLED)
 			machine_end(p->m, RUN_END_LAUNCH_REFUSED, 0, "VTL1 refused to boot VTL0");
@@ -702,20 +815,43 @@ static int pair_secure_launch(struct vcpu_pair *p)
 	return 0;
 }
 
+/* A reset was requested: rebuild, then launch again (VTL1 may ask for another). */
+static void pair_reset(struct vcpu_pair *p)
+{
+	while (p->reset_trigger && !machine_ended(p->m)) {
+		const char *trigger = p->reset_trigger;
+
+		console_flush(p, 0);
+		console_flush(p, 1);
+		if (machine_reset(p->m, trigger))
+			return;
+		pair_boot_vtl1(p, VTL1_BOOT_LAUNCH);
+	}
+}
+
 void *pair_thread(void *arg)
 {
 	struct vcpu_pair *p = arg;
 	struct machine *m = p->m;
 	struct vexit x;
 
-	if (p->index == 0 && pair_secure_launch(p))
+	/* Before the first KVM_RUN: a compromised monitor thread keeps only what it needs. */
+	if (!m->cfg.no_sandbox && sandbox_enter(SANDBOX_PAIR)) {
+		machine_end(m, RUN_END_MONITOR_ERROR, 0, "cannot install the seccomp sandbox");
+		goto out;
+	}
+	if (p->index == 0 && pair_boot_vtl1(p, VTL1_BOOT_LAUNCH))
 		goto out;
 	while (!machine_ended(m)) {
+		if (p->reset_trigger) {
+			pair_reset(p);
+			continue;
+		}
 		if (pair_run_vcpu(p, &p->vtl0, &x))
 			break;
 		/* CR writes never exit (KVM-HOST-NOTES): every exit is a chance to catch one. */
 		enforce_check_cr(p);
-		if (!machine_ended(m))
+		if (!machine_ended(m) && !p->reset_trigger)
 			pair_vtl0_exit(p, &x);
 	}
 out:

@@ -1,16 +1,17 @@
 # libFuzzer targets for the parsers and validators that read guest bytes; included by the Makefile.
 #
-#   make fuzz-build      build every target into build-fuzz/ (clang, ASan + UBSan + libFuzzer)
+#   make fuzz-build      build every target into build/fuzz/ (clang, ASan + UBSan + libFuzzer)
 #   make fuzz            fuzz each target for FUZZ_SECONDS on a copy of its seed corpus
 #   make fuzz-regress    run every committed corpus and regression input once (fast, for CI)
 #   make fuzz-NAME       fuzz one target, e.g. make fuzz-policy FUZZ_SECONDS=600
-#   make fuzz-clean      remove build-fuzz/ (binaries, working corpora, crash artifacts)
+#   make fuzz-seeds      regenerate the generated seeds in tests/fuzz/corpus/ (maintainers)
+#   make fuzz-clean      remove build/fuzz/ (binaries, working corpora, crash artifacts)
 #
 # Targets are built straight from the sources they test, not from libvtlmon.a,
 # so that only the code under test carries coverage instrumentation and each
 # binary links only what it needs. Docs: docs/fuzzing.md.
 
-FUZZ_B := build-fuzz
+FUZZ_B := build/fuzz
 FUZZ_DIR := tests/fuzz
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 30
@@ -49,7 +50,7 @@ FUZZ_MAXLEN_json := 2048
 FUZZ_HDRS := $(wildcard include/*.h monitor/*.h hypercalls/*.h policy/*.h $(FUZZ_DIR)/*.h)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
 
-.PHONY: fuzz fuzz-build fuzz-regress fuzz-clean $(FUZZ_TARGETS:%=fuzz-%)
+.PHONY: fuzz fuzz-build fuzz-regress fuzz-seeds fuzz-clean $(FUZZ_TARGETS:%=fuzz-%)
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -59,7 +60,7 @@ $(FUZZ_B)/fuzz_$(1): $(FUZZ_DIR)/fuzz_$(1).c $(FUZZ_SRCS_$(1)) $(FUZZ_HDRS)
 	$(FUZZ_Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -o $$@ $(FUZZ_DIR)/fuzz_$(1).c \
 		$(FUZZ_SRCS_$(1)) $(FUZZ_LIBS_$(1))
 
-# Fuzzing mutates a working copy in build-fuzz/, so the committed corpus
+# Fuzzing mutates a working copy in build/fuzz/, so the committed corpus
 # only changes when someone decides to add an input to it.
 fuzz-$(1): $(FUZZ_B)/fuzz_$(1)
 	@mkdir -p $(FUZZ_B)/corpus/$(1) $(FUZZ_B)/artifacts/$(1)
@@ -88,6 +89,21 @@ fuzz-regress: fuzz-build
 			fail="$$fail $$t"; fi; \
 	done; \
 	if [ -n "$$fail" ]; then echo "fuzz-regress: failed:$$fail"; exit 1; fi
+
+# The one target that writes to the committed corpus: binary seeds from
+# mkseeds.c, the example policies, and the built guest images (stripped of
+# debug info to stay small; symbols stay, as inspect uses them for its anchors).
+FUZZ_GUESTS := $(B)/vtl0/demo.elf $(B)/vtl1/vtl1.elf $(B)/vtl0/tests/exitcode.elf
+$(FUZZ_B)/mkseeds: $(FUZZ_DIR)/mkseeds.c $(FUZZ_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_Q)$(FUZZ_CC) -std=gnu11 -O1 -g $(FUZZ_WARN) -Iinclude -I. -D_GNU_SOURCE -o $@ $<
+fuzz-seeds: $(FUZZ_B)/mkseeds $(FUZZ_GUESTS)
+	$(FUZZ_B)/mkseeds $(FUZZ_DIR)/corpus
+	mkdir -p $(FUZZ_DIR)/corpus/policy $(FUZZ_DIR)/corpus/elf $(FUZZ_DIR)/corpus/inspect
+	for f in policy/examples/*.policy; do cp $$f $(FUZZ_DIR)/corpus/policy/example-$$(basename $$f); done
+	for f in $(FUZZ_GUESTS); do strip -g -o $(FUZZ_DIR)/corpus/elf/guest-$$(basename $$f) $$f; done
+	for f in $(B)/vtl0/demo.elf $(B)/vtl0/tests/exitcode.elf; do \
+		strip -g -o $(FUZZ_DIR)/corpus/inspect/guest-$$(basename $$f) $$f; done
 
 fuzz-clean:
 	rm -rf $(FUZZ_B)

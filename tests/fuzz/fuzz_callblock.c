@@ -25,9 +25,11 @@
 #define FUZZ_MAX_OPS	 (VTL1_OPS_MAX + 1)
 #define FUZZ_NEAR_WINDOW 0x2000u
 
+/* A page-aligned size in [lo, hi]: the raw value if it is in range, else folded into it. */
 static uint64_t clamp_pages(uint64_t v, uint64_t lo, uint64_t hi)
 {
-	v = lo + v % (hi - lo + 1);
+	if (v < lo || v > hi)
+		v = lo + v % (hi - lo + 1);
 	return v & ~(VTL_PAGE_SIZE - 1);
 }
 
@@ -85,23 +87,42 @@ static bool op_args_valid(const struct vtl1_op *op, const struct ops_limits *lim
 		return op->arg[1] <= VTL1_LOG_MAX &&
 		       fuzz_range_inside(op->arg[0], op->arg[1], lim->priv_base, lim->priv_size);
 	case VTL1_OP_SET_PERMS:
-		return !(op->arg[0] % VTL_PAGE_SIZE) && op->arg[1] && !(op->arg[2] & ~VTL_PERM_MASK) &&
+		return !(op->arg[0] % VTL_PAGE_SIZE) && op->arg[1] &&
+		       !(op->arg[2] & ~VTL_PERM_MASK) &&
 		       fuzz_range_inside(op->arg[0], (unsigned __int128)op->arg[1] * VTL_PAGE_SIZE,
 					 0, lim->vtl0_ram_size);
 	case VTL1_OP_PIN_CR:
 	case VTL1_OP_UNPIN_CR: return op->arg[0] == 0 || op->arg[0] == 4;
-	case VTL1_OP_INJECT: return op->arg[0] == VTL_VECTOR_GP || op->arg[0] == VTL_VECTOR_PF;
+	case VTL1_OP_PIN_MSR:
+	case VTL1_OP_UNPIN_MSR: return op->arg[0] <= UINT32_MAX; /* MSR indexes are 32-bit */
+	case VTL1_OP_INJECT:
+		return (op->arg[0] == VTL_VECTOR_GP || op->arg[0] == VTL_VECTOR_PF) &&
+		       op->arg[1] <= UINT32_MAX; /* an x86 error code is 32-bit */
 	case VTL1_OP_CR_SITE: return op->arg[0] < VTL1_CR_SITES;
 	case VTL1_OP_WATCHDOG:
 		return op->arg[0] == 0 ||
 		       (op->arg[0] >= VTL1_WATCHDOG_MIN_US && op->arg[0] <= VTL1_WATCHDOG_MAX_US);
+	case VTL1_OP_MEASURE:
+		return fuzz_range_inside(op->arg[0], op->arg[1], 0, lim->vtl0_ram_size) &&
+		       fuzz_range_inside(op->arg[2], VTL_SHA256_SIZE, lim->priv_base,
+					 lim->priv_size);
+	case VTL1_OP_VERIFY_SIG:
+		return fuzz_range_inside(op->arg[0], op->arg[1], 0, lim->vtl0_ram_size) &&
+		       fuzz_range_inside(op->arg[2], sizeof(struct vtl1_sig_check), lim->priv_base,
+					 lim->priv_size);
+	case VTL1_OP_KEXEC_STAGE:
+		return fuzz_range_inside(op->arg[0], op->arg[1], 0, lim->vtl0_ram_size);
+	case VTL1_OP_KEXEC_COMMIT:
+		return fuzz_range_inside(op->arg[0], VTL_SHA256_SIZE, lim->priv_base,
+					 lim->priv_size);
 	default: return true;
 	}
 }
 
 static bool abi_terminal(uint32_t code)
 {
-	return code == VTL1_OP_RETURN || code == VTL1_OP_KILL || code == VTL1_OP_RESET;
+	return code == VTL1_OP_RETURN || code == VTL1_OP_KILL || code == VTL1_OP_RESET ||
+	       code == VTL1_OP_KEXEC_COMMIT;
 }
 
 static void fuzz_ops(struct fuzz_in *in, uint8_t mode)
@@ -146,8 +167,7 @@ static void fuzz_ops(struct fuzz_in *in, uint8_t mode)
 	st = ops_check_count(gpa, count, &lim);
 	FUZZ_CHECK((st == VTL_OK) == want, "ops_check_count(0x%llx, %u) = %u, ABI says %s",
 		   (unsigned long long)gpa, count, st, want ? "accept" : "reject");
-	FUZZ_CHECK(st == VTL_OK || st == VTL_E_INVALID || st == VTL_E_BAD_ADDRESS, "status %u",
-		   st);
+	FUZZ_CHECK(st == VTL_OK || st == VTL_E_INVALID || st == VTL_E_BAD_ADDRESS, "status %u", st);
 
 	/* The list check runs on whatever count the monitor would have copied. */
 	n = count % (FUZZ_MAX_OPS + 1);
@@ -192,7 +212,7 @@ static void fuzz_names(void)
 	for (uint32_t code = 0; code <= VTL1_OP_COUNT; code++) {
 		FUZZ_CHECK(op_name(code) != NULL, "op_name(%u) is NULL", code);
 		FUZZ_CHECK(!op_is_terminal(code) || abi_terminal(code),
-			   "op %u terminal but not RETURN/KILL/RESET", code);
+			   "op %u terminal but not RETURN/KILL/RESET/KEXEC_COMMIT", code);
 		if (strcmp(op_name(code), "unknown") != 0 && abi_terminal(code))
 			FUZZ_CHECK(op_is_terminal(code), "known op %u should be terminal", code);
 	}

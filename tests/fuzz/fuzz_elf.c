@@ -31,16 +31,16 @@ struct fuzz_lim {
 };
 
 static const struct fuzz_lim limits[] = {
-	{"vtl0",
-	 {.min_gpa = VTL_IMAGE_MIN_OFFSET,
-	  .max_gpa = VTL_IMAGE_MIN_OFFSET + WINDOW,
-	  .va_offset = 0,
-	  .max_file_size = 0}},
-	{"vtl1",
-	 {.min_gpa = VTL1_PRIV_GPA + VTL_IMAGE_MIN_OFFSET,
-	  .max_gpa = VTL1_PRIV_GPA + VTL_IMAGE_MIN_OFFSET + WINDOW,
-	  .va_offset = VTL1_KERNEL_VA - VTL1_PRIV_GPA,
-	  .max_file_size = 1 << 20}},
+    {"vtl0",
+     {.min_gpa = VTL_IMAGE_MIN_OFFSET,
+      .max_gpa = VTL_IMAGE_MIN_OFFSET + WINDOW,
+      .va_offset = 0,
+      .max_file_size = 0}},
+    {"vtl1",
+     {.min_gpa = VTL1_PRIV_GPA + VTL_IMAGE_MIN_OFFSET,
+      .max_gpa = VTL1_PRIV_GPA + VTL_IMAGE_MIN_OFFSET + WINDOW,
+      .va_offset = VTL1_KERNEL_VA - VTL1_PRIV_GPA,
+      .max_file_size = 1 << 20}},
 };
 
 static uint8_t *dst_mem;
@@ -74,8 +74,8 @@ static void check_msg(const char *msg, size_t cap, enum elf_err err)
 }
 
 /* Everything elf_load.h promises about an accepted image, checked without libelf. */
-static void check_image(const struct fuzz_lim *fl, const struct elf_image *img,
-			const uint8_t *data, size_t size)
+static void check_image(const struct fuzz_lim *fl, const struct elf_image *img, const uint8_t *data,
+			size_t size)
 {
 	const struct elf_limits *lim = &fl->lim;
 	Elf64_Ehdr eh;
@@ -91,12 +91,12 @@ static void check_image(const struct fuzz_lim *fl, const struct elf_image *img,
 		FUZZ_CHECK(!(s->gpa % VTL_PAGE_SIZE) && s->size && !(s->size % VTL_PAGE_SIZE),
 			   "%s: segment %u [0x%llx, +0x%llx) not whole pages", fl->name, i,
 			   (unsigned long long)s->gpa, (unsigned long long)s->size);
-		FUZZ_CHECK(fuzz_range_inside(s->gpa, s->size, lim->min_gpa,
-					     lim->max_gpa - lim->min_gpa),
-			   "%s: segment %u [0x%llx, +0x%llx) outside the window", fl->name, i,
-			   (unsigned long long)s->gpa, (unsigned long long)s->size);
-		FUZZ_CHECK(!(s->flags & ~7u) && !s->reserved, "%s: segment %u flags 0x%x",
-			   fl->name, i, s->flags);
+		FUZZ_CHECK(
+		    fuzz_range_inside(s->gpa, s->size, lim->min_gpa, lim->max_gpa - lim->min_gpa),
+		    "%s: segment %u [0x%llx, +0x%llx) outside the window", fl->name, i,
+		    (unsigned long long)s->gpa, (unsigned long long)s->size);
+		FUZZ_CHECK(!(s->flags & ~7u) && !s->reserved, "%s: segment %u flags 0x%x", fl->name,
+			   i, s->flags);
 		for (uint32_t j = 0; j < i; j++) {
 			const struct vtl_segment *t = &img->segments[j];
 
@@ -189,8 +189,8 @@ static void check_loaded(const struct fuzz_lim *fl, const struct elf_dest *dst,
 static void run_one(const struct fuzz_lim *fl, const uint8_t *data, size_t size)
 {
 	struct elf_image img, img2;
-	struct elf_dest dst = {.base_gpa = fl->lim.min_gpa - GUARD, .size = DST_SIZE,
-			       .hva = dst_mem};
+	struct elf_dest dst = {
+	    .base_gpa = fl->lim.min_gpa - GUARD, .size = DST_SIZE, .hva = dst_mem};
 	char msg[256], msg2[256];
 	enum elf_err err, err2;
 
@@ -216,8 +216,7 @@ static void run_one(const struct fuzz_lim *fl, const uint8_t *data, size_t size)
 		dst_protect(PROT_READ | PROT_WRITE);
 	memset(&img2, 0x55, sizeof(img2));
 	err2 = elf_load(data, size, &fl->lim, &dst, &img2, msg2, sizeof(msg2));
-	FUZZ_CHECK(err2 == err, "%s: elf_check %u but elf_load %u (%s)", fl->name, err, err2,
-		   msg2);
+	FUZZ_CHECK(err2 == err, "%s: elf_check %u but elf_load %u (%s)", fl->name, err, err2, msg2);
 	check_msg(msg2, sizeof(msg2), err2);
 	if (err2 != ELF_OK)
 		return;

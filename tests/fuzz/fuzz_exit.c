@@ -34,8 +34,7 @@ static int pick_errno(uint8_t sel)
 	return errs[sel % (sizeof(errs) / sizeof(errs[0]))];
 }
 
-static void check_vexit(const struct vexit *v, const struct kvm_run *run, size_t run_size,
-			int err)
+static void check_vexit(const struct vexit *v, const struct kvm_run *run, size_t run_size, int err)
 {
 	FUZZ_CHECK((unsigned)v->kind <= VEXIT_UNKNOWN, "kind %u", v->kind);
 	FUZZ_CHECK(strcmp(exit_kind_name(v->kind), "?") != 0, "kind %u has no name", v->kind);

@@ -1,4 +1,5 @@
-/* libFuzzer target: `vtlmon inspect`'s scanner (inspect_scan/inspect_image) on hostile ELF files. */
+/* libFuzzer target: `vtlmon inspect`'s scanner (inspect_scan/inspect_image) on hostile ELF files.
+ */
 #include <elf.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -30,9 +31,9 @@ static void collect_segments(struct scan *s)
 	Elf64_Ehdr eh;
 
 	memcpy(&eh, s->data, sizeof(eh));
-	FUZZ_CHECK(fuzz_range_inside(eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr), 0,
-				     s->size),
-		   "accepted file has its program headers outside");
+	FUZZ_CHECK(
+	    fuzz_range_inside(eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr), 0, s->size),
+	    "accepted file has its program headers outside");
 	for (size_t i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
 
@@ -84,7 +85,8 @@ static void on_hit(void *arg, const struct inspect_hit *hit)
 		return;
 	FUZZ_CHECK(s->in_seg, "hit before any segment");
 	ph = &s->segs[s->cur - 1];
-	/* Hits lie in the segment's file bytes (bytes past p_filesz hold no code) and are in order. */
+	/* Hits lie in the segment's file bytes (bytes past p_filesz hold no code) and are in order.
+	 */
 	off = hit->va - ph->p_vaddr;
 	FUZZ_CHECK(hit->va >= ph->p_vaddr && off < ph->p_filesz && hit->len <= ph->p_filesz - off,
 		   "hit at 0x%llx (+%zu) outside segment [0x%llx, +0x%llx)",

@@ -1,4 +1,5 @@
-/* libFuzzer target: json_escape of guest bytes into a bounded buffer, checked by decoding it back. */
+/* libFuzzer target: json_escape of guest bytes into a bounded buffer, checked by decoding it back.
+ */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -65,7 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				FUZZ_CHECK(hexval(dst[i + 4]) >= 0 && hexval(dst[i + 5]) >= 0,
 					   "bad hex at %zu", i);
 				b = hexval(dst[i + 4]) * 16 + hexval(dst[i + 5]);
-				/* A \u escape only for what JSON or the log's ASCII-only rule needs. */
+				/* A \u escape only for what JSON or the log's ASCII-only rule
+				 * needs. */
 				FUZZ_CHECK(b < 0x20 || b >= 0x7f, "needless escape of 0x%02x", b);
 				i += 6;
 			}

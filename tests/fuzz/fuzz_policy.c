@@ -36,8 +36,8 @@ static uint32_t count_lines(const uint8_t *data, size_t size)
 static void check_diag(const struct policy_diag *d, uint32_t nlines)
 {
 	FUZZ_CHECK(d->code > POLICY_OK && d->code < POLICY_E_COUNT, "diag code %u", d->code);
-	FUZZ_CHECK(d->line >= 1 && d->line <= nlines, "diag line %u of %u lines (code %u)",
-		   d->line, nlines, d->code);
+	FUZZ_CHECK(d->line >= 1 && d->line <= nlines, "diag line %u of %u lines (code %u)", d->line,
+		   nlines, d->code);
 	/* A line is at most POLICY_MAX_LINE bytes; one past it is where "too long" points. */
 	FUZZ_CHECK(d->col >= 1 && d->col <= POLICY_MAX_LINE + 1, "diag col %u (code %u)", d->col,
 		   d->code);
@@ -67,7 +67,8 @@ static void check_compiled(const struct policy *p)
 {
 	FUZZ_CHECK(p->version == POLICY_VERSION, "version %u", p->version);
 	FUZZ_CHECK(!(p->flags & ~POLICY_F_ALL), "flags 0x%x", p->flags);
-	FUZZ_CHECK(!(p->requests_before & ~POLICY_REQ_ALL) && !(p->requests_after & ~POLICY_REQ_ALL),
+	FUZZ_CHECK(!(p->requests_before & ~POLICY_REQ_ALL) &&
+		       !(p->requests_after & ~POLICY_REQ_ALL),
 		   "requests 0x%x 0x%x", p->requests_before, p->requests_after);
 	FUZZ_CHECK(!(p->cr0_pin_boot & p->cr0_pinnable) && !(p->cr4_pin_boot & p->cr4_pinnable),
 		   "a CR bit is both pinned at boot and pinnable");
@@ -94,7 +95,8 @@ static void check_compiled(const struct policy *p)
 			   (unsigned long long)p->cr_sites[i]);
 	}
 	for (uint32_t i = 0; i < p->nr_msrs; i++) {
-		FUZZ_CHECK(p->msrs[i].flags == POLICY_PIN_BOOT || p->msrs[i].flags == POLICY_PINNABLE,
+		FUZZ_CHECK(p->msrs[i].flags == POLICY_PIN_BOOT ||
+			       p->msrs[i].flags == POLICY_PINNABLE,
 			   "msrs[%u].flags 0x%x", i, p->msrs[i].flags);
 		for (uint32_t j = 0; j < i; j++)
 			FUZZ_CHECK(p->msrs[j].index != p->msrs[i].index, "MSR 0x%x listed twice",
@@ -125,12 +127,12 @@ static void check_compiled(const struct policy *p)
 	FUZZ_CHECK(all_zero(&p->cr_sites[p->nr_cr_sites],
 			    (POLICY_MAX_CR_SITES - p->nr_cr_sites) * sizeof(p->cr_sites[0])),
 		   "cr_sites beyond count");
-	FUZZ_CHECK(all_zero(&p->msrs[p->nr_msrs],
-			    (POLICY_MAX_MSRS - p->nr_msrs) * sizeof(p->msrs[0])),
-		   "msrs beyond count");
-	FUZZ_CHECK(all_zero(&p->mem[p->nr_mem],
-			    (POLICY_MAX_MEM_RULES - p->nr_mem) * sizeof(p->mem[0])),
-		   "mem beyond count");
+	FUZZ_CHECK(
+	    all_zero(&p->msrs[p->nr_msrs], (POLICY_MAX_MSRS - p->nr_msrs) * sizeof(p->msrs[0])),
+	    "msrs beyond count");
+	FUZZ_CHECK(
+	    all_zero(&p->mem[p->nr_mem], (POLICY_MAX_MEM_RULES - p->nr_mem) * sizeof(p->mem[0])),
+	    "mem beyond count");
 	FUZZ_CHECK(all_zero(p->kexec_digest[p->nr_kexec_digests],
 			    (POLICY_MAX_KEXEC_DIGESTS - p->nr_kexec_digests) * 32),
 		   "digests beyond count");

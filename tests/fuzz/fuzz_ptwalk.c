@@ -133,8 +133,7 @@ static void check_translate(const struct regs *g, uint64_t va, uint64_t va_off, 
 		   (unsigned long long)res.page_size, res.writable, res.user, res.nx,
 		   (unsigned long long)ref.gpa, (unsigned long long)ref.page_size, ref.writable,
 		   ref.user, ref.nx);
-	FUZZ_CHECK(res.page_size == PAGE_4K || res.page_size == PAGE_2M ||
-		       res.page_size == PAGE_1G,
+	FUZZ_CHECK(res.page_size == PAGE_4K || res.page_size == PAGE_2M || res.page_size == PAGE_1G,
 		   "page size 0x%llx", (unsigned long long)res.page_size);
 	FUZZ_CHECK(((res.gpa ^ va) & (res.page_size - 1)) == 0, "page offset not preserved");
 	FUZZ_CHECK(res.gpa <= (PTWALK_ADDR_MASK | (PAGE_4K - 1)), "gpa 0x%llx beyond 52 bits",
@@ -144,7 +143,8 @@ static void check_translate(const struct regs *g, uint64_t va, uint64_t va_off, 
 	/* Any other address in the same page maps into the same frame. */
 	va2 = (va & ~(res.page_size - 1)) | (va_off & (res.page_size - 1));
 	FUZZ_CHECK(walk(g, va2, r, &res2) == PTWALK_OK &&
-		       res2.gpa == ((res.gpa & ~(res.page_size - 1)) | (va2 & (res.page_size - 1))) &&
+		       res2.gpa ==
+			   ((res.gpa & ~(res.page_size - 1)) | (va2 & (res.page_size - 1))) &&
 		       res2.page_size == res.page_size,
 		   "va 0x%llx and 0x%llx share a page but translate differently",
 		   (unsigned long long)va, (unsigned long long)va2);
@@ -174,7 +174,8 @@ static void check_fetch(const struct regs *g, uint64_t va, size_t len, struct ra
 			   "fetched byte %zu differs from RAM at gpa 0x%llx", i,
 			   (unsigned long long)res.gpa);
 	}
-	/* A short fetch stops at a byte that cannot be read (or at the top of the address space). */
+	/* A short fetch stops at a byte that cannot be read (or at the top of the address space).
+	 */
 	if (n < want && va + n >= va && walk(g, va + n, r, &res) == PTWALK_OK) {
 		uint64_t chunk = res.page_size - ((va + n) & (res.page_size - 1));
 

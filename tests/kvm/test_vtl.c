@@ -122,11 +122,21 @@ Test(vtl, guest_exit_code_is_the_status)
 	cr_assert_geq(ev_find(&run, 0, "exit", "\"code\":7", NULL), 0);
 }
 
-Test(vtl, triple_fault_ends_the_run_as_a_vtl0_crash)
+Test(vtl, triple_fault_resets_until_the_policy_limit)
 {
+	long r1, b1;
+
+	/* The guest faults on every boot: the default policy allows 3 resets, the 4th ends it. */
 	cr_assert_eq(guest_run(&run, &(struct guest_run_opts){.vtl0 = "triplefault"}),
-		     VTLMON_EXIT_VTL0_FAULT);
-	cr_assert_geq(ev_find(&run, 0, "exit", "\"reason\":\"vtl0_fault\"", NULL), 0);
+		     VTLMON_EXIT_RESET_LIMIT);
+	r1 = ev_find(&run, 0, "reset", "\"trigger\":\"triple_fault\"", "\"step\":\"trigger\"");
+	cr_assert_geq(r1, 0);
+	/* Each reset relaunches securely: VTL1 boots again before VTL0. */
+	b1 = ev_find(&run, (size_t)r1, "boot", "\"vtl\":1", NULL);
+	cr_assert_gt(b1, ev_find(&run, (size_t)r1, "reset", "\"step\":\"reload\"", NULL));
+	cr_assert_lt(b1, ev_find(&run, (size_t)b1, "boot", "\"vtl\":0", NULL));
+	cr_assert_eq(ev_count(&run, "reset", "\"step\":\"reload\""), 3);
+	cr_assert_geq(ev_find(&run, 0, "exit", "\"reason\":\"reset_limit\"", NULL), 0);
 }
 
 Test(vtl, guest_idt_sees_its_own_exceptions)
@@ -164,4 +174,38 @@ Test(vtl, boot_event_records_the_policy_sha256)
 	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
 	snprintf(want, sizeof(want), "\"policy_sha256\":\"%s\"", hex);
 	cr_assert_geq(ev_find(&run, 0, "boot", "\"vtl\":1", want), 0, "boot event has %s", want);
+}
+
+static const char reset_keep_policy[] = "vtlmon-policy 1\nreset zero-memory no\nreset max 2\n";
+static const char reset_zero_policy[] = "vtlmon-policy 1\nreset zero-memory yes\nreset max 2\n";
+
+/* A secret in VTL1's free private RAM, planted from the host as VTL1 would keep one. */
+static uint64_t *vtl1_secret(struct machine *m)
+{
+	uint64_t at = (m->vtl1_img.high_gpa + 0xFFF) & ~0xFFFULL;
+
+	return guest_ram_ptr(&m->vtl1_ram, gpa(at), sizeof(uint64_t));
+}
+
+Test(vtl, reset_scrubs_vtl1_and_keeps_vtl0_ram_when_told)
+{
+	cr_assert_eq(guest_run_init(&run, &(struct guest_run_opts){.vtl0 = "reset_cf9",
+								    .policy_text = reset_keep_policy}),
+		     0);
+	*vtl1_secret(&run.m) = 0x5ec2e75ec2e75ec2ULL;
+	cr_assert_eq(guest_run_go(&run), 0, "the second boot found its marker and finished");
+	cr_assert_geq(ev_find(&run, 0, "reset", "\"trigger\":\"port_cf9\"", "\"step\":\"keep_vtl0\""),
+		      0);
+	cr_assert_eq(ev_count(&run, "ucall", "\"cmd\":4,"), 2, "checkpoints 1 then 2");
+	cr_assert_eq(*vtl1_secret(&run.m), 0, "VTL1 RAM was scrubbed and VTL1 reloaded");
+}
+
+Test(vtl, reset_zeroes_vtl0_ram_by_default_and_the_loop_is_bounded)
+{
+	cr_assert_eq(guest_run(&run, &(struct guest_run_opts){.vtl0 = "reset_cf9",
+							       .policy_text = reset_zero_policy}),
+		     VTLMON_EXIT_RESET_LIMIT, "the marker never survives, so the guest resets again");
+	cr_assert_eq(ev_count(&run, "reset", "\"step\":\"zero_vtl0\""), 2);
+	cr_assert_eq(ev_count(&run, "ucall", "\"cmd\":4,"), 3, "checkpoint 1 on each of 3 boots");
+	cr_assert_eq(ev_count(&run, "boot", "\"vtl\":1"), 3);
 }

@@ -1153,6 +1153,7 @@ struct scenario {
 	size_t argc, capv;
 	size_t events_arg; /* argv index of the log path, filled in by run() */
 	double timeout;
+	char *policy_tmp; /* policy.policy.in expanded for this run; removed after it */
 };
 
 struct result {
@@ -1180,40 +1181,154 @@ static void scenario_free(struct scenario *sc)
 	free(sc->dir);
 	free(sc->expect_path);
 	free(sc->guest);
+	free(sc->policy_tmp);
 }
 
-/* Replaces ${src} and ${build} in one args word; any other ${...} is an error. */
-static char *expand(const char *w, const char *src, const char *build, bool *bad)
+struct sbuf {
+	char *p;
+	size_t n, cap;
+};
+
+static void sbuf_add(struct sbuf *b, const char *s, size_t n)
 {
-	size_t cap = strlen(w) + 1, n = 0;
-	char *out = xmalloc(cap);
-
-	for (const char *p = w; *p;) {
-		const char *rep = NULL;
-		size_t skip = 1, rl;
-
-		if (strncmp(p, "${src}", 6) == 0) {
-			rep = src;
-			skip = 6;
-		} else if (strncmp(p, "${build}", 8) == 0) {
-			rep = build;
-			skip = 8;
-		} else if (p[0] == '$' && p[1] == '{') {
-			*bad = true;
-		}
-		rl = rep ? strlen(rep) : 1;
-		if (n + rl + 1 > cap) {
-			cap = (n + rl + 1) * 2;
-			out = realloc(out, cap);
-			if (!out)
-				oom();
-		}
-		memcpy(out + n, rep ? rep : p, rl);
-		n += rl;
-		p += skip;
+	if (b->n + n + 1 > b->cap) {
+		b->cap = (b->n + n + 1) * 2;
+		b->p = realloc(b->p, b->cap);
+		if (!b->p)
+			oom();
 	}
-	out[n] = 0;
-	return out;
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = 0;
+}
+
+static void sbuf_hex(struct sbuf *b, const unsigned char *v, size_t n)
+{
+	char h[3];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(h, sizeof(h), "%02x", v[i]);
+		sbuf_add(b, h, 2);
+	}
+}
+
+/* The SHA-256 of a whole file, streamed: a kernel image may be larger than any fixed bound. */
+static bool file_sha256(const char *path, unsigned char out[crypto_hash_sha256_BYTES])
+{
+	crypto_hash_sha256_state st;
+	unsigned char buf[65536];
+	FILE *f = fopen(path, "rb");
+	size_t got;
+	bool ok;
+
+	if (!f)
+		return false;
+	crypto_hash_sha256_init(&st);
+	while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
+		crypto_hash_sha256_update(&st, buf, got);
+	ok = !ferror(f);
+	fclose(f);
+	if (ok)
+		crypto_hash_sha256_final(&st, out);
+	return ok;
+}
+
+struct expand_ctx {
+	const char *src, *build;
+	bool fns; /* ${sha256:...} and ${ed25519-pub:...} are allowed (policy.policy.in only) */
+	char *err;
+};
+
+static bool expand_into(struct sbuf *b, const char *s, size_t n, struct expand_ctx *c);
+
+/* One ${...} reference whose inside is `in`; its argument may itself hold ${src} or ${build}. */
+static bool expand_ref(struct sbuf *b, const char *in, size_t n, struct expand_ctx *c)
+{
+	static const char sha[] = "sha256:", pub[] = "ed25519-pub:";
+	struct sbuf arg = {0};
+	bool ok = false;
+
+	if (n == 3 && memcmp(in, "src", 3) == 0) {
+		sbuf_add(b, c->src, strlen(c->src));
+		return true;
+	}
+	if (n == 5 && memcmp(in, "build", 5) == 0) {
+		sbuf_add(b, c->build, strlen(c->build));
+		return true;
+	}
+	if (c->fns && n > strlen(sha) && memcmp(in, sha, strlen(sha)) == 0) {
+		unsigned char d[crypto_hash_sha256_BYTES];
+
+		if (!expand_into(&arg, in + strlen(sha), n - strlen(sha), c))
+			goto out;
+		if (!file_sha256(arg.p, d)) {
+			c->err = xasprintf("${sha256:%s}: %s (is it built?)", arg.p, strerror(errno));
+			goto out;
+		}
+		sbuf_hex(b, d, sizeof(d));
+		ok = true;
+	} else if (c->fns && n > strlen(pub) && memcmp(in, pub, strlen(pub)) == 0) {
+		unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+
+		if (!expand_into(&arg, in + strlen(pub), n - strlen(pub), c))
+			goto out;
+		if (scenario_keypair(arg.p, pk, sk) != 0) {
+			c->err = xasprintf("${ed25519-pub:%s}: key derivation failed", arg.p);
+			goto out;
+		}
+		sodium_memzero(sk, sizeof(sk));
+		sbuf_hex(b, pk, sizeof(pk));
+		ok = true;
+	} else {
+		c->err = xasprintf(c->fns ? "'${%.*s}': expected ${src}, ${build}, ${sha256:FILE} or "
+					    "${ed25519-pub:SEED}"
+					  : "'${%.*s}': only ${src} and ${build} are expanded",
+				   (int)n, in);
+	}
+out:
+	free(arg.p);
+	return ok;
+}
+
+/* Copies s, replacing every ${...} (braces nest, so ${sha256:${build}/x.elf} works). */
+static bool expand_into(struct sbuf *b, const char *s, size_t n, struct expand_ctx *c)
+{
+	sbuf_add(b, "", 0);
+	for (size_t i = 0; i < n;) {
+		size_t j, depth = 1;
+
+		if (!(s[i] == '$' && i + 1 < n && s[i + 1] == '{')) {
+			sbuf_add(b, s + i++, 1);
+			continue;
+		}
+		for (j = i + 2; j < n; j++) {
+			if (s[j] == '{')
+				depth++;
+			else if (s[j] == '}' && --depth == 0)
+				break;
+		}
+		if (j >= n) {
+			c->err = xasprintf("'%.*s': no closing '}'", (int)(n - i), s + i);
+			return false;
+		}
+		if (!expand_ref(b, s + i + 2, j - i - 2, c))
+			return false;
+		i = j + 1;
+	}
+	return true;
+}
+
+/* Expands one args word; NULL with *err set (malloc'd) on an unknown or unterminated ${...}. */
+static char *expand(const char *w, const char *src, const char *build, char **err)
+{
+	struct expand_ctx c = {.src = src, .build = build};
+	struct sbuf b = {0};
+
+	if (expand_into(&b, w, strlen(w), &c))
+		return b.p;
+	free(b.p);
+	*err = c.err;
+	return NULL;
 }
 
 static bool opt_is(const char *a, const char *name)
@@ -1258,20 +1373,21 @@ static int load_args(struct scenario *sc, const struct opts *o, bool has_policy,
 			errs++;
 		}
 		for (size_t i = 0; !err && i < ws.n; i++) {
-			bool bad = false;
-			char *a = expand(ws.w[i].s.p, sc->dir, build, &bad);
+			char *err = NULL;
+			char *a = expand(ws.w[i].s.p, sc->dir, build, &err);
 
-			if (bad) {
-				diag(out, path, line, 0,
-				     "'%s': only ${src} and ${build} are expanded", a);
+			if (!a) {
+				diag(out, path, line, 0, "%s", err);
+				free(err);
 				errs++;
+				continue;
 			} else if (opt_is(a, "--vtl0") || opt_is(a, "--events")) {
 				diag(out, path, line, 0,
 				     "'%s' is set by the runner (guest.elf, a temporary log)", a);
 				errs++;
 			} else if (has_policy && opt_is(a, "--policy")) {
 				diag(out, path, line, 0,
-				     "'--policy' given, but policy.policy exists: keep one");
+				     "'--policy' given, but the folder has its own policy: keep one");
 				errs++;
 			} else if (want_timeout || strncmp(a, "--timeout=", 10) == 0) {
 				const char *v = want_timeout ? a : a + 10;
@@ -1303,10 +1419,69 @@ done:
 	return errs;
 }
 
+/*
+ * policy.policy.in -> a temporary policy file: a kexec image's digest and a
+ * signing key are known only once the scenario is built, so they are written
+ * as ${sha256:FILE} and ${ed25519-pub:SEED} and filled in here, on every run
+ * (never stale). ${src} and ${build} work too, also inside those. Returns
+ * the number of errors, reported as FILE:LINE.
+ */
+static int policy_expand(struct scenario *sc, const char *in, const char *build, FILE *out)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	struct expand_ctx c = {.src = sc->dir, .build = build, .fns = true};
+	struct sbuf b = {0};
+	struct str text;
+	size_t pos = 0;
+	unsigned int line = 0;
+	int errs = 0, fd;
+	FILE *f;
+
+	if (!read_file(in, TEXT_MAX_BYTES, &text)) {
+		fprintf(out, "  %s: %s\n", in, strerror(errno));
+		return 1;
+	}
+	while (pos < text.n) {
+		const char *l = text.p + pos;
+		const char *nl = memchr(l, '\n', text.n - pos);
+		size_t len = nl ? (size_t)(nl - l) + 1 : text.n - pos;
+
+		line++;
+		pos += len;
+		if (!expand_into(&b, l, len, &c)) {
+			diag(out, in, line, 0, "%s", c.err);
+			free(c.err);
+			c.err = NULL;
+			errs++;
+		}
+	}
+	free(text.p);
+	if (errs) {
+		free(b.p);
+		return errs;
+	}
+	if (!tmpdir || !*tmpdir)
+		tmpdir = "/tmp";
+	sc->policy_tmp = xasprintf("%s/vtlmon-scenario-policy-XXXXXX", tmpdir);
+	fd = mkstemp(sc->policy_tmp);
+	f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!f || fwrite(b.p ? b.p : "", 1, b.n, f) != b.n || fclose(f) != 0) {
+		fprintf(out, "  cannot write the expanded policy %s: %s\n", sc->policy_tmp,
+			strerror(errno));
+		if (fd >= 0)
+			unlink(sc->policy_tmp);
+		free(sc->policy_tmp);
+		sc->policy_tmp = NULL;
+		errs++;
+	}
+	free(b.p);
+	return errs;
+}
+
 /* Builds the scenario: its expect file, its guest and its command line. Errors go to out. */
 static int scenario_load(struct scenario *sc, const char *arg, const struct opts *o, FILE *out)
 {
-	char *policy, *guest_src;
+	char *policy, *policy_in, *guest_src;
 	const char *base;
 	size_t l;
 	int errs = 0;
@@ -1355,13 +1530,29 @@ static int scenario_load(struct scenario *sc, const char *arg, const struct opts
 	arg_push(sc, xstrdup("--vtl0"));
 	arg_push(sc, xstrdup(sc->guest));
 	policy = xasprintf("%s/policy.policy", sc->dir);
+	policy_in = xasprintf("%s/policy.policy.in", sc->dir);
 	has_policy = path_exists(policy);
+	if (has_policy && path_exists(policy_in)) {
+		fprintf(out, "  %s: and policy.policy.in too: keep one\n", policy);
+		errs++;
+	} else if (!has_policy && path_exists(policy_in)) {
+		char *build = xasprintf("%s/%s", o->build, sc->name);
+
+		has_policy = true;
+		/* A replay runs nothing, and the files it names may be gone. */
+		if (!o->replay_events && !errs)
+			errs += policy_expand(sc, policy_in, build, out);
+		free(build);
+		free(policy);
+		policy = xstrdup(sc->policy_tmp ? sc->policy_tmp : policy_in);
+	}
 	if (has_policy) {
 		arg_push(sc, xstrdup("--policy"));
 		arg_push(sc, policy);
 	} else {
 		free(policy);
 	}
+	free(policy_in);
 	arg_push(sc, xstrdup("--events"));
 	sc->events_arg = sc->argc;
 	arg_push(sc, xstrdup("(log)"));
