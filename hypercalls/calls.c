@@ -18,6 +18,8 @@ static const struct {
 	{VTL_CALL_END_OF_BOOT, "end_of_boot"},
 	{VTL_CALL_UNPIN_CR, "unpin_cr"},
 	{VTL_CALL_UNPIN_MSR, "unpin_msr"},
+	{VTL_CALL_KEXEC_LOAD, "kexec_load"},
+	{VTL_CALL_KEXEC_EXEC, "kexec_exec"},
 };
 
 const char *call_name(uint32_t nr)

@@ -363,6 +363,7 @@ static int machine_check_config(const struct machine_config *cfg)
 /* Images, modules, policy and boot state: at launch and again after every reset. */
 static int machine_load_guests(struct machine *m)
 {
+	snprintf(m->vtl0_image_name, sizeof(m->vtl0_image_name), "%s", m->cfg.vtl0_name);
 	/* VTL0's image is loaded first so VTL1's boot info can describe it for protection. */
 	if (machine_load_image(m, 0) || machine_load_modules(m) || machine_load_image(m, 1) ||
 	    machine_place_policy(m))
@@ -509,6 +510,8 @@ uint32_t machine_kexec_commit(struct machine *m, struct vcpu_pair *p, const uint
 	}
 	m->vtl0_img = img;
 	m->kexec_staged = false;
+	snprintf(m->vtl0_image_name, sizeof(m->vtl0_image_name), "kexec@0x%llx",
+		 (unsigned long long)m->kexec_gpa);
 	if (machine_boot_vtl(m, 0) || machine_vcpu_clear_events(&p->vtl0)) {
 		machine_end(m, RUN_END_MONITOR_ERROR, 0, "kexec: cannot reset VTL0's vCPU");
 		st = VTL_E_NO_RESOURCES;

@@ -774,7 +774,7 @@ static void pair_event_boot(struct vcpu_pair *p, int vtl)
 	ev_begin(&e, &m->events, "boot");
 	ev_i64(&e, "vtl", vtl);
 	ev_u64(&e, "vcpu", p->index);
-	ev_str(&e, "image", vtl ? m->cfg.vtl1_name : m->cfg.vtl0_name);
+	ev_str(&e, "image", vtl ? m->cfg.vtl1_name : m->vtl0_image_name);
 	ev_hex(&e, "entry", img->entry);
 	ev_u64(&e, "segments", img->nr_segments);
 	ev_u64(&e, "mem", vtl ? m->vtl1_ram.size : m->vtl0_ram.size);

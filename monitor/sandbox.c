@@ -1,5 +1,4 @@
-/* The seccomp allowlists: every syscall a sandboxed monitor thread may make, each with its reason.
- */
+/* The seccomp allowlists: each syscall a sandboxed monitor thread may make, with its reason. */
 #include "monitor/sandbox.h"
 
 #include <errno.h>
@@ -66,8 +65,8 @@ struct sandbox_rule {
 static const struct sandbox_rule pair_rules[] = {
     /* KVM: the whole job of the thread. First, because it is the hot path. */
     IOCTL(KVM_RUN, "runs the VTL0 and VTL1 vCPUs: every exit and every VTL switch"),
-    IOCTL(KVM_SET_REGS, "replays an allowed write past the faulting insn; boots a vCPU "
-			"at reset and kexec"),
+    IOCTL(KVM_SET_REGS, "a denied access rewinds RIP and GPRs to the exit's snapshot; boots "
+			"a vCPU at reset and kexec"),
     IOCTL(KVM_GET_SREGS, "PIN_CR with the current value reads CR0/CR4; boot reads the "
 			 "segment state it rewrites"),
     IOCTL(KVM_SET_SREGS, "boots a vCPU at reset and kexec (CRs, EFER, segments)"),
@@ -102,19 +101,25 @@ static const struct sandbox_rule pair_rules[] = {
     SYS(mprotect, "malloc grows a thread arena by making reserved pages writable",
 	BITS_CLEAR(2, PROT_EXEC)),
     SYS(munmap, "free of large blocks; reset unmaps the old kvm_run pages"),
-    SYS(mremap, "realloc of a large block (kexec image, libelf tables)"),
+    SYS(mremap, "realloc of a large block: the permission map grows its range array"),
     SYS(madvise, "free and thread exit hand unused pages back"),
     SYS(brk, "malloc falls back to the main arena when it cannot make a thread arena"),
+    SYS(sysinfo, "glibc's qsort reads the RAM size once; Capstone sorts its tables on first "
+		 "use"),
 
     /* Threads and time. */
     SYS(futex, "mutexes and condvars: events lock, machine lock, end-of-run broadcast"),
     SYS(clock_gettime, "timestamps when the vDSO falls back to the syscall"),
     SYS(restart_syscall, "the kernel resumes an interrupted wait; it starts nothing new"),
 
-    /* Kicks (VTLMON_KICK_SIGNAL): only at this process, only the kick or abort. */
+    /*
+     * Kicks (VTLMON_KICK_SIGNAL): only at this process, only the kick or
+     * abort. No rt_sigreturn: the kick is blocked outside KVM_RUN and KVM
+     * restores that mask before returning, so its handler never runs here
+     * (rt_sigtimedwait takes it); and sigreturn is the SROP primitive.
+     */
     SYS(rt_sigtimedwait, "takes a pending kick after KVM_RUN returned -EINTR"),
-    SYS(rt_sigreturn, "returns from the kick handler that interrupted KVM_RUN"),
-    SYS(rt_sigprocmask, "signal mask changes inside glibc (abort, pthread_sigmask)"),
+    SYS(rt_sigprocmask, "glibc blocks all signals as a thread exits; abort() unblocks SIGABRT"),
     SYS(getpid, "pthread_kill() names this process in tgkill"),
     SYS(gettid, "pthread_kill() of the calling thread itself (machine_end kicks all)"),
     SYS(tgkill, "machine_end kicks every pair out of KVM_RUN", SELF_PID(0),
@@ -129,7 +134,7 @@ static const struct sandbox_rule pair_rules[] = {
 
     /* The end. */
     SYS(exit, "the thread returns at the end of the run"),
-    SYS(exit_group, "a library error path exits the process"),
+    SYS(exit_group, "a sanitizer report or a library error path ends the process"),
 
 #if defined(__SANITIZE_ADDRESS__)
     /* SANITIZE=1 builds only: ASan's runtime frees its per-thread signal stack at exit. */

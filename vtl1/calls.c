@@ -13,6 +13,13 @@ static uint32_t vtl1_msr_pins;
 
 _Static_assert(POLICY_MAX_MSRS <= 32, "vtl1_msr_pins has a bit per policy MSR");
 
+void vtl1_calls_reset(void)
+{
+	vtl1_end_of_boot = false;
+	vtl1_cr_pins[0] = vtl1_cr_pins[1] = 0;
+	vtl1_msr_pins = 0;
+}
+
 static bool vtl1_allowed(uint32_t req)
 {
 	return policy_request_allowed(&vtl1_policy, req, vtl1_end_of_boot);
@@ -57,6 +64,9 @@ static uint64_t vtl1_call_protect(uint64_t gpa, uint64_t pages, uint64_t perms)
 		return vtl1_ret(VTL_E_INVALID);
 	if (!vtl1_pages_valid(gpa, pages))
 		return vtl1_ret(VTL_E_BAD_ADDRESS);
+	/* A staged kexec image stays exactly as measured until it is replaced or entered. */
+	if (vtl1_kexec_holds(gpa / VTL_PAGE_SIZE, pages))
+		return vtl1_ret(VTL_E_DENIED);
 	vtl1_pages_scan(gpa / VTL_PAGE_SIZE, pages, (uint32_t)perms, &ch);
 	if (ch.locked_gains)
 		return vtl1_ret(VTL_E_DENIED);
@@ -187,6 +197,8 @@ uint64_t vtl1_on_call(const struct vtl_call_block *c)
 	case VTL_CALL_END_OF_BOOT: return vtl1_call_end_of_boot();
 	case VTL_CALL_UNPIN_CR: return vtl1_call_unpin_cr(a[0], a[1]);
 	case VTL_CALL_UNPIN_MSR: return vtl1_call_unpin_msr(a[0]);
+	case VTL_CALL_KEXEC_LOAD: return vtl1_kexec_load(a[0], a[1], a[2]);
+	case VTL_CALL_KEXEC_EXEC: return vtl1_kexec_exec();
 	default: return vtl1_ret(VTL_E_UNKNOWN_CALL);
 	}
 }

@@ -24,7 +24,7 @@ static const struct {
 uint64_t vtl1_on_intercept(const struct vtl1_intercept *ic)
 {
 	struct vtl1_op_list *l;
-	uint32_t class, reason;
+	uint32_t class, reason, action;
 
 	if (ic->kind >= sizeof(vtl1_kinds) / sizeof(vtl1_kinds[0]) || !vtl1_kinds[ic->kind].class1)
 		return vtl1_kill(VTL1_REASON_BAD_KIND);
@@ -33,7 +33,20 @@ uint64_t vtl1_on_intercept(const struct vtl1_intercept *ic)
 	/* If the monitor cannot carry out this answer (a RESET, say), VTL0 dies for this reason. */
 	vtl1_fail_reason = reason;
 	l = vtl1_list_begin();
-	switch (vtl1_policy.action[class]) {
+	action = vtl1_policy.action[class];
+	/*
+	 * A write the policy itself would let through, to a page only the kexec
+	 * hold makes read-only: not a policy violation, but the staged bytes
+	 * must not change. Deny it, whatever the policy's action.
+	 */
+	if (ic->kind == VTL1_INT_MEM_WRITE && vtl1_kexec_pages &&
+	    ic->gpa / VTL_PAGE_SIZE - vtl1_kexec_first < vtl1_kexec_pages &&
+	    vtl1_pages_perms(ic->gpa / VTL_PAGE_SIZE) & VTL_PERM_W) {
+		vtl1_list_log(l, "kexec: write to the staged image at gpa 0x%lx rip 0x%lx denied",
+			      ic->gpa, ic->rip);
+		action = POLICY_ACT_DENY;
+	}
+	switch (action) {
 	case POLICY_ACT_DENY:
 		if (class < POLICY_CLASS_MSR)
 			vtl1_list_add(l, VTL1_OP_INJECT, VTL_VECTOR_PF,

@@ -129,13 +129,24 @@ uint64_t vtl1_refuse(uint32_t status, const char *fmt, ...)
 const char *vtl1_op_name(uint32_t code)
 {
 	static const char *const names[VTL1_OP_COUNT] = {
-	    [VTL1_OP_RETURN] = "return",       [VTL1_OP_LOG] = "log",
-	    [VTL1_OP_SET_PERMS] = "set_perms", [VTL1_OP_KILL] = "kill",
-	    [VTL1_OP_PIN_CR] = "pin_cr",       [VTL1_OP_UNPIN_CR] = "unpin_cr",
-	    [VTL1_OP_PIN_MSR] = "pin_msr",     [VTL1_OP_UNPIN_MSR] = "unpin_msr",
-	    [VTL1_OP_INJECT] = "inject",       [VTL1_OP_ALLOW] = "allow",
-	    [VTL1_OP_SKIP] = "skip",	       [VTL1_OP_RESET] = "reset",
-	    [VTL1_OP_CR_SITE] = "cr_site",     [VTL1_OP_WATCHDOG] = "watchdog",
+	    [VTL1_OP_RETURN] = "return",
+	    [VTL1_OP_LOG] = "log",
+	    [VTL1_OP_SET_PERMS] = "set_perms",
+	    [VTL1_OP_KILL] = "kill",
+	    [VTL1_OP_PIN_CR] = "pin_cr",
+	    [VTL1_OP_UNPIN_CR] = "unpin_cr",
+	    [VTL1_OP_PIN_MSR] = "pin_msr",
+	    [VTL1_OP_UNPIN_MSR] = "unpin_msr",
+	    [VTL1_OP_INJECT] = "inject",
+	    [VTL1_OP_ALLOW] = "allow",
+	    [VTL1_OP_SKIP] = "skip",
+	    [VTL1_OP_RESET] = "reset",
+	    [VTL1_OP_CR_SITE] = "cr_site",
+	    [VTL1_OP_WATCHDOG] = "watchdog",
+	    [VTL1_OP_MEASURE] = "measure",
+	    [VTL1_OP_VERIFY_SIG] = "verify_sig",
+	    [VTL1_OP_KEXEC_STAGE] = "kexec_stage",
+	    [VTL1_OP_KEXEC_COMMIT] = "kexec_commit",
 	};
 
 	return code < VTL1_OP_COUNT && names[code] ? names[code] : "?";
@@ -154,7 +165,7 @@ static __attribute__((noinline)) uint64_t vtl1_handle(const struct vtl1_entry *e
 {
 	vtl1_fail_reason = VTL1_REASON_SELF;
 	switch (e->reason) {
-	case VTL1_ENTRY_BOOT: return vtl1_on_boot();
+	case VTL1_ENTRY_BOOT: return vtl1_on_boot(e->boot_kind);
 	case VTL1_ENTRY_CALL: return vtl1_on_call(&e->call);
 	case VTL1_ENTRY_INTERCEPT: return vtl1_on_intercept(&e->intercept);
 	default: return vtl1_kill(VTL1_REASON_BAD_ENTRY);
@@ -231,6 +242,8 @@ void vtl1_main(const struct vtl_boot_info *bi)
 	    inbox_off > bi->vtl1_priv_size - sizeof(struct vtl1_entry))
 		vtl1_fatal(VTL1_REASON_SELF, "inbox outside private RAM");
 	vtl1_boot = bi;
+	/* Written whole, not appended to: nothing here relies on a zeroed .bss. */
+	vtl1_ret_ok.list.count = vtl1_ret_unknown.list.count = 0;
 	vtl1_list_add(&vtl1_ret_ok.list, VTL1_OP_RETURN, VTL_OK, 0, 0);
 	vtl1_list_add(&vtl1_ret_unknown.list, VTL1_OP_RETURN, VTL_E_UNKNOWN_CALL, 0, 0);
 

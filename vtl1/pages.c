@@ -51,3 +51,59 @@ void vtl1_pages_set(uint64_t first, uint64_t n, uint32_t perms, bool lock)
 	for (; p != end; p++)
 		*p = (uint8_t)((*p & VTL1_PAGE_LOCKED) | d);
 }
+
+uint32_t vtl1_pages_perms(uint64_t page)
+{
+	return ~(uint32_t)vtl1_pages[page] & VTL_PERM_MASK;
+}
+
+/*
+ * The end of the run of bytes equal to *p, p < end: one `repe scasb`, so a
+ * range costs a few instructions per run, not per page (emulated, that is
+ * the difference between microseconds and a second for a large image).
+ */
+static const uint8_t *vtl1_same_end(const uint8_t *p, const uint8_t *end)
+{
+	uint64_t left = (uint64_t)(end - p);
+	bool all;
+
+	__asm__("repe scasb"
+		: "+D"(p), "+c"(left), "=@ccz"(all)
+		: "a"(*p), "m"(*(const uint8_t(*)[VTL1_PAGES_MAX])vtl1_pages));
+	/* Stopped on a different byte: scasb has already stepped past it. */
+	return all ? p : p - 1;
+}
+
+void vtl1_pages_runs(uint64_t first, uint64_t n, uint32_t mask,
+		     void (*emit)(uint64_t first, uint64_t n, uint32_t perms))
+{
+	const uint8_t *p = &vtl1_pages[first], *end = p + n;
+	uint64_t run = first;
+	uint32_t perms = ~(uint32_t)*p & mask & VTL_PERM_MASK;
+
+	/* Byte runs also split on LOCKED and on masked-out bits: merge those. */
+	do {
+		uint32_t pp = ~(uint32_t)*p & mask & VTL_PERM_MASK;
+
+		if (pp != perms) {
+			emit(run, (uint64_t)(p - vtl1_pages) - run, perms);
+			run = (uint64_t)(p - vtl1_pages);
+			perms = pp;
+		}
+		p = vtl1_same_end(p, end);
+	} while (p != end);
+	emit(run, first + n - run, perms);
+}
+
+void vtl1_pages_drop_wx(uint64_t first, uint64_t n)
+{
+	for (uint8_t *p = &vtl1_pages[first], *end = p + n; p != end; p++)
+		*p |= VTL_PERM_W | VTL_PERM_X;
+}
+
+void vtl1_pages_reset(void)
+{
+	/* Pages past vtl1_ram_pages were never written: VTL0 RAM keeps its size across kexec. */
+	memset(vtl1_pages, 0, vtl1_ram_pages);
+	vtl1_pages_have_locks = false;
+}

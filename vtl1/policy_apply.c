@@ -170,16 +170,30 @@ static const char *vtl1_s(uint32_t n)
 	return n == 1 ? "" : "s";
 }
 
-uint64_t vtl1_on_boot(void)
+/*
+ * LAUNCH: the first entry of a freshly loaded VTL1 (also after a reset):
+ * compile the policy, then apply it. KEXEC: the monitor has committed the
+ * image VTL1 accepted, dropped every protection of the old kernel and
+ * describes the new one in boot info: apply the same compiled policy to it.
+ */
+uint64_t vtl1_on_boot(uint32_t boot_kind)
 {
 	const struct policy *p = &vtl1_policy;
+	const bool kexec = boot_kind == VTL1_BOOT_KEXEC;
 	uint32_t msrs = 0, watchdog = 0;
 	uint64_t answer;
 
-	if (vtl1_booted)
+	if (boot_kind != VTL1_BOOT_LAUNCH && !kexec)
+		return vtl1_refuse(VTL_E_INVALID, "BOOT entry of unknown kind %u refused",
+				   boot_kind);
+	if (kexec && !(vtl1_booted && vtl1_kexec_booted()))
+		return vtl1_refuse(VTL_E_BAD_STATE,
+				   "kexec BOOT entry without a committed image refused");
+	if (!kexec && vtl1_booted)
 		return vtl1_refuse(VTL_E_BAD_STATE, "second BOOT entry refused");
 	answer = vtl1_boot_check_info();
-	if (answer == VTL1_ANSWERED)
+	/* The compiled policy lives in VTL1 RAM, out of VTL0's reach: it is kept across kexec. */
+	if (answer == VTL1_ANSWERED && !kexec)
 		answer = vtl1_boot_parse();
 	if (answer != VTL1_ANSWERED)
 		return answer;
@@ -189,6 +203,8 @@ uint64_t vtl1_on_boot(void)
 				   "policy requires exec protection: this host has none");
 
 	vtl1_bl.list = vtl1_list_begin();
+	vtl1_bl.status = VTL_OK;
+	vtl1_bl.set_perms = 0;
 	answer = vtl1_boot_memory();
 	if (answer != VTL1_ANSWERED)
 		return answer;
@@ -214,24 +230,27 @@ uint64_t vtl1_on_boot(void)
 	if (vtl1_bl.status == VTL_OK) {
 		struct vtl1_op_list *l = vtl1_bl.list;
 		uint32_t crbits = vtl1_popcount(p->cr0_pin_boot) + vtl1_popcount(p->cr4_pin_boot);
-		char wd[24] = "off";
+		char wd[24] = "off", what[64] = "";
 
 		if (watchdog)
 			gl_snprintf(wd, sizeof(wd), "%u us", watchdog);
+		if (kexec)
+			gl_snprintf(what, sizeof(what), "kexec: new kernel at 0x%lx; ",
+				    vtl1_boot->vtl0_entry);
 		vtl1_list_log(
 		    l,
-		    "policy: %u memory rule%s (%u range%s), %u CR bit%s, %u MSR%s pinned, "
+		    "%spolicy: %u memory rule%s (%u range%s), %u CR bit%s, %u MSR%s pinned, "
 		    "%u CR site%s, watchdog %s",
-		    p->nr_mem, vtl1_s(p->nr_mem), vtl1_bl.set_perms, vtl1_s(vtl1_bl.set_perms),
-		    crbits, vtl1_s(crbits), msrs, vtl1_s(msrs), p->nr_cr_sites,
-		    vtl1_s(p->nr_cr_sites), wd);
+		    what, p->nr_mem, vtl1_s(p->nr_mem), vtl1_bl.set_perms,
+		    vtl1_s(vtl1_bl.set_perms), crbits, vtl1_s(crbits), msrs, vtl1_s(msrs),
+		    p->nr_cr_sites, vtl1_s(p->nr_cr_sites), wd);
 		vtl1_list_add(l, VTL1_OP_RETURN, VTL_OK, 0, 0);
 		if (vtl1_boot_flush() == VTL_OK) {
 			vtl1_booted = true;
 			return VTL1_ANSWERED;
 		}
 	}
-	return vtl1_refuse(vtl1_bl.status, "launch refused: %s 0x%lx failed: %s",
-			   vtl1_op_name(vtl1_bl.failed_code), vtl1_bl.failed_arg,
-			   vtl_strerror(vtl1_bl.status));
+	return vtl1_refuse(vtl1_bl.status, "%s refused: %s 0x%lx failed: %s",
+			   kexec ? "kexec boot" : "launch", vtl1_op_name(vtl1_bl.failed_code),
+			   vtl1_bl.failed_arg, vtl_strerror(vtl1_bl.status));
 }

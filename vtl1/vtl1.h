@@ -38,7 +38,8 @@ static inline void *vtl1_va(uint64_t gpa)
  */
 #define VTL1_ANSWERED 0ULL
 
-uint64_t vtl1_on_boot(void);
+/* boot_kind is the entry's enum vtl1_boot_kind: a launch, or the start of a kexec'd kernel. */
+uint64_t vtl1_on_boot(uint32_t boot_kind);
 uint64_t vtl1_on_call(const struct vtl_call_block *c);
 uint64_t vtl1_on_intercept(const struct vtl1_intercept *ic);
 
@@ -90,6 +91,46 @@ struct vtl1_page_change {
 void vtl1_pages_scan(uint64_t first, uint64_t n, uint32_t perms, struct vtl1_page_change *out);
 /* LOCKED is sticky: lock sets it, and pages already LOCKED keep it. */
 void vtl1_pages_set(uint64_t first, uint64_t n, uint32_t perms, bool lock);
+/* The VTL_PERM_* VTL1 has applied to one page (page < vtl1_ram_pages). */
+uint32_t vtl1_pages_perms(uint64_t page);
+/*
+ * Calls emit() on each maximal run of [first, first + n) whose perms, ANDed
+ * with mask, are equal, in address order: the fewest SET_PERMS that put
+ * those (masked) perms in force. n >= 1, range as for vtl1_pages_scan().
+ */
+void vtl1_pages_runs(uint64_t first, uint64_t n, uint32_t mask,
+		     void (*emit)(uint64_t first, uint64_t n, uint32_t perms));
+/* Takes W and X away from [first, first + n) in the page state; locks stay. */
+void vtl1_pages_drop_wx(uint64_t first, uint64_t n);
+/* Every page back to "RWX, unlocked", as after launch: the kexec'd kernel starts bare. */
+void vtl1_pages_reset(void);
+
+/* VTL0's own requests (calls.c): its pins and END_OF_BOOT, forgotten at kexec. */
+void vtl1_calls_reset(void);
+
+/*
+ * kexec (kexec.c). While an image is staged its pages, [vtl1_kexec_first,
+ * + vtl1_kexec_pages) (pages == 0: none), are held read-only on top of the
+ * page state, which keeps what they had before: VTL0 may not PROTECT them,
+ * and a write to a page only the hold protects is denied (#PF), whatever the
+ * policy's mem-write action (intercept.c).
+ */
+extern uint64_t vtl1_kexec_first, vtl1_kexec_pages;
+
+static inline bool vtl1_kexec_holds(uint64_t first, uint64_t n)
+{
+	return vtl1_kexec_pages && first < vtl1_kexec_first + vtl1_kexec_pages &&
+	       vtl1_kexec_first < first + n;
+}
+
+uint64_t vtl1_kexec_load(uint64_t gpa, uint64_t size, uint64_t sig_gpa);
+uint64_t vtl1_kexec_exec(void);
+/*
+ * A BOOT entry of kind KEXEC: true when VTL1 did commit an image (and then
+ * VTL1's view of VTL0 has been reset for the new kernel), false when the
+ * entry is unexpected.
+ */
+bool vtl1_kexec_booted(void);
 
 __attribute__((noreturn)) void vtl1_main(const struct vtl_boot_info *bi);
 

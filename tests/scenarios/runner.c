@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "scenario_keys.h"
+
 #define DEFAULT_TIMEOUT_S 30.0
 /* Our watchdog fires this long after vtlmon's own --timeout should have: that one must win. */
 #define DEFAULT_MARGIN_S  15.0
@@ -1262,7 +1264,8 @@ static bool expand_ref(struct sbuf *b, const char *in, size_t n, struct expand_c
 		if (!expand_into(&arg, in + strlen(sha), n - strlen(sha), c))
 			goto out;
 		if (!file_sha256(arg.p, d)) {
-			c->err = xasprintf("${sha256:%s}: %s (is it built?)", arg.p, strerror(errno));
+			c->err =
+			    xasprintf("${sha256:%s}: %s (is it built?)", arg.p, strerror(errno));
 			goto out;
 		}
 		sbuf_hex(b, d, sizeof(d));
@@ -1280,10 +1283,11 @@ static bool expand_ref(struct sbuf *b, const char *in, size_t n, struct expand_c
 		sbuf_hex(b, pk, sizeof(pk));
 		ok = true;
 	} else {
-		c->err = xasprintf(c->fns ? "'${%.*s}': expected ${src}, ${build}, ${sha256:FILE} or "
-					    "${ed25519-pub:SEED}"
-					  : "'${%.*s}': only ${src} and ${build} are expanded",
-				   (int)n, in);
+		c->err =
+		    xasprintf(c->fns ? "'${%.*s}': expected ${src}, ${build}, ${sha256:FILE} or "
+				       "${ed25519-pub:SEED}"
+				     : "'${%.*s}': only ${src} and ${build} are expanded",
+			      (int)n, in);
 	}
 out:
 	free(arg.p);
@@ -1373,12 +1377,12 @@ static int load_args(struct scenario *sc, const struct opts *o, bool has_policy,
 			errs++;
 		}
 		for (size_t i = 0; !err && i < ws.n; i++) {
-			char *err = NULL;
-			char *a = expand(ws.w[i].s.p, sc->dir, build, &err);
+			char *why = NULL;
+			char *a = expand(ws.w[i].s.p, sc->dir, build, &why);
 
 			if (!a) {
-				diag(out, path, line, 0, "%s", err);
-				free(err);
+				diag(out, path, line, 0, "%s", why);
+				free(why);
 				errs++;
 				continue;
 			} else if (opt_is(a, "--vtl0") || opt_is(a, "--events")) {
@@ -1387,7 +1391,8 @@ static int load_args(struct scenario *sc, const struct opts *o, bool has_policy,
 				errs++;
 			} else if (has_policy && opt_is(a, "--policy")) {
 				diag(out, path, line, 0,
-				     "'--policy' given, but the folder has its own policy: keep one");
+				     "'--policy' given, but the folder has its own policy: keep "
+				     "one");
 				errs++;
 			} else if (want_timeout || strncmp(a, "--timeout=", 10) == 0) {
 				const char *v = want_timeout ? a : a + 10;
@@ -1693,7 +1698,9 @@ static bool run(struct scenario *sc, const struct opts *o, struct result *r, FIL
 		r->output.n = strlen(r->output.p);
 	}
 	if (o->keep)
-		fprintf(out, "  kept: %s (vtlmon output), %s (events)\n", outp, evp);
+		fprintf(out, "  kept: %s (vtlmon output), %s (events)%s%s%s\n", outp, evp,
+			sc->policy_tmp ? ", " : "", sc->policy_tmp ? sc->policy_tmp : "",
+			sc->policy_tmp ? " (policy)" : "");
 	else
 		unlink(outp);
 	free(outp);
@@ -1946,6 +1953,8 @@ report:
 	free(buf);
 	if (r.events_path && !o->replay_events && !o->keep)
 		unlink(r.events_path);
+	if (sc.policy_tmp && (!o->keep || !ran))
+		unlink(sc.policy_tmp);
 	free(r.events_path);
 	free(r.output.p);
 	log_free(&r.log);
@@ -2064,6 +2073,12 @@ int main(int argc, char **argv)
 	}
 	if (!o.replay_events && access(o.vtlmon, X_OK) != 0) {
 		fprintf(stderr, "scenario-runner: %s: %s\n", o.vtlmon, strerror(errno));
+		return RUNNER_USAGE;
+	}
+
+	/* For policy.policy.in: SHA-256 and Ed25519 keys. */
+	if (sodium_init() < 0) {
+		fputs("scenario-runner: libsodium failed to initialise\n", stderr);
 		return RUNNER_USAGE;
 	}
 

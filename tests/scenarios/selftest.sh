@@ -172,6 +172,73 @@ want no-guest 1 "$FAIL" "guest.c: missing" -m "$vtlmon" -b "$build" ghost
 mkdir -p "$tmp/empty"
 want empty 1 "scenarios: 0 passed, 0 failed" "no scenario under" -m "$vtlmon" -b "$build"
 
+# ---- policy.policy.in: values known only after the build ---------------------
+
+# Positive: the expanded policy (kept with -k) holds the guest's SHA-256 as sha256sum computes it,
+# and the public key of the seed "trusted" (a known answer, checked against OpenSSL's Ed25519).
+TRUSTED_PUB=edd572d3c0fcf3b8d40b2c7503dc450a8a8c383cdc2c7a7f8451ffec63874432
+scenario policy-in boot-order <"$src/boot-order/expect"
+cat >"$tmp/policy-in/boot-order/policy.policy.in" <<'EOF'
+vtlmon-policy 1
+# ${src} and ${build} may appear anywhere, also in comments
+kexec allow yes
+kexec digest ${sha256:${build}/guest.elf}
+kexec key ${ed25519-pub:trusted}
+EOF
+want policy-in 0 "$PASS" "(policy)" -k -m "$vtlmon" -b "$build" boot-order
+ncase=$((ncase + 1))
+kept=$(printf '%s\n' "$out" | sed -n 's/.*, \([^ ]*\) (policy)$/\1/p')
+digest=$(sha256sum "$build/boot-order/guest.elf" | cut -d' ' -f1)
+if [ -z "$kept" ] || ! grep -qxF "kexec digest $digest" "$kept" ||
+	! grep -qxF "kexec key $TRUSTED_PUB" "$kept" ||
+	! grep -qxF "# $tmp/policy-in/boot-order and $build/boot-order may appear anywhere, also in comments" \
+		"$kept"; then
+	echo "scenario-selftest: case 'policy-in': the expanded policy ${kept:-(not kept)} is wrong:"
+	[ -z "$kept" ] || sed 's/^/    | /' "$kept"
+	nbad=$((nbad + 1))
+fi
+# -k kept the run's files: they are ours to remove.
+printf '%s\n' "$out" | sed -n 's/^  kept: //p' | tr ',' '\n' | sed 's/^ *\([^ ]*\) .*/\1/' |
+	while read -r f; do rm -f "$f"; done
+
+scenario policy-missing boot-order <"$src/boot-order/expect"
+echo 'kexec digest ${sha256:${build}/nowhere.elf}' >"$tmp/policy-missing/boot-order/policy.policy.in"
+want_fail policy-missing "policy.policy.in:1: \${sha256:$build/boot-order/nowhere.elf}: No such file"
+
+scenario policy-unknown boot-order <"$src/boot-order/expect"
+echo 'kexec key ${md5:x}' >"$tmp/policy-unknown/boot-order/policy.policy.in"
+want_fail policy-unknown "'\${md5:x}': expected \${src}, \${build}, \${sha256:FILE}"
+
+scenario policy-open boot-order <"$src/boot-order/expect"
+echo 'kexec key ${ed25519-pub:x' >"$tmp/policy-open/boot-order/policy.policy.in"
+want_fail policy-open "no closing '}'"
+
+scenario policy-both boot-order <"$src/boot-order/expect"
+echo 'vtlmon-policy 1' >"$tmp/policy-both/boot-order/policy.policy"
+echo 'vtlmon-policy 1' >"$tmp/policy-both/boot-order/policy.policy.in"
+want_fail policy-both "and policy.policy.in too: keep one"
+
+scenario args-fn boot-order <"$src/boot-order/expect"
+echo '--module ${sha256:x}' >"$tmp/args-fn/boot-order/args"
+want_fail args-fn "only \${src} and \${build} are expanded"
+
+# The test keys are real Ed25519: OpenSSL, an independent implementation, must accept a signature
+# kexec-sign made (checked when OpenSSL 3 and a built signing scenario are at hand).
+sig_img="$build/kexec-signature/newkernel.elf"
+if command -v openssl >/dev/null 2>&1 && [ -f "$sig_img.sig" ]; then
+	ncase=$((ncase + 1))
+	seed=$(printf trusted | sha256sum | cut -d' ' -f1)
+	# PKCS#8 DER of an Ed25519 private key is a fixed 16-byte prefix and the 32-byte seed.
+	printf '302e020100300506032b657004220420%s' "$seed" | xxd -r -p >"$tmp/key.der"
+	if ! openssl pkey -inform DER -in "$tmp/key.der" -pubout -out "$tmp/pub.pem" 2>"$tmp/ossl" ||
+		! openssl pkeyutl -verify -pubin -inkey "$tmp/pub.pem" -rawin -in "$sig_img" \
+			-sigfile "$sig_img.sig" >>"$tmp/ossl" 2>&1; then
+		echo "scenario-selftest: case 'openssl': OpenSSL rejects $sig_img.sig:"
+		sed 's/^/    | /' "$tmp/ossl"
+		nbad=$((nbad + 1))
+	fi
+fi
+
 # ---- a fake vtlmon: FAKE_LOG becomes the event log, then FAKE_ACT runs ----------
 
 cat >"$tmp/fake-vtlmon" <<'EOF'

@@ -1,4 +1,4 @@
-/* Scenario guest: an empty IDT turns #UD into a triple fault. */
+/* Scenario guest: an empty IDT turns #UD into a triple fault (a reset request), in every life. */
 #include "cpu.h"
 #include "vtl0.h"
 

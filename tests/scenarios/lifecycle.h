@@ -1,0 +1,242 @@
+/* Guest helpers shared by the kexec and reset scenarios: calls, modules, probes, life markers. */
+#ifndef SCENARIO_LIFECYCLE_H
+#define SCENARIO_LIFECYCLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu.h"
+#include "idt.h"
+#include "io.h"
+#include "vtl0.h"
+#include "vtl1_abi.h"
+
+/*
+ * Every scenario .c is its own image, so this header holds only static
+ * (inline) code and state: each image gets its own copy.
+ */
+
+#define LC_EXC_GP    13
+#define LC_EXC_PF    14
+#define LC_PF_ERR_W  0x2ULL
+#define LC_MSR_LSTAR 0xC0000082U
+
+/*
+ * A page no image or module ever covers (kernels load at 1 MiB and are well
+ * under 1 MiB, modules follow them), inside the default 32M of RAM: what a
+ * guest leaves here survives a reset only with `reset zero-memory no`.
+ */
+#define LC_MARKER_GPA	0x1000000ULL
+#define LC_MARKER_MAGIC 0x4546494c4c5456ULL /* "VTLLIFE" */
+
+static struct vtl_call_block lc_blk __attribute__((aligned(VTL_CALL_BLOCK_ALIGN)));
+
+/* vtl_call2() has two arguments; KEXEC_LOAD and PROTECT need three. */
+static inline uint32_t lc_call(uint32_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+	lc_blk.nr = nr;
+	lc_blk.flags = 0;
+	lc_blk.reserved = 0;
+	lc_blk.args[0] = a0;
+	lc_blk.args[1] = a1;
+	lc_blk.args[2] = a2;
+	lc_blk.args[3] = 0;
+	return vtl_call(&lc_blk);
+}
+
+static inline uint32_t lc_protect(uint64_t gpa, uint64_t pages, uint64_t perms)
+{
+	return lc_call(VTL_CALL_PROTECT, gpa, pages, perms);
+}
+
+static inline uint32_t lc_kexec_load(uint64_t gpa, uint64_t size, uint64_t sig_gpa)
+{
+	return lc_call(VTL_CALL_KEXEC_LOAD, gpa, size, sig_gpa);
+}
+
+/* Returns only on failure: a successful EXEC never comes back. */
+static inline uint32_t lc_kexec_exec(void)
+{
+	return lc_call(VTL_CALL_KEXEC_EXEC, 0, 0, 0);
+}
+
+struct lc_module {
+	uint64_t base, size;
+};
+
+/* The n-th `--module` file (boot info lists them in command-line order). */
+static inline struct lc_module lc_module(const struct vtl_boot_info *bi, unsigned int n)
+{
+	for (uint32_t i = 0; i < bi->nr_mem && i < VTL_BOOT_MAX_MEM; i++)
+		if (bi->mem[i].type == VTL_MEM_MODULE && n-- == 0)
+			return (struct lc_module){bi->mem[i].base, bi->mem[i].size};
+	GUEST_FAIL("a --module is missing from the boot info (see the args file)");
+}
+
+/* ---- probes: an access that a protection should deny ----------------------------- */
+
+static volatile uint64_t lc_pf_count, lc_pf_cr2, lc_pf_error, lc_gp_count;
+/* Where a handler resumes; set right before a probe's access, 0 when no fault is expected. */
+static uint64_t lc_resume;
+
+static inline void lc_on_fault(struct exc_frame *f)
+{
+	if (f->vector == LC_EXC_PF) {
+		lc_pf_count++;
+		lc_pf_error = f->error_code;
+		lc_pf_cr2 = read_cr2();
+	} else {
+		lc_gp_count++;
+	}
+	if (!lc_resume) {
+		vtl_ucall4(VTL_UCALL_ASSERT_FAIL, __FILE__, __LINE__, "unexpected fault", f->vector,
+			   f->error_code, f->rip, read_cr2());
+		vtl_shutdown(VTL_UCALL_FAIL_CODE);
+	}
+	f->rip = lc_resume;
+	lc_resume = 0;
+}
+
+/* #PF and #GP resume after a probe; any other exception fails the scenario (idt.c). */
+static inline void lc_idt_init(void)
+{
+	idt_install();
+	idt_set_handler(LC_EXC_PF, lc_on_fault);
+	idt_set_handler(LC_EXC_GP, lc_on_fault);
+}
+
+/* One byte store; true when it was denied with a write #PF at exactly that address. */
+static inline bool lc_store8_denied(volatile void *p, uint8_t v)
+{
+	uint64_t before = lc_pf_count;
+
+	__asm__ volatile("leaq 1f(%%rip), %%rcx\n\t"
+			 "movq %%rcx, %[resume]\n\t"
+			 "movb %%bl, (%%rax)\n"
+			 "1:"
+			 : [resume] "=m"(lc_resume)
+			 : "a"(p), "b"(v)
+			 : "rcx", "memory");
+	lc_resume = 0;
+	if (lc_pf_count == before)
+		return false;
+	GUEST_ASSERT_EQ(lc_pf_cr2, (uintptr_t)p);
+	GUEST_ASSERT(lc_pf_error & LC_PF_ERR_W);
+	return true;
+}
+
+/* One WRMSR; true when it raised #GP (a pinned MSR under `deny`). */
+static inline bool lc_wrmsr_denied(uint32_t msr, uint64_t v)
+{
+	uint64_t before = lc_gp_count;
+
+	__asm__ volatile("leaq 1f(%%rip), %%rbx\n\t"
+			 "movq %%rbx, %[resume]\n\t"
+			 "wrmsr\n"
+			 "1:"
+			 : [resume] "=m"(lc_resume)
+			 : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
+			 : "rbx", "memory");
+	lc_resume = 0;
+	return lc_gp_count != before;
+}
+
+static inline uint64_t lc_rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/*
+ * Never called: a byte of kernel text to attack. `memory text rx locked`
+ * keeps it read-only, so the store is a mem_write violation.
+ */
+static __attribute__((noinline, used)) void lc_text_victim(void)
+{
+	__asm__ volatile("nop");
+}
+
+/* True when a store into our own text was denied, and the byte is unchanged. */
+static inline bool lc_text_write_denied(void)
+{
+	volatile uint8_t *t = (volatile uint8_t *)(uintptr_t)&lc_text_victim;
+	uint8_t old = *t;
+	bool denied = lc_store8_denied(t, (uint8_t)~old);
+
+	GUEST_ASSERT_EQ(*t, denied ? old : (uint8_t)~old);
+	return denied;
+}
+
+/* ---- life markers and reset triggers ------------------------------------------------- */
+
+struct lc_marker {
+	uint64_t magic;
+	uint64_t lives;
+};
+
+/*
+ * Which life of the guest this is: 1 on a fresh machine, and after a reset
+ * that zeroed RAM; N after N-1 resets that kept it.
+ */
+static inline uint64_t lc_life(void)
+{
+	volatile struct lc_marker *m = (volatile struct lc_marker *)(uintptr_t)LC_MARKER_GPA;
+
+	if (m->magic != LC_MARKER_MAGIC) {
+		m->magic = LC_MARKER_MAGIC;
+		m->lives = 0;
+	}
+	return ++m->lives;
+}
+
+/* The PC reset control register: RST_CPU with SYS_RST, what a kernel's reboot path writes. */
+static inline __attribute__((noreturn)) void lc_reset_cf9(void)
+{
+	outb(VTL_RESET_PORT, VTL_RESET_PORT_RST_CPU | 0x02);
+	/* No HLT: with interrupts off that is a crash, not a wait. The reset never lets us on. */
+	for (;;)
+		__asm__ volatile("pause" : : : "memory");
+}
+
+/* Limit 0 leaves no valid gate: #UD -> #GP -> #DF -> triple fault. */
+static inline __attribute__((noreturn)) void lc_triple_fault(void)
+{
+	lidt(0, 0);
+	__asm__ volatile("ud2");
+	for (;;)
+		__asm__ volatile("pause" : : : "memory");
+}
+
+/* ---- the kernel a kexec starts ------------------------------------------------------- */
+
+#define LC_NEW_PROBE_TEXT   1U /* show the boot policy holds: our text is read-only */
+#define LC_NEW_PROBE_MARKER 2U /* show the old kernel's protection of the marker page is gone */
+#define LC_NEW_PROBE_PINS   4U /* ... and its LSTAR pin, and that our boot phase starts afresh */
+#define LC_NEW_LSTAR	    0xffffffff8badf00dULL
+
+/*
+ * The body of every scenario's newkernel.c: a banner (the console event the
+ * expect file looks for), then the probes asked for, then shutdown 0.
+ */
+static inline int lc_new_kernel(const struct vtl_boot_info *bi, const char *banner,
+				unsigned int probes)
+{
+	console_printf("%s\n", banner);
+	GUEST_ASSERT_EQ(bi->magic, VTL_BOOT_MAGIC);
+	GUEST_ASSERT_EQ(bi->vtl, 0);
+	lc_idt_init();
+	if (probes & LC_NEW_PROBE_MARKER)
+		GUEST_ASSERT(!lc_store8_denied((volatile uint8_t *)(uintptr_t)LC_MARKER_GPA, 0x5a));
+	if (probes & LC_NEW_PROBE_PINS) {
+		GUEST_ASSERT(!lc_wrmsr_denied(LC_MSR_LSTAR, LC_NEW_LSTAR));
+		GUEST_ASSERT_EQ(lc_rdmsr(LC_MSR_LSTAR), LC_NEW_LSTAR);
+		GUEST_ASSERT_EQ(vtl_call0(VTL_CALL_END_OF_BOOT), VTL_OK);
+	}
+	if (probes & LC_NEW_PROBE_TEXT)
+		GUEST_ASSERT(lc_text_write_denied());
+	GUEST_DONE();
+}
+
+#endif
