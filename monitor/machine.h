@@ -131,7 +131,7 @@ struct machine {
 	uint32_t resets;
 
 	/* The image a successful KEXEC_STAGE accepted (VTL1 has write-protected it). */
-	char vtl0_image_name[64]; /* what VTL0 runs now: the --vtl0 image, or a kexec image */
+	char vtl0_image_name[256]; /* what VTL0 runs now: the --vtl0 image, or a kexec image */
 	bool kexec_staged;
 	uint64_t kexec_gpa;
 	uint64_t kexec_size;
