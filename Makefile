@@ -65,7 +65,7 @@ DEMO_ELF := $(B)/vtl0/demo.elf
 VTL1_ELF := $(B)/vtl1/vtl1.elf
 GUESTS := $(DEMO_ELF) $(VTL1_ELF) $(VTL0_TEST_ELFS)
 
-.PHONY: all test unit-test kvm-test bench deps format check-format clean guests
+.PHONY: all test unit-test kvm-test bench valgrind deps format check-format clean guests
 all: $(VTLMON) $(GUESTS)
 guests: $(GUESTS)
 
@@ -145,11 +145,17 @@ test: all unit-test kvm-test scenario-selftest scenario-test
 bench: all
 	$(VTLMON) bench
 
+# The demo under memcheck: no errors, no leaks. --no-sandbox because valgrind
+# cannot run a seccomp filter (the monitor refuses to start without it).
+valgrind: all
+	valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		--show-leak-kinds=definite,indirect $(VTLMON) run --quiet --no-sandbox --timeout 60
+
 deps:
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 		gcc make pkg-config binutils linux-libc-dev libcapstone-dev libelf-dev \
-		libseccomp-dev libcriterion-dev libsodium-dev clang-format
+		libseccomp-dev libcriterion-dev libsodium-dev clang-format valgrind
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:

@@ -10,16 +10,16 @@ static const struct {
 	uint32_t nr;
 	const char *name;
 } call_table[] = {
-	{VTL_CALL_NOP, "nop"},
-	{VTL_CALL_ECHO, "echo"},
-	{VTL_CALL_PROTECT, "protect"},
-	{VTL_CALL_PIN_CR, "pin_cr"},
-	{VTL_CALL_PIN_MSR, "pin_msr"},
-	{VTL_CALL_END_OF_BOOT, "end_of_boot"},
-	{VTL_CALL_UNPIN_CR, "unpin_cr"},
-	{VTL_CALL_UNPIN_MSR, "unpin_msr"},
-	{VTL_CALL_KEXEC_LOAD, "kexec_load"},
-	{VTL_CALL_KEXEC_EXEC, "kexec_exec"},
+    {VTL_CALL_NOP, "nop"},
+    {VTL_CALL_ECHO, "echo"},
+    {VTL_CALL_PROTECT, "protect"},
+    {VTL_CALL_PIN_CR, "pin_cr"},
+    {VTL_CALL_PIN_MSR, "pin_msr"},
+    {VTL_CALL_END_OF_BOOT, "end_of_boot"},
+    {VTL_CALL_UNPIN_CR, "unpin_cr"},
+    {VTL_CALL_UNPIN_MSR, "unpin_msr"},
+    {VTL_CALL_KEXEC_LOAD, "kexec_load"},
+    {VTL_CALL_KEXEC_EXEC, "kexec_exec"},
 };
 
 const char *call_name(uint32_t nr)

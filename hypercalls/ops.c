@@ -18,8 +18,8 @@ static enum vtl_status op_check_log(const struct vtl1_op *op, const struct ops_l
 	if (op->arg[1] > VTL1_LOG_MAX)
 		return VTL_E_INVALID;
 	return range_within(op->arg[0], op->arg[1], lim->priv_base, lim->priv_size)
-		       ? VTL_OK
-		       : VTL_E_BAD_ADDRESS;
+		   ? VTL_OK
+		   : VTL_E_BAD_ADDRESS;
 }
 
 static enum vtl_status op_check_set_perms(const struct vtl1_op *op, const struct ops_limits *lim)
@@ -33,8 +33,8 @@ static enum vtl_status op_check_set_perms(const struct vtl1_op *op, const struct
 	if (pages > lim->vtl0_ram_size / VTL_PAGE_SIZE)
 		return VTL_E_BAD_ADDRESS;
 	return range_within(op->arg[0], pages * VTL_PAGE_SIZE, 0, lim->vtl0_ram_size)
-		       ? VTL_OK
-		       : VTL_E_BAD_ADDRESS;
+		   ? VTL_OK
+		   : VTL_E_BAD_ADDRESS;
 }
 
 static enum vtl_status op_check_any(const struct vtl1_op *op, const struct ops_limits *lim)
@@ -92,8 +92,8 @@ static enum vtl_status op_check_measure(const struct vtl1_op *op, const struct o
 	if (!op_vtl0_range(op->arg[0], op->arg[1], lim))
 		return VTL_E_BAD_ADDRESS;
 	return range_within(op->arg[2], VTL_SHA256_SIZE, lim->priv_base, lim->priv_size)
-		       ? VTL_OK
-		       : VTL_E_BAD_ADDRESS;
+		   ? VTL_OK
+		   : VTL_E_BAD_ADDRESS;
 }
 
 static enum vtl_status op_check_verify(const struct vtl1_op *op, const struct ops_limits *lim)
@@ -102,8 +102,8 @@ static enum vtl_status op_check_verify(const struct vtl1_op *op, const struct op
 		return VTL_E_BAD_ADDRESS;
 	return range_within(op->arg[2], sizeof(struct vtl1_sig_check), lim->priv_base,
 			    lim->priv_size)
-		       ? VTL_OK
-		       : VTL_E_BAD_ADDRESS;
+		   ? VTL_OK
+		   : VTL_E_BAD_ADDRESS;
 }
 
 static enum vtl_status op_check_stage(const struct vtl1_op *op, const struct ops_limits *lim)
@@ -118,8 +118,8 @@ static enum vtl_status op_check_stage(const struct vtl1_op *op, const struct ops
 static enum vtl_status op_check_commit(const struct vtl1_op *op, const struct ops_limits *lim)
 {
 	return range_within(op->arg[0], VTL_SHA256_SIZE, lim->priv_base, lim->priv_size)
-		       ? VTL_OK
-		       : VTL_E_BAD_ADDRESS;
+		   ? VTL_OK
+		   : VTL_E_BAD_ADDRESS;
 }
 
 /* The op table: a const array, so nothing can retarget a handler at run time. */
@@ -128,24 +128,24 @@ static const struct {
 	bool terminal;
 	op_check_fn check;
 } op_table[VTL1_OP_COUNT] = {
-	[VTL1_OP_RETURN] = {"return", true, op_check_return},
-	[VTL1_OP_LOG] = {"log", false, op_check_log},
-	[VTL1_OP_SET_PERMS] = {"set_perms", false, op_check_set_perms},
-	[VTL1_OP_KILL] = {"kill", true, op_check_any},
-	[VTL1_OP_PIN_CR] = {"pin_cr", false, op_check_cr},
-	[VTL1_OP_UNPIN_CR] = {"unpin_cr", false, op_check_cr},
-	[VTL1_OP_PIN_MSR] = {"pin_msr", false, op_check_msr},
-	[VTL1_OP_UNPIN_MSR] = {"unpin_msr", false, op_check_msr},
-	[VTL1_OP_INJECT] = {"inject", false, op_check_inject},
-	[VTL1_OP_ALLOW] = {"allow", false, op_check_any},
-	[VTL1_OP_SKIP] = {"skip", false, op_check_any},
-	[VTL1_OP_RESET] = {"reset", true, op_check_any},
-	[VTL1_OP_CR_SITE] = {"cr_site", false, op_check_cr_site},
-	[VTL1_OP_WATCHDOG] = {"watchdog", false, op_check_watchdog},
-	[VTL1_OP_MEASURE] = {"measure", false, op_check_measure},
-	[VTL1_OP_VERIFY_SIG] = {"verify_sig", false, op_check_verify},
-	[VTL1_OP_KEXEC_STAGE] = {"kexec_stage", false, op_check_stage},
-	[VTL1_OP_KEXEC_COMMIT] = {"kexec_commit", true, op_check_commit},
+    [VTL1_OP_RETURN] = {"return", true, op_check_return},
+    [VTL1_OP_LOG] = {"log", false, op_check_log},
+    [VTL1_OP_SET_PERMS] = {"set_perms", false, op_check_set_perms},
+    [VTL1_OP_KILL] = {"kill", true, op_check_any},
+    [VTL1_OP_PIN_CR] = {"pin_cr", false, op_check_cr},
+    [VTL1_OP_UNPIN_CR] = {"unpin_cr", false, op_check_cr},
+    [VTL1_OP_PIN_MSR] = {"pin_msr", false, op_check_msr},
+    [VTL1_OP_UNPIN_MSR] = {"unpin_msr", false, op_check_msr},
+    [VTL1_OP_INJECT] = {"inject", false, op_check_inject},
+    [VTL1_OP_ALLOW] = {"allow", false, op_check_any},
+    [VTL1_OP_SKIP] = {"skip", false, op_check_any},
+    [VTL1_OP_RESET] = {"reset", true, op_check_any},
+    [VTL1_OP_CR_SITE] = {"cr_site", false, op_check_cr_site},
+    [VTL1_OP_WATCHDOG] = {"watchdog", false, op_check_watchdog},
+    [VTL1_OP_MEASURE] = {"measure", false, op_check_measure},
+    [VTL1_OP_VERIFY_SIG] = {"verify_sig", false, op_check_verify},
+    [VTL1_OP_KEXEC_STAGE] = {"kexec_stage", false, op_check_stage},
+    [VTL1_OP_KEXEC_COMMIT] = {"kexec_commit", true, op_check_commit},
 };
 
 static bool op_known(uint32_t code)
@@ -176,7 +176,8 @@ enum vtl_status ops_check_count(uint64_t gpa, uint32_t count, const struct ops_l
 {
 	if (!count || count > VTL1_OPS_MAX)
 		return VTL_E_INVALID;
-	if (!range_within(gpa, sizeof(struct vtl1_op_list) + (uint64_t)count * sizeof(struct vtl1_op),
+	if (!range_within(gpa,
+			  sizeof(struct vtl1_op_list) + (uint64_t)count * sizeof(struct vtl1_op),
 			  lim->priv_base, lim->priv_size))
 		return VTL_E_BAD_ADDRESS;
 	return VTL_OK;

@@ -37,23 +37,24 @@ enum vtl1_entry_reason {
  * monitor fails closed.
  */
 enum vtl1_intercept_kind {
-	VTL1_INT_MEM_READ = 1,  /* read of a no-access page; len = access size */
+	VTL1_INT_MEM_READ = 1,	/* read of a no-access page; len = access size */
 	VTL1_INT_MEM_WRITE = 2, /* write to a read-only or no-access page; value = data */
-	VTL1_INT_MEM_EXEC = 3,  /* instruction fetch from a no-access page; gpa = fetch GPA */
+	VTL1_INT_MEM_EXEC = 3,	/* instruction fetch from a no-access page; gpa = fetch GPA */
 	VTL1_INT_MSR_WRITE = 4, /* WRMSR to a pinned MSR; gpa = index, value = new, aux = pinned */
-	VTL1_INT_CR_WRITE = 5,  /* pinned CR bits changed; gpa = CR number, value = new, aux = mask */
+	VTL1_INT_CR_WRITE =
+	    5, /* pinned CR bits changed; gpa = CR number, value = new, aux = mask */
 };
 
 /* vtl1_intercept.flags */
-#define VTL1_INT_F_PRECISE (1U << 0)  /* RIP is on the instruction; it has not taken effect */
+#define VTL1_INT_F_PRECISE  (1U << 0) /* RIP is on the instruction; it has not taken effect */
 #define VTL1_INT_F_RESTORED (1U << 1) /* CR: detected after the fact; pinned bits restored */
-#define VTL1_INT_F_SITE (1U << 2)     /* CR: caught at a declared CR-write site (breakpoint) */
+#define VTL1_INT_F_SITE	    (1U << 2) /* CR: caught at a declared CR-write site (breakpoint) */
 
 struct vtl1_intercept {
-	uint32_t kind;  /* enum vtl1_intercept_kind */
+	uint32_t kind;	/* enum vtl1_intercept_kind */
 	uint16_t flags; /* VTL1_INT_F_* */
-	uint8_t len;    /* memory access size in bytes */
-	uint8_t perms;  /* memory: the page's current VTL_PERM_* */
+	uint8_t len;	/* memory access size in bytes */
+	uint8_t perms;	/* memory: the page's current VTL_PERM_* */
 	uint64_t gpa;
 	uint64_t rip;
 	uint64_t value;
@@ -128,12 +129,12 @@ enum vtl1_op_code {
 };
 
 /* PIN_CR / PIN_MSR: pin at whatever value VTL0 has now. */
-#define VTL1_PIN_CURRENT (~0ULL)
-#define VTL1_CR_SITES 4U
+#define VTL1_PIN_CURRENT     (~0ULL)
+#define VTL1_CR_SITES	     4U
 #define VTL1_WATCHDOG_MIN_US 100U
 #define VTL1_WATCHDOG_MAX_US 10000000U
 
-#define VTL_SHA256_SIZE 32U
+#define VTL_SHA256_SIZE	     32U
 #define VTL_ED25519_SIG_SIZE 64U
 #define VTL_ED25519_KEY_SIZE 32U
 

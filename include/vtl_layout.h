@@ -24,7 +24,7 @@
 #define VTL_CONSOLE_PORT 0x3F8
 
 /* PC reset control register: a VTL0 write with RST_CPU set resets the guest. */
-#define VTL_RESET_PORT 0xCF9
+#define VTL_RESET_PORT	       0xCF9
 #define VTL_RESET_PORT_RST_CPU 0x04
 
 /*

@@ -1,4 +1,5 @@
-/* `vtlmon bench`: micro-benchmarks on real KVM, reported as ratios against a baseline from the same run. */
+/* `vtlmon bench`: micro-benchmarks on real KVM, reported as ratios against a baseline from the same
+ * run. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -12,10 +13,10 @@
 #include "monitor/machine.h"
 
 /* Slot ids written by the bench guest (vtl0/tests/bench.c). */
-#define BENCH_RAW_EXIT 1
-#define BENCH_NULL_CALL 2
+#define BENCH_RAW_EXIT	   1
+#define BENCH_NULL_CALL	   2
 #define BENCH_DEFAULT_RUNS 5
-#define BENCH_TIMEOUT_MS 120000
+#define BENCH_TIMEOUT_MS   120000
 
 static int bench_cmp(const void *a, const void *b)
 {
@@ -42,17 +43,17 @@ static int bench_per_op(const struct bench_slot *s, double *ns)
 static int bench_once(double *raw_ns, double *call_ns, uint64_t *iters)
 {
 	const struct machine_config cfg = {
-		.vtl0_image = embedded_bench_elf,
-		.vtl0_image_len = EMBEDDED_SIZE(embedded_bench_elf),
-		.vtl0_name = "built-in:bench",
-		.vtl1_image = embedded_vtl1_elf,
-		.vtl1_image_len = EMBEDDED_SIZE(embedded_vtl1_elf),
-		.vtl1_name = "built-in:vtl1",
-		.vtl0_mem = 32ULL << 20,
-		.vtl1_mem = 8ULL << 20,
-		.cpus = 1,
-		.timeout_ms = BENCH_TIMEOUT_MS,
-		.quiet = true,
+	    .vtl0_image = embedded_bench_elf,
+	    .vtl0_image_len = EMBEDDED_SIZE(embedded_bench_elf),
+	    .vtl0_name = "built-in:bench",
+	    .vtl1_image = embedded_vtl1_elf,
+	    .vtl1_image_len = EMBEDDED_SIZE(embedded_vtl1_elf),
+	    .vtl1_name = "built-in:vtl1",
+	    .vtl0_mem = 32ULL << 20,
+	    .vtl1_mem = 8ULL << 20,
+	    .cpus = 1,
+	    .timeout_ms = BENCH_TIMEOUT_MS,
+	    .quiet = true,
 	};
 	struct machine *m = calloc(1, sizeof(*m));
 	int status;
@@ -76,8 +77,8 @@ static int bench_once(double *raw_ns, double *call_ns, uint64_t *iters)
 int cli_bench(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"runs", required_argument, NULL, 'r'},
-		{0, 0, 0, 0},
+	    {"runs", required_argument, NULL, 'r'},
+	    {0, 0, 0, 0},
 	};
 	double raw[64], call[64], ratio[64], raw_med, call_med, ratio_med;
 	int runs = BENCH_DEFAULT_RUNS, c;

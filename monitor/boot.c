@@ -6,13 +6,13 @@
 #include "vtl_layout.h"
 
 /* Values measured to work on this host (KVM-HOST-NOTES: "Long mode straight from SET_SREGS"). */
-#define BOOT_CR0 0x80050033ULL /* PG|AM|WP|NE|ET|MP|PE */
-#define BOOT_CR4 0x620ULL      /* PAE|OSFXSR|OSXMMEXCPT */
-#define BOOT_EFER 0xD01ULL     /* NXE|LMA|LME|SCE */
-#define BOOT_GDT_ENTRIES 5     /* null, code, data, 16-byte TSS */
-#define BOOT_TSS_LIMIT 0x67
-#define GDT_CODE64 0x00AF9B000000FFFFULL /* P, DPL0, code exec/read accessed, L=1, G=1 */
-#define GDT_DATA 0x00CF93000000FFFFULL   /* P, DPL0, data read/write accessed, DB=1, G=1 */
+#define BOOT_CR0	 0x80050033ULL /* PG|AM|WP|NE|ET|MP|PE */
+#define BOOT_CR4	 0x620ULL      /* PAE|OSFXSR|OSXMMEXCPT */
+#define BOOT_EFER	 0xD01ULL      /* NXE|LMA|LME|SCE */
+#define BOOT_GDT_ENTRIES 5	       /* null, code, data, 16-byte TSS */
+#define BOOT_TSS_LIMIT	 0x67
+#define GDT_CODE64	 0x00AF9B000000FFFFULL /* P, DPL0, code exec/read accessed, L=1, G=1 */
+#define GDT_DATA	 0x00CF93000000FFFFULL /* P, DPL0, data read/write accessed, DB=1, G=1 */
 
 static uint64_t *boot_page(const struct boot_area *a, uint64_t off)
 {
@@ -52,8 +52,8 @@ int boot_build_tables(const struct boot_area *a)
 	for (uint64_t i = 0; i < 4; i++) {
 		uint64_t *pd = boot_page(a, VTL_BOOT_PD_LOW + i * VTL_PAGE_SIZE);
 
-		pdpt[i] = boot_phys(a, VTL_BOOT_PD_LOW + i * VTL_PAGE_SIZE) | PTE_P | PTE_RW |
-			  low_nx;
+		pdpt[i] =
+		    boot_phys(a, VTL_BOOT_PD_LOW + i * VTL_PAGE_SIZE) | PTE_P | PTE_RW | low_nx;
 		for (uint64_t j = 0; j < 512; j++)
 			pd[j] = ((i * 512 + j) * VTL_LARGE_PAGE_SIZE) | PTE_P | PTE_RW | PTE_PS |
 				low_nx;
@@ -71,8 +71,8 @@ int boot_build_tables(const struct boot_area *a)
 		pml4[511] = boot_phys(a, VTL_BOOT_PDPT_HIGH) | PTE_P | PTE_RW;
 		pdpt_hi[510] = boot_phys(a, VTL_BOOT_PD_HIGH) | PTE_P | PTE_RW;
 		for (uint64_t j = 0; j < n; j++)
-			pd_hi[j] = (a->ram->gpa_base + j * VTL_LARGE_PAGE_SIZE) | PTE_P | PTE_RW |
-				   PTE_PS;
+			pd_hi[j] =
+			    (a->ram->gpa_base + j * VTL_LARGE_PAGE_SIZE) | PTE_P | PTE_RW | PTE_PS;
 	}
 	memset(gdt, 0, VTL_PAGE_SIZE);
 	gdt[1] = GDT_CODE64;

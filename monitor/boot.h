@@ -18,7 +18,7 @@ struct boot_area {
 	uint64_t va_base;
 };
 
-#define PTE_P (1ULL << 0)
+#define PTE_P  (1ULL << 0)
 #define PTE_RW (1ULL << 1)
 #define PTE_PS (1ULL << 7)
 #define PTE_NX (1ULL << 63)

@@ -16,19 +16,19 @@ struct cap_row {
 };
 
 static const struct cap_row cap_rows[] = {
-	{KVM_CAP_SYNC_REGS, "KVM_CAP_SYNC_REGS", "CR state at every exit (bit mask)"},
-	{KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT", "kicks"},
-	{KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM", "read-only VTL0 pages"},
-	{KVM_CAP_NR_MEMSLOTS, "KVM_CAP_NR_MEMSLOTS", "memslots per VM"},
-	{KVM_CAP_X86_USER_SPACE_MSR, "KVM_CAP_X86_USER_SPACE_MSR", "MSR exits to userspace"},
-	{KVM_CAP_X86_MSR_FILTER, "KVM_CAP_X86_MSR_FILTER", "MSR pinning"},
-	{KVM_CAP_SET_GUEST_DEBUG, "KVM_CAP_SET_GUEST_DEBUG", "CR-write site breakpoints"},
-	{KVM_CAP_EXCEPTION_PAYLOAD, "KVM_CAP_EXCEPTION_PAYLOAD", "precise #PF injection"},
-	{KVM_CAP_DISABLE_QUIRKS2, "KVM_CAP_DISABLE_QUIRKS2", "quirks that can be disabled"},
-	{KVM_CAP_MEMORY_ATTRIBUTES, "KVM_CAP_MEMORY_ATTRIBUTES", "RWX attributes (exec protection)"},
-	{KVM_CAP_USER_MEMORY2, "KVM_CAP_USER_MEMORY2", "memslots v2"},
-	{KVM_CAP_GUEST_MEMFD, "KVM_CAP_GUEST_MEMFD", "guest_memfd"},
-	{KVM_CAP_VM_TYPES, "KVM_CAP_VM_TYPES", "VM types"},
+    {KVM_CAP_SYNC_REGS, "KVM_CAP_SYNC_REGS", "CR state at every exit (bit mask)"},
+    {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT", "kicks"},
+    {KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM", "read-only VTL0 pages"},
+    {KVM_CAP_NR_MEMSLOTS, "KVM_CAP_NR_MEMSLOTS", "memslots per VM"},
+    {KVM_CAP_X86_USER_SPACE_MSR, "KVM_CAP_X86_USER_SPACE_MSR", "MSR exits to userspace"},
+    {KVM_CAP_X86_MSR_FILTER, "KVM_CAP_X86_MSR_FILTER", "MSR pinning"},
+    {KVM_CAP_SET_GUEST_DEBUG, "KVM_CAP_SET_GUEST_DEBUG", "CR-write site breakpoints"},
+    {KVM_CAP_EXCEPTION_PAYLOAD, "KVM_CAP_EXCEPTION_PAYLOAD", "precise #PF injection"},
+    {KVM_CAP_DISABLE_QUIRKS2, "KVM_CAP_DISABLE_QUIRKS2", "quirks that can be disabled"},
+    {KVM_CAP_MEMORY_ATTRIBUTES, "KVM_CAP_MEMORY_ATTRIBUTES", "RWX attributes (exec protection)"},
+    {KVM_CAP_USER_MEMORY2, "KVM_CAP_USER_MEMORY2", "memslots v2"},
+    {KVM_CAP_GUEST_MEMFD, "KVM_CAP_GUEST_MEMFD", "guest_memfd"},
+    {KVM_CAP_VM_TYPES, "KVM_CAP_VM_TYPES", "VM types"},
 };
 
 /* Bit 3 of KVM_CAP_MEMORY_ATTRIBUTES would be KVM_MEMORY_ATTRIBUTE_NX, which upstream lacks. */
@@ -49,24 +49,23 @@ struct protection_row {
  * turns true only when the code and its tests have landed.
  */
 static const struct protection_row protection_rows[] = {
-	{"VTL1 memory isolation", "no memslot for VTL1 RAM in VTL0's VM", VTL_FEAT_VTL1_ISOLATION,
-	 0, 0, true, "exact"},
-	{"VTL0 page read-only", "KVM_MEM_READONLY memslot", VTL_FEAT_PERM_READONLY,
-	 KVM_CAP_READONLY_MEM, 1, true, "exact; the exit's RIP is already past the write"},
-	{"VTL0 page no-access", "no memslot", VTL_FEAT_PERM_NOACCESS, 0, 0, true,
-	 "exact; a fetch surfaces as INTERNAL_ERROR"},
-	{"VTL0 page non-executable", "none upstream (needs MBEC / RWX attributes)",
-	 VTL_FEAT_PERM_NOEXEC, KVM_CAP_MEMORY_ATTRIBUTES, CAPS_ATTR_NX, false,
-	 "NOT ENFORCEABLE: a policy demanding it is refused"},
-	{"MSR pinning", "KVM_X86_SET_MSR_FILTER + user-space MSR exits", VTL_FEAT_MSR_PIN,
-	 KVM_CAP_X86_MSR_FILTER, 1, true, "exact, synchronous #GP"},
-	{"CR0/CR4 pinning", "sync regs at every exit + watchdog kick", VTL_FEAT_CR_PIN_DETECT, 0,
-	 0, true, "detection only, bounded latency (CR writes never exit)"},
-	{"CR0/CR4 synchronous intercept", "none upstream (CR writes never exit to userspace)",
-	 VTL_FEAT_CR_PIN_SYNC, -1, 0, false, "NOT ENFORCEABLE"},
-	{"CR-write sites", "hardware breakpoints (DR0-3), single-step re-arm",
-	 VTL_FEAT_CR_SITE_BP, KVM_CAP_SET_GUEST_DEBUG, 1, true,
-	 "synchronous, at up to 4 declared sites only"},
+    {"VTL1 memory isolation", "no memslot for VTL1 RAM in VTL0's VM", VTL_FEAT_VTL1_ISOLATION, 0, 0,
+     true, "exact"},
+    {"VTL0 page read-only", "KVM_MEM_READONLY memslot", VTL_FEAT_PERM_READONLY,
+     KVM_CAP_READONLY_MEM, 1, true, "exact; the exit's RIP is already past the write"},
+    {"VTL0 page no-access", "no memslot", VTL_FEAT_PERM_NOACCESS, 0, 0, true,
+     "exact; a fetch surfaces as INTERNAL_ERROR"},
+    {"VTL0 page non-executable", "none upstream (needs MBEC / RWX attributes)",
+     VTL_FEAT_PERM_NOEXEC, KVM_CAP_MEMORY_ATTRIBUTES, CAPS_ATTR_NX, false,
+     "NOT ENFORCEABLE: a policy demanding it is refused"},
+    {"MSR pinning", "KVM_X86_SET_MSR_FILTER + user-space MSR exits", VTL_FEAT_MSR_PIN,
+     KVM_CAP_X86_MSR_FILTER, 1, true, "exact, synchronous #GP"},
+    {"CR0/CR4 pinning", "sync regs at every exit + watchdog kick", VTL_FEAT_CR_PIN_DETECT, 0, 0,
+     true, "detection only, bounded latency (CR writes never exit)"},
+    {"CR0/CR4 synchronous intercept", "none upstream (CR writes never exit to userspace)",
+     VTL_FEAT_CR_PIN_SYNC, -1, 0, false, "NOT ENFORCEABLE"},
+    {"CR-write sites", "hardware breakpoints (DR0-3), single-step re-arm", VTL_FEAT_CR_SITE_BP,
+     KVM_CAP_SET_GUEST_DEBUG, 1, true, "synchronous, at up to 4 declared sites only"},
 };
 
 static bool protection_host_can(const struct kvm *kvm, const struct protection_row *row)
@@ -83,8 +82,7 @@ uint64_t caps_features(const struct kvm *kvm)
 	uint64_t features = 0;
 
 	for (size_t i = 0; i < sizeof(protection_rows) / sizeof(protection_rows[0]); i++)
-		if (protection_rows[i].implemented &&
-		    protection_host_can(kvm, &protection_rows[i]))
+		if (protection_rows[i].implemented && protection_host_can(kvm, &protection_rows[i]))
 			features |= protection_rows[i].feature;
 	return features;
 }

@@ -1,4 +1,5 @@
-/* `vtlmon run` and the helpers shared by the sub-commands: option parsing and bounded file reads. */
+/* `vtlmon run` and the helpers shared by the sub-commands: option parsing and bounded file reads.
+ */
 #include "monitor/cli.h"
 
 #include <errno.h>
@@ -19,9 +20,9 @@
 #include "monitor/policy_cmd.h"
 #include "vtl_layout.h"
 
-#define CLI_DEFAULT_MEM (32ULL << 20)
+#define CLI_DEFAULT_MEM	     (32ULL << 20)
 #define CLI_DEFAULT_VTL1_MEM (8ULL << 20)
-#define CLI_IMAGE_MAX (64UL << 20)
+#define CLI_IMAGE_MAX	     (64UL << 20)
 
 int cli_parse_size(const char *s, uint64_t *out)
 {
@@ -38,9 +39,21 @@ int cli_parse_size(const char *s, uint64_t *out)
 		return -1;
 	switch (*end) {
 	case '\0': break;
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
 	default: return -1;
 	}
 	if (*end == 'i' && end[1] == 'B')
@@ -120,33 +133,33 @@ enum {
 int cli_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"vtl0", required_argument, NULL, OPT_VTL0},
-		{"vtl1", required_argument, NULL, OPT_VTL1},
-		{"policy", required_argument, NULL, OPT_POLICY},
-		{"mem", required_argument, NULL, OPT_MEM},
-		{"vtl1-mem", required_argument, NULL, OPT_VTL1_MEM},
-		{"cpus", required_argument, NULL, OPT_CPUS},
-		{"events", required_argument, NULL, OPT_EVENTS},
-		{"timeout", required_argument, NULL, OPT_TIMEOUT},
-		{"quiet", no_argument, NULL, OPT_QUIET},
-		{"module", required_argument, NULL, OPT_MODULE},
-		{"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
-		{"verbose", no_argument, NULL, 'v'},
-		{0, 0, 0, 0},
+	    {"vtl0", required_argument, NULL, OPT_VTL0},
+	    {"vtl1", required_argument, NULL, OPT_VTL1},
+	    {"policy", required_argument, NULL, OPT_POLICY},
+	    {"mem", required_argument, NULL, OPT_MEM},
+	    {"vtl1-mem", required_argument, NULL, OPT_VTL1_MEM},
+	    {"cpus", required_argument, NULL, OPT_CPUS},
+	    {"events", required_argument, NULL, OPT_EVENTS},
+	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"quiet", no_argument, NULL, OPT_QUIET},
+	    {"module", required_argument, NULL, OPT_MODULE},
+	    {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {0, 0, 0, 0},
 	};
 	struct machine_config cfg = {
-		.vtl0_image = embedded_demo_elf,
-		.vtl0_image_len = EMBEDDED_SIZE(embedded_demo_elf),
-		.vtl0_name = "built-in:demo",
-		.vtl1_image = embedded_vtl1_elf,
-		.vtl1_image_len = EMBEDDED_SIZE(embedded_vtl1_elf),
-		.vtl1_name = "built-in:vtl1",
-		.policy = embedded_default_policy,
-		.policy_len = EMBEDDED_SIZE(embedded_default_policy),
-		.policy_name = "built-in:default.policy",
-		.vtl0_mem = CLI_DEFAULT_MEM,
-		.vtl1_mem = CLI_DEFAULT_VTL1_MEM,
-		.cpus = 1,
+	    .vtl0_image = embedded_demo_elf,
+	    .vtl0_image_len = EMBEDDED_SIZE(embedded_demo_elf),
+	    .vtl0_name = "built-in:demo",
+	    .vtl1_image = embedded_vtl1_elf,
+	    .vtl1_image_len = EMBEDDED_SIZE(embedded_vtl1_elf),
+	    .vtl1_name = "built-in:vtl1",
+	    .policy = embedded_default_policy,
+	    .policy_len = EMBEDDED_SIZE(embedded_default_policy),
+	    .policy_name = "built-in:default.policy",
+	    .vtl0_mem = CLI_DEFAULT_MEM,
+	    .vtl1_mem = CLI_DEFAULT_VTL1_MEM,
+	    .cpus = 1,
 	};
 	void *vtl0_buf = NULL, *vtl1_buf = NULL, *policy_buf = NULL;
 	void *module_buf[MACHINE_MAX_MODULES] = {NULL};
@@ -199,9 +212,7 @@ int cli_run(int argc, char **argv)
 			}
 			cfg.cpus = (uint32_t)cpus;
 			break;
-		case OPT_EVENTS:
-			cfg.events_path = optarg;
-			break;
+		case OPT_EVENTS: cfg.events_path = optarg; break;
 		case OPT_TIMEOUT:
 			secs = strtod(optarg, &end);
 			if (*end || !(secs > 0) || secs > 86400 * 365) {
@@ -210,9 +221,7 @@ int cli_run(int argc, char **argv)
 			}
 			cfg.timeout_ms = (uint64_t)ceil(secs * 1000);
 			break;
-		case OPT_QUIET:
-			cfg.quiet = true;
-			break;
+		case OPT_QUIET: cfg.quiet = true; break;
 		case OPT_MODULE:
 			if (cfg.nr_modules == MACHINE_MAX_MODULES) {
 				log_err("at most %d --module files", MACHINE_MAX_MODULES);
@@ -225,14 +234,9 @@ int cli_run(int argc, char **argv)
 			cfg.modules[cfg.nr_modules].name = optarg;
 			cfg.nr_modules++;
 			break;
-		case OPT_NO_SANDBOX:
-			cfg.no_sandbox = true;
-			break;
-		case 'v':
-			log_verbose++;
-			break;
-		default:
-			goto out;
+		case OPT_NO_SANDBOX: cfg.no_sandbox = true; break;
+		case 'v': log_verbose++; break;
+		default: goto out;
 		}
 	}
 	if (optind != argc) {

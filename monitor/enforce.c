@@ -40,8 +40,8 @@ static size_t enforce_fetch(struct vcpu_pair *p, uint64_t va, uint8_t *buf, size
 {
 	const struct kvm_sregs *s = enforce_sregs(p);
 
-	return ptwalk_fetch(s->cr0, s->cr4, s->efer, s->cr3, va, enforce_read_gpa,
-			    &p->m->vtl0_ram, buf, len);
+	return ptwalk_fetch(s->cr0, s->cr4, s->efer, s->cr3, va, enforce_read_gpa, &p->m->vtl0_ram,
+			    buf, len);
 }
 
 /*
@@ -92,7 +92,8 @@ static int enforce_inject(struct vcpu_pair *p, uint32_t vector, uint32_t error_c
 
 	if (ioctl(p->vtl0.fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
 		return -1;
-	/* Pending (not injected) plus a payload: KVM sets CR2 itself (KVM_CAP_EXCEPTION_PAYLOAD). */
+	/* Pending (not injected) plus a payload: KVM sets CR2 itself (KVM_CAP_EXCEPTION_PAYLOAD).
+	 */
 	ev.flags = KVM_VCPUEVENT_VALID_PAYLOAD;
 	ev.exception.pending = 1;
 	ev.exception.injected = 0;
@@ -197,13 +198,13 @@ void enforce_mem_access(struct vcpu_pair *p, const struct vexit *x)
 	bool write = x->kind == VEXIT_MMIO_WRITE;
 	uint8_t perms = perm_intended(&m->perm, x->addr);
 	struct vtl1_intercept ic = {
-		.kind = write ? VTL1_INT_MEM_WRITE : VTL1_INT_MEM_READ,
-		.len = (uint8_t)x->len,
-		.perms = perms,
-		.gpa = x->addr,
-		.rip = snap.rip,
-		.value = x->value,
-		.aux = x->addr, /* linear address unknown to KVM's exit; VTL0 maps RAM 1:1 */
+	    .kind = write ? VTL1_INT_MEM_WRITE : VTL1_INT_MEM_READ,
+	    .len = (uint8_t)x->len,
+	    .perms = perms,
+	    .gpa = x->addr,
+	    .rip = snap.rip,
+	    .value = x->value,
+	    .aux = x->addr, /* linear address unknown to KVM's exit; VTL0 maps RAM 1:1 */
 	};
 	struct intercept_outcome oc;
 	uint8_t before[INSN_MAX];
@@ -221,11 +222,11 @@ void enforce_mem_access(struct vcpu_pair *p, const struct vexit *x)
 	if (write) {
 		struct enforce_ea_ctx ea = {p, x->addr};
 		const struct insn_write_ctx wc = {
-			.rip = snap.rip,
-			.len = x->len,
-			.regs = &snap,
-			.ea_matches = enforce_ea_matches,
-			.ctx = &ea,
+		    .rip = snap.rip,
+		    .len = x->len,
+		    .regs = &snap,
+		    .ea_matches = enforce_ea_matches,
+		    .ctx = &ea,
 		};
 
 		/* RIP is past the store: find where it began, or admit we cannot. */
@@ -260,8 +261,7 @@ void enforce_mem_access(struct vcpu_pair *p, const struct vexit *x)
 		    enforce_inject(p, oc.vector, oc.error_code, oc.cr2))
 			machine_end(m, RUN_END_MONITOR_ERROR, 0, "cannot inject into VTL0");
 		return;
-	default:
-		return;
+	default: return;
 	}
 }
 
@@ -295,8 +295,8 @@ void enforce_internal_error(struct vcpu_pair *p, const struct vexit *x)
 	/* VTL0 cannot read the page, but the monitor can: report what it tried to run. */
 	guest_ram_read(&m->vtl0_ram, gpa(pw.gpa), ic.insn,
 		       VTL_PAGE_SIZE - (pw.gpa & (VTL_PAGE_SIZE - 1)) < sizeof(ic.insn)
-			       ? VTL_PAGE_SIZE - (pw.gpa & (VTL_PAGE_SIZE - 1))
-			       : sizeof(ic.insn));
+			   ? VTL_PAGE_SIZE - (pw.gpa & (VTL_PAGE_SIZE - 1))
+			   : sizeof(ic.insn));
 	ic.insn_len = sizeof(ic.insn);
 	op = enforce_intercept(p, &ic, &oc);
 	enforce_report(p, &ic, op);
@@ -304,7 +304,8 @@ void enforce_internal_error(struct vcpu_pair *p, const struct vexit *x)
 		if (enforce_inject(p, oc.vector, oc.error_code, oc.cr2))
 			machine_end(m, RUN_END_MONITOR_ERROR, 0, "cannot inject into VTL0");
 	} else if (op) {
-		/* Nothing can execute a page with no memslot: allowing it is impossible upstream. */
+		/* Nothing can execute a page with no memslot: allowing it is impossible upstream.
+		 */
 		machine_end(m, RUN_END_KILLED, 0,
 			    "VTL1 allowed an exec from a no-access page, which KVM cannot do");
 	}
@@ -351,9 +352,7 @@ void enforce_msr(struct vcpu_pair *p, const struct vexit *x)
 		/* error = 1: KVM raises #GP with RIP on the WRMSR, precisely. */
 		run->msr.error = 1;
 		return;
-	default:
-		run->msr.error = 0;
-		return;
+	default: run->msr.error = 0; return;
 	}
 }
 
@@ -383,7 +382,8 @@ void enforce_check_cr(struct vcpu_pair *p)
 
 		if (!m->pins.cr[idx].mask || !pins_cr_violated(&m->pins, idx, cur))
 			continue;
-		/* Put the pinned bits back first: VTL0 must not run another instruction with them. */
+		/* Put the pinned bits back first: VTL0 must not run another instruction with them.
+		 */
 		enforce_set_cr(p, idx, pins_cr_restore(&m->pins, idx, cur));
 		memset(&ic, 0, sizeof(ic));
 		ic.kind = VTL1_INT_CR_WRITE;
@@ -397,7 +397,8 @@ void enforce_check_cr(struct vcpu_pair *p)
 		if (op == VTL1_OP_ALLOW) {
 			enforce_set_cr(p, idx, cur);
 		} else if (op == VTL1_OP_INJECT) {
-			/* Detected after the fact: the #GP lands where VTL0 is now, not at the write. */
+			/* Detected after the fact: the #GP lands where VTL0 is now, not at the
+			 * write. */
 			if (enforce_inject(p, oc.vector, oc.error_code, oc.cr2))
 				machine_end(m, RUN_END_MONITOR_ERROR, 0, "cannot inject into VTL0");
 		}
@@ -465,11 +466,7 @@ void enforce_debug(struct vcpu_pair *p, const struct vexit *x)
 		regs->rip += len;
 		run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 		return;
-	case VTL1_OP_ALLOW:
-		enforce_step_over(p);
-		return;
-	default:
-		(void)x;
-		return;
+	case VTL1_OP_ALLOW: enforce_step_over(p); return;
+	default: (void)x; return;
 	}
 }

@@ -13,7 +13,7 @@ enum vexit_kind {
 	VEXIT_MMIO_WRITE,
 	VEXIT_MMIO_READ,
 	VEXIT_HLT,
-	VEXIT_SHUTDOWN,       /* triple fault */
+	VEXIT_SHUTDOWN,	      /* triple fault */
 	VEXIT_INTERNAL_ERROR, /* includes fetch from an unmapped GPA (suberror 1) */
 	VEXIT_FAIL_ENTRY,
 	VEXIT_INTR, /* KVM_RUN returned -EINTR: a kick */
@@ -28,10 +28,10 @@ enum vexit_kind {
 struct vexit {
 	enum vexit_kind kind;
 	uint32_t reason;   /* raw exit_reason */
-	uint64_t addr;     /* MMIO GPA, PIO port or MSR index */
-	uint32_t len;      /* MMIO access size or PIO element size */
-	uint32_t count;    /* PIO element count */
-	uint64_t value;    /* MMIO/MSR write data, little-endian, zero-extended */
+	uint64_t addr;	   /* MMIO GPA, PIO port or MSR index */
+	uint32_t len;	   /* MMIO access size or PIO element size */
+	uint32_t count;	   /* PIO element count */
+	uint64_t value;	   /* MMIO/MSR write data, little-endian, zero-extended */
 	uint32_t data_off; /* PIO data: offset into the run area, bounds-checked */
 	uint32_t data_len;
 	uint32_t suberror;

@@ -7,15 +7,22 @@
 static bool insn_is_legacy_prefix(uint8_t b)
 {
 	switch (b) {
-	case 0x26: case 0x2E: case 0x36: case 0x3E: case 0x64: case 0x65:
-	case 0x66: case 0x67: case 0xF0: case 0xF2: case 0xF3:
-		return true;
+	case 0x26:
+	case 0x2E:
+	case 0x36:
+	case 0x3E:
+	case 0x64:
+	case 0x65:
+	case 0x66:
+	case 0x67:
+	case 0xF0:
+	case 0xF2:
+	case 0xF3: return true;
 	}
 	return false;
 }
 
-int insn_mov_to_cr(const uint8_t *bytes, size_t len, unsigned *cr, unsigned *gpr,
-		   size_t *insn_len)
+int insn_mov_to_cr(const uint8_t *bytes, size_t len, unsigned *cr, unsigned *gpr, size_t *insn_len)
 {
 	size_t i = 0;
 	uint8_t rex = 0, modrm;
@@ -39,9 +46,9 @@ int insn_mov_to_cr(const uint8_t *bytes, size_t len, unsigned *cr, unsigned *gpr
 __u64 *insn_gpr(struct kvm_regs *regs, unsigned idx)
 {
 	__u64 *const map[16] = {
-		&regs->rax, &regs->rcx, &regs->rdx, &regs->rbx, &regs->rsp, &regs->rbp,
-		&regs->rsi, &regs->rdi, &regs->r8,  &regs->r9,  &regs->r10, &regs->r11,
-		&regs->r12, &regs->r13, &regs->r14, &regs->r15,
+	    &regs->rax, &regs->rcx, &regs->rdx, &regs->rbx, &regs->rsp, &regs->rbp,
+	    &regs->rsi, &regs->rdi, &regs->r8,	&regs->r9,  &regs->r10, &regs->r11,
+	    &regs->r12, &regs->r13, &regs->r14, &regs->r15,
 	};
 
 	return idx < 16 ? map[idx] : NULL;
@@ -54,14 +61,14 @@ static bool insn_reg_value(const struct kvm_regs *r, uint64_t rip_end, x86_reg r
 		x86_reg r64, r32;
 		unsigned idx;
 	} gprs[] = {
-		{X86_REG_RAX, X86_REG_EAX, 0},  {X86_REG_RCX, X86_REG_ECX, 1},
-		{X86_REG_RDX, X86_REG_EDX, 2},  {X86_REG_RBX, X86_REG_EBX, 3},
-		{X86_REG_RSP, X86_REG_ESP, 4},  {X86_REG_RBP, X86_REG_EBP, 5},
-		{X86_REG_RSI, X86_REG_ESI, 6},  {X86_REG_RDI, X86_REG_EDI, 7},
-		{X86_REG_R8, X86_REG_R8D, 8},   {X86_REG_R9, X86_REG_R9D, 9},
-		{X86_REG_R10, X86_REG_R10D, 10}, {X86_REG_R11, X86_REG_R11D, 11},
-		{X86_REG_R12, X86_REG_R12D, 12}, {X86_REG_R13, X86_REG_R13D, 13},
-		{X86_REG_R14, X86_REG_R14D, 14}, {X86_REG_R15, X86_REG_R15D, 15},
+	    {X86_REG_RAX, X86_REG_EAX, 0},   {X86_REG_RCX, X86_REG_ECX, 1},
+	    {X86_REG_RDX, X86_REG_EDX, 2},   {X86_REG_RBX, X86_REG_EBX, 3},
+	    {X86_REG_RSP, X86_REG_ESP, 4},   {X86_REG_RBP, X86_REG_EBP, 5},
+	    {X86_REG_RSI, X86_REG_ESI, 6},   {X86_REG_RDI, X86_REG_EDI, 7},
+	    {X86_REG_R8, X86_REG_R8D, 8},    {X86_REG_R9, X86_REG_R9D, 9},
+	    {X86_REG_R10, X86_REG_R10D, 10}, {X86_REG_R11, X86_REG_R11D, 11},
+	    {X86_REG_R12, X86_REG_R12D, 12}, {X86_REG_R13, X86_REG_R13D, 13},
+	    {X86_REG_R14, X86_REG_R14D, 14}, {X86_REG_R15, X86_REG_R15D, 15},
 	};
 	struct kvm_regs copy = *r;
 
@@ -88,10 +95,16 @@ static bool insn_reg_value(const struct kvm_regs *r, uint64_t rip_end, x86_reg r
 static bool insn_implicit_store(unsigned id)
 {
 	switch (id) {
-	case X86_INS_STOSB: case X86_INS_STOSW: case X86_INS_STOSD: case X86_INS_STOSQ:
-	case X86_INS_MOVSB: case X86_INS_MOVSW: case X86_INS_MOVSD: case X86_INS_MOVSQ:
-	case X86_INS_PUSH: case X86_INS_CALL:
-		return true;
+	case X86_INS_STOSB:
+	case X86_INS_STOSW:
+	case X86_INS_STOSD:
+	case X86_INS_STOSQ:
+	case X86_INS_MOVSB:
+	case X86_INS_MOVSW:
+	case X86_INS_MOVSD:
+	case X86_INS_MOVSQ:
+	case X86_INS_PUSH:
+	case X86_INS_CALL: return true;
 	}
 	return false;
 }

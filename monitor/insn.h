@@ -16,16 +16,15 @@
  * (rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15) and the length.
  * ModRM.mod is ignored, as the CPU does. Returns 0, or -1 if it is not one.
  */
-int insn_mov_to_cr(const uint8_t *bytes, size_t len, unsigned *cr, unsigned *gpr,
-		   size_t *insn_len);
+int insn_mov_to_cr(const uint8_t *bytes, size_t len, unsigned *cr, unsigned *gpr, size_t *insn_len);
 /* The GPR with that index in kvm_regs order; NULL past 15. */
 __u64 *insn_gpr(struct kvm_regs *regs, unsigned idx);
 
 /* What a write exit tells us, to recognise the instruction that made it. */
 struct insn_write_ctx {
-	uint64_t rip;                 /* RIP at the exit: just past the store */
-	uint32_t len;                 /* bytes written */
-	const struct kvm_regs *regs;  /* GPRs at the exit */
+	uint64_t rip;		     /* RIP at the exit: just past the store */
+	uint32_t len;		     /* bytes written */
+	const struct kvm_regs *regs; /* GPRs at the exit */
 	/* Does a store to this linear address land on the faulting GPA? */
 	bool (*ea_matches)(void *ctx, uint64_t va);
 	void *ctx;

@@ -43,7 +43,7 @@ int kvm_open(struct kvm *kvm)
 	}
 	kvm->run_size = (size_t)sz;
 	kvm->cpuid = calloc(1, sizeof(*kvm->cpuid) +
-				       KVM_CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2));
+				   KVM_CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2));
 	if (!kvm->cpuid)
 		goto out_close;
 	kvm->cpuid->nent = KVM_CPUID_MAX_ENTRIES;
@@ -95,11 +95,11 @@ int __vm_set_slot(struct vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa, ui
 		  void *hva)
 {
 	struct kvm_userspace_memory_region r = {
-		.slot = slot,
-		.flags = flags,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uint64_t)(uintptr_t)hva,
+	    .slot = slot,
+	    .flags = flags,
+	    .guest_phys_addr = gpa,
+	    .memory_size = size,
+	    .userspace_addr = (uint64_t)(uintptr_t)hva,
 	};
 
 	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;

@@ -20,7 +20,8 @@ struct log_ratelimit {
 	uint32_t count;
 	uint32_t suppressed;
 };
-void log_guest(struct log_ratelimit *rl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_guest(struct log_ratelimit *rl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #define LOG_GUEST(...)                                                                             \
 	do {                                                                                       \

@@ -1,4 +1,5 @@
-/* The machine: builds both VMs over shared VTL0 RAM, loads the images, runs the pairs, ends the run. */
+/* The machine: builds both VMs over shared VTL0 RAM, loads the images, runs the pairs, ends the
+ * run. */
 #include "monitor/machine.h"
 
 #include <errno.h>
@@ -21,7 +22,7 @@
 
 /* Memslot numbers of VTL1's VM; VTL0's VM's slots belong to the permission engine. */
 #define SLOT_VTL1_VTL0_RAM 0
-#define SLOT_VTL1_PRIVATE 1
+#define SLOT_VTL1_PRIVATE  1
 
 #define MACHINE_IMAGE_MAX (64ULL << 20)
 
@@ -93,9 +94,9 @@ static int machine_check_caps(struct machine *m)
 		long min;
 		const char *name;
 	} required[] = {
-		{KVM_CAP_SYNC_REGS, KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS, "KVM_CAP_SYNC_REGS"},
-		{KVM_CAP_IMMEDIATE_EXIT, 1, "KVM_CAP_IMMEDIATE_EXIT"},
-		{KVM_CAP_USER_MEMORY, 1, "KVM_CAP_USER_MEMORY"},
+	    {KVM_CAP_SYNC_REGS, KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS, "KVM_CAP_SYNC_REGS"},
+	    {KVM_CAP_IMMEDIATE_EXIT, 1, "KVM_CAP_IMMEDIATE_EXIT"},
+	    {KVM_CAP_USER_MEMORY, 1, "KVM_CAP_USER_MEMORY"},
 	};
 
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
@@ -117,7 +118,8 @@ static int machine_create_vms(struct machine *m)
 	for (int vtl = 0; vtl < 2; vtl++) {
 		if (vm_create(&m->kvm, vtl, &m->vm[vtl]))
 			return -1;
-		/* Slot deletes must not zap the whole shadow MMU (KVM-HOST-NOTES: 15 ms re-fault). */
+		/* Slot deletes must not zap the whole shadow MMU (KVM-HOST-NOTES: 15 ms re-fault).
+		 */
 		r = vm_disable_quirks(&m->vm[vtl], KVM_X86_QUIRK_SLOT_ZAP_ALL);
 		if (r)
 			log_info("vtl%d: cannot disable SLOT_ZAP_ALL: %s", vtl, strerror(-r));
@@ -179,15 +181,15 @@ static int machine_load_image(struct machine *m, int vtl)
 {
 	struct guest_ram *ram = vtl ? &m->vtl1_ram : &m->vtl0_ram;
 	const struct elf_limits lim = {
-		.min_gpa = ram->gpa_base + VTL_IMAGE_MIN_OFFSET,
-		.max_gpa = ram->gpa_base + ram->size,
-		.va_offset = vtl ? VTL1_KERNEL_VA - VTL1_PRIV_GPA : 0,
-		.max_file_size = MACHINE_IMAGE_MAX,
+	    .min_gpa = ram->gpa_base + VTL_IMAGE_MIN_OFFSET,
+	    .max_gpa = ram->gpa_base + ram->size,
+	    .va_offset = vtl ? VTL1_KERNEL_VA - VTL1_PRIV_GPA : 0,
+	    .max_file_size = MACHINE_IMAGE_MAX,
 	};
 	const struct elf_dest dst = {
-		.base_gpa = ram->gpa_base,
-		.size = ram->size,
-		.hva = (uint8_t *)ram->hva.v,
+	    .base_gpa = ram->gpa_base,
+	    .size = ram->size,
+	    .hva = (uint8_t *)ram->hva.v,
 	};
 	const void *buf = vtl ? m->cfg.vtl1_image : m->cfg.vtl0_image;
 	size_t len = vtl ? m->cfg.vtl1_image_len : m->cfg.vtl0_image_len;
@@ -205,8 +207,7 @@ static int machine_load_image(struct machine *m, int vtl)
 	return 0;
 }
 
-static void boot_info_add_mem(struct vtl_boot_info *bi, uint64_t base, uint64_t size,
-			      uint32_t type)
+static void boot_info_add_mem(struct vtl_boot_info *bi, uint64_t base, uint64_t size, uint32_t type)
 {
 	if (bi->nr_mem >= VTL_BOOT_MAX_MEM)
 		return;
@@ -220,7 +221,7 @@ static void machine_fill_boot_info(struct machine *m, int vtl, uint32_t vcpu_ind
 {
 	struct guest_ram *ram = vtl ? &m->vtl1_ram : &m->vtl0_ram;
 	struct vtl_boot_info *bi =
-		guest_ram_ptr(ram, gpa(ram->gpa_base + VTL_BOOT_INFO), sizeof(*bi));
+	    guest_ram_ptr(ram, gpa(ram->gpa_base + VTL_BOOT_INFO), sizeof(*bi));
 
 	memset(bi, 0, sizeof(*bi));
 	bi->magic = VTL_BOOT_MAGIC;
@@ -259,9 +260,9 @@ static int machine_boot_vtl(struct machine *m, int vtl)
 {
 	struct guest_ram *ram = vtl ? &m->vtl1_ram : &m->vtl0_ram;
 	const struct boot_area area = {
-		.vtl = vtl,
-		.ram = ram,
-		.va_base = vtl ? VTL1_KERNEL_VA : 0,
+	    .vtl = vtl,
+	    .ram = ram,
+	    .va_base = vtl ? VTL1_KERNEL_VA : 0,
 	};
 	struct elf_image *img = vtl ? &m->vtl1_img : &m->vtl0_img;
 	struct vcpu_pair *p = &m->pairs[0];
@@ -315,8 +316,8 @@ static int machine_load_modules(struct machine *m)
 				mod->name, mod->len);
 			return -1;
 		}
-		m->modules[i] = (struct vtl_mem_range){.base = at, .size = mod->len,
-						       .type = VTL_MEM_MODULE};
+		m->modules[i] =
+		    (struct vtl_mem_range){.base = at, .size = mod->len, .type = VTL_MEM_MODULE};
 		at += size;
 	}
 	return 0;
@@ -389,8 +390,9 @@ int machine_reset(struct machine *m, const char *trigger)
 	m->resets++;
 	machine_event_reset(m, trigger, "trigger");
 	if (m->resets > m->max_resets) {
-		machine_end(m, RUN_END_RESET_LIMIT, 0, "reset %u (%s) exceeds the policy's maximum of %u",
-			    m->resets, trigger, m->max_resets);
+		machine_end(m, RUN_END_RESET_LIMIT, 0,
+			    "reset %u (%s) exceeds the policy's maximum of %u", m->resets, trigger,
+			    m->max_resets);
 		return -1;
 	}
 	/*
@@ -463,9 +465,9 @@ static int machine_drop_vtl0_restrictions(struct machine *m, struct vcpu_pair *p
 uint32_t machine_kexec_commit(struct machine *m, struct vcpu_pair *p, const uint8_t digest[32])
 {
 	const struct elf_limits lim = {
-		.min_gpa = VTL_IMAGE_MIN_OFFSET,
-		.max_gpa = m->vtl0_ram.size,
-		.max_file_size = MACHINE_IMAGE_MAX,
+	    .min_gpa = VTL_IMAGE_MIN_OFFSET,
+	    .max_gpa = m->vtl0_ram.size,
+	    .max_file_size = MACHINE_IMAGE_MAX,
 	};
 	const struct elf_dest dst = {0, m->vtl0_ram.size, (uint8_t *)m->vtl0_ram.hva.v};
 	unsigned char got[crypto_hash_sha256_BYTES];
@@ -504,7 +506,8 @@ uint32_t machine_kexec_commit(struct machine *m, struct vcpu_pair *p, const uint
 	p->vtl0.run->kvm_dirty_regs = 0;
 	if ((r && r != -EINTR) || machine_drop_vtl0_restrictions(m, p) ||
 	    elf_load(copy, m->kexec_size, &lim, &dst, &img, msg, sizeof(msg)) != ELF_OK) {
-		machine_end(m, RUN_END_MONITOR_ERROR, 0, "kexec failed after the point of no return");
+		machine_end(m, RUN_END_MONITOR_ERROR, 0,
+			    "kexec failed after the point of no return");
 		st = VTL_E_NO_RESOURCES;
 		goto out;
 	}

@@ -16,10 +16,10 @@
 #include "monitor/pins.h"
 #include "vtl1_abi.h"
 
-#define MACHINE_MAX_CPUS 1 /* raise once SMP bring-up exists; the loop is per pair already */
+#define MACHINE_MAX_CPUS    1 /* raise once SMP bring-up exists; the loop is per pair already */
 #define MACHINE_BENCH_SLOTS 8
 #define MACHINE_MAX_MODULES 3 /* boot info has 8 memory ranges; VTL1's own take 5 */
-#define VTLMON_KICK_SIGNAL SIGUSR1
+#define VTLMON_KICK_SIGNAL  SIGUSR1
 
 struct machine_module {
 	const void *data;
@@ -42,7 +42,7 @@ struct machine_config {
 	uint32_t cpus;
 	const char *events_path;
 	uint64_t timeout_ms; /* 0: none */
-	bool quiet;          /* no guest console on stdout */
+	bool quiet;	     /* no guest console on stdout */
 	bool no_sandbox;     /* debugging only: run without the seccomp allowlist */
 	struct machine_module modules[MACHINE_MAX_MODULES];
 	uint32_t nr_modules;
@@ -91,7 +91,7 @@ struct vcpu_pair {
 	struct console_line con[2];
 	bool in_intercept; /* outcome ops are valid only while VTL1 handles an intercept */
 	struct intercept_outcome outcome;
-	bool stepping; /* single-stepping over a CR-write site */
+	bool stepping;		   /* single-stepping over a CR-write site */
 	const char *reset_trigger; /* set when a reset is due: "triple_fault", "port_cf9", "vtl1" */
 };
 
@@ -154,7 +154,7 @@ void machine_destroy(struct machine *m);
 
 /* Ends the run (first caller wins) and kicks every vCPU out of the guest. */
 void machine_end(struct machine *m, enum run_end why, int guest_code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static inline bool machine_ended(struct machine *m)
 {
 	return atomic_load_explicit(&m->end, memory_order_acquire) != RUN_END_NONE;

@@ -9,7 +9,8 @@
 static void usage(FILE *f)
 {
 	fputs("usage:\n"
-	      "  vtlmon run [--vtl0 ELF] [--vtl1 ELF] [--policy FILE] [--mem SIZE] [--vtl1-mem SIZE]\n"
+	      "  vtlmon run [--vtl0 ELF] [--vtl1 ELF] [--policy FILE] [--mem SIZE] [--vtl1-mem "
+	      "SIZE]\n"
 	      "             [--cpus N] [--events FILE] [--timeout SECONDS] [--module FILE]...\n"
 	      "             [--quiet] [--no-sandbox] [-v]\n"
 	      "  vtlmon policy check FILE\n"

@@ -127,9 +127,9 @@ static void pair_event_unmapped(struct vcpu_pair *p, int vtl, const struct vexit
 static struct ops_limits pair_ops_limits(const struct machine *m)
 {
 	return (struct ops_limits){
-		.vtl0_ram_size = m->vtl0_ram.size,
-		.priv_base = m->vtl1_ram.gpa_base,
-		.priv_size = m->vtl1_ram.size,
+	    .vtl0_ram_size = m->vtl0_ram.size,
+	    .priv_base = m->vtl1_ram.gpa_base,
+	    .priv_size = m->vtl1_ram.size,
 	};
 }
 
@@ -296,9 +296,9 @@ static enum vtl_status op_verify_sig(struct vcpu_pair *p, const struct vtl1_op *
 static enum vtl_status op_kexec_stage(struct vcpu_pair *p, const struct vtl1_op *op)
 {
 	const struct elf_limits lim = {
-		.min_gpa = VTL_IMAGE_MIN_OFFSET,
-		.max_gpa = p->m->vtl0_ram.size,
-		.max_file_size = 64ULL << 20,
+	    .min_gpa = VTL_IMAGE_MIN_OFFSET,
+	    .max_gpa = p->m->vtl0_ram.size,
+	    .max_file_size = 64ULL << 20,
 	};
 	struct machine *m = p->m;
 	unsigned char digest[crypto_hash_sha256_BYTES];
@@ -358,39 +358,29 @@ static enum vtl_status op_apply(struct vcpu_pair *p, const struct vtl1_op *op,
 		out->results[0] = op->arg[1];
 		out->results[1] = op->arg[2];
 		return VTL_OK;
-	case VTL1_OP_LOG:
-		return op_log(p, op);
-	case VTL1_OP_SET_PERMS:
-		return op_set_perms(p, op);
+	case VTL1_OP_LOG: return op_log(p, op);
+	case VTL1_OP_SET_PERMS: return op_set_perms(p, op);
 	case VTL1_OP_KILL:
 		machine_end(p->m, RUN_END_KILLED, 0, "VTL1 killed VTL0 (reason %#llx)",
 			    (unsigned long long)op->arg[0]);
 		out->kind = VTL1_OUT_STOP;
 		return VTL_OK;
 	case VTL1_OP_PIN_CR:
-	case VTL1_OP_UNPIN_CR:
-		return op_pin_cr(p, op, op->code == VTL1_OP_PIN_CR);
+	case VTL1_OP_UNPIN_CR: return op_pin_cr(p, op, op->code == VTL1_OP_PIN_CR);
 	case VTL1_OP_PIN_MSR:
-	case VTL1_OP_UNPIN_MSR:
-		return op_pin_msr(p, op, op->code == VTL1_OP_PIN_MSR);
+	case VTL1_OP_UNPIN_MSR: return op_pin_msr(p, op, op->code == VTL1_OP_PIN_MSR);
 	case VTL1_OP_INJECT:
 	case VTL1_OP_ALLOW:
-	case VTL1_OP_SKIP:
-		return op_outcome(p, op);
+	case VTL1_OP_SKIP: return op_outcome(p, op);
 	case VTL1_OP_RESET:
 		p->reset_trigger = "vtl1";
 		out->kind = VTL1_OUT_RESET;
 		return VTL_OK;
-	case VTL1_OP_MEASURE:
-		return op_measure(p, op);
-	case VTL1_OP_VERIFY_SIG:
-		return op_verify_sig(p, op);
-	case VTL1_OP_KEXEC_STAGE:
-		return op_kexec_stage(p, op);
-	case VTL1_OP_KEXEC_COMMIT:
-		return op_kexec_commit(p, op, out);
-	case VTL1_OP_CR_SITE:
-		return op_cr_site(p, op);
+	case VTL1_OP_MEASURE: return op_measure(p, op);
+	case VTL1_OP_VERIFY_SIG: return op_verify_sig(p, op);
+	case VTL1_OP_KEXEC_STAGE: return op_kexec_stage(p, op);
+	case VTL1_OP_KEXEC_COMMIT: return op_kexec_commit(p, op, out);
+	case VTL1_OP_CR_SITE: return op_cr_site(p, op);
 	case VTL1_OP_WATCHDOG:
 		__atomic_store_n(&p->m->pins.watchdog_us, (uint32_t)op->arg[0], __ATOMIC_RELAXED);
 		pthread_cond_broadcast(&p->m->cond);
@@ -460,8 +450,8 @@ static bool pair_vtl1_ops(struct vcpu_pair *p, uint64_t list_gpa, struct vtl1_ou
 	return op_is_terminal(ops[count - 1].code);
 }
 
-static uint64_t device_read_common(const struct machine *m, uint32_t id, uint64_t off,
-				   uint32_t len, bool *ok)
+static uint64_t device_read_common(const struct machine *m, uint32_t id, uint64_t off, uint32_t len,
+				   bool *ok)
 {
 	*ok = true;
 	if (off == VTL0_REG_ID && len == 4)
@@ -499,12 +489,9 @@ void pair_enter_vtl1(struct vcpu_pair *p, struct vtl1_outcome *out)
 		if (pair_run_vcpu(p, &p->vtl1, &x))
 			return;
 		switch (x.kind) {
-		case VEXIT_INTR:
-			continue;
+		case VEXIT_INTR: continue;
 		case VEXIT_PIO_OUT:
-		case VEXIT_PIO_IN:
-			pair_pio(p, &p->vtl1, &x);
-			continue;
+		case VEXIT_PIO_IN: pair_pio(p, &p->vtl1, &x); continue;
 		case VEXIT_MMIO_WRITE:
 			if (x.addr == VTL1_DEVICE_GPA + VTL1_REG_OPS && x.len == 8) {
 				if (pair_vtl1_ops(p, x.value, out))
@@ -520,8 +507,7 @@ void pair_enter_vtl1(struct vcpu_pair *p, struct vtl1_outcome *out)
 				continue;
 			}
 			break;
-		default:
-			break;
+		default: break;
 		}
 		machine_end(p->m, RUN_END_VTL1_FAULT, 0, "VTL1 %s exit (reason %u) at %#llx",
 			    exit_kind_name(x.kind), x.reason,
@@ -532,8 +518,8 @@ void pair_enter_vtl1(struct vcpu_pair *p, struct vtl1_outcome *out)
 
 struct vtl1_entry *pair_inbox(struct vcpu_pair *p, uint32_t reason)
 {
-	struct vtl1_entry *in = guest_ram_ptr(&p->m->vtl1_ram,
-					      gpa(VTL1_PRIV_GPA + VTL_BOOT_INBOX), sizeof(*in));
+	struct vtl1_entry *in =
+	    guest_ram_ptr(&p->m->vtl1_ram, gpa(VTL1_PRIV_GPA + VTL_BOOT_INBOX), sizeof(*in));
 
 	memset(in, 0, sizeof(*in));
 	in->reason = reason;
@@ -673,13 +659,9 @@ static void pair_vtl0_mmio_write(struct vcpu_pair *p, const struct vexit *x)
 							     : (int)x->value,
 			    "VTL0 shut down with code %llu", (unsigned long long)x->value);
 		return;
-	case VTL0_REG_UCALL:
-		pair_vtl0_ucall(p, x->value, x->len);
-		return;
-	case VTL0_REG_NULL:
-		return;
-	default:
-		break;
+	case VTL0_REG_UCALL: pair_vtl0_ucall(p, x->value, x->len); return;
+	case VTL0_REG_NULL: return;
+	default: break;
 	}
 	LOG_GUEST("vtl0: write to device offset %#llx len %u ignored", (unsigned long long)off,
 		  x->len);
@@ -708,12 +690,9 @@ static void pair_vtl0_exit(struct vcpu_pair *p, const struct vexit *x)
 	uint64_t rip = p->vtl0.run->s.regs.regs.rip;
 
 	switch (x->kind) {
-	case VEXIT_INTR:
-		return;
+	case VEXIT_INTR: return;
 	case VEXIT_PIO_OUT:
-	case VEXIT_PIO_IN:
-		pair_pio(p, &p->vtl0, x);
-		return;
+	case VEXIT_PIO_IN: pair_pio(p, &p->vtl0, x); return;
 	case VEXIT_MMIO_WRITE:
 		if (x->addr - VTL0_DEVICE_GPA < VTL_DEVICE_SIZE)
 			pair_vtl0_mmio_write(p, x);
@@ -742,16 +721,10 @@ static void pair_vtl0_exit(struct vcpu_pair *p, const struct vexit *x)
 		LOG_GUEST("vtl0 triple fault at %#llx", (unsigned long long)rip);
 		p->reset_trigger = "triple_fault";
 		return;
-	case VEXIT_INTERNAL_ERROR:
-		enforce_internal_error(p, x);
-		return;
+	case VEXIT_INTERNAL_ERROR: enforce_internal_error(p, x); return;
 	case VEXIT_MSR_READ:
-	case VEXIT_MSR_WRITE:
-		enforce_msr(p, x);
-		return;
-	case VEXIT_DEBUG:
-		enforce_debug(p, x);
-		return;
+	case VEXIT_MSR_WRITE: enforce_msr(p, x); return;
+	case VEXIT_DEBUG: enforce_debug(p, x); return;
 	case VEXIT_FAIL_ENTRY:
 		machine_end(m, RUN_END_MONITOR_ERROR, 0, "VTL0 entry failed (reason %#llx)",
 			    (unsigned long long)x->value);

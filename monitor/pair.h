@@ -9,9 +9,9 @@
 
 enum vtl1_outcome_kind {
 	VTL1_OUT_RETURN, /* VTL1 ended the entry with RETURN */
-	VTL1_OUT_STOP,   /* the run ended (KILL, fault, timeout): VTL0 must not resume */
-	VTL1_OUT_RESET,  /* VTL1 asked for a reset: VTL0 must not resume its old state */
-	VTL1_OUT_KEXEC,  /* VTL1 committed a kexec: VTL0's new kernel is loaded */
+	VTL1_OUT_STOP,	 /* the run ended (KILL, fault, timeout): VTL0 must not resume */
+	VTL1_OUT_RESET,	 /* VTL1 asked for a reset: VTL0 must not resume its old state */
+	VTL1_OUT_KEXEC,	 /* VTL1 committed a kexec: VTL0's new kernel is loaded */
 };
 
 struct vtl1_outcome {

@@ -20,7 +20,7 @@ struct perm_slot {
 struct perm_engine {
 	struct vm *vm;
 	struct guest_ram *ram;
-	struct permmap map; /* what VTL1 asked for */
+	struct permmap map;	 /* what VTL1 asked for */
 	struct perm_slot *slots; /* what KVM enforces, sorted by first */
 	size_t nslots;
 	size_t cap;

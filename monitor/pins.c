@@ -78,8 +78,8 @@ void pins_msr_filter(const struct pins *p, struct kvm_msr_filter *f, uint8_t *bi
 int pins_enable_msr_exits(struct vm *vm)
 {
 	struct kvm_enable_cap cap = {
-		.cap = KVM_CAP_X86_USER_SPACE_MSR,
-		.args = {KVM_MSR_EXIT_REASON_FILTER},
+	    .cap = KVM_CAP_X86_USER_SPACE_MSR,
+	    .args = {KVM_MSR_EXIT_REASON_FILTER},
 	};
 
 	if (ioctl(vm->fd, KVM_ENABLE_CAP, &cap) < 0) {
@@ -108,7 +108,8 @@ int pins_apply_sites(struct vcpu *vcpu, const struct pins *p, bool single_step)
 
 	memset(&dbg, 0, sizeof(dbg));
 	if (single_step) {
-		/* Stepping over a site: breakpoints off, or it fires again forever (RF is ignored). */
+		/* Stepping over a site: breakpoints off, or it fires again forever (RF is ignored).
+		 */
 		dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
 	} else {
 		for (unsigned i = 0; i < VTL1_CR_SITES; i++) {

@@ -47,7 +47,8 @@ Test(cli, demo_runs_with_no_arguments)
 	cr_assert_not_null(strstr(out, "[vtl0] "), "VTL0 console is prefixed");
 	cr_assert_eq(cli_read_file(path, 1 << 20, &ev, &len), 0);
 	cr_assert_not_null(strstr(ev, "\"type\":\"boot\",\"vtl\":1"));
-	cr_assert_lt(strstr(ev, "\"type\":\"boot\",\"vtl\":1"), strstr(ev, "\"type\":\"boot\",\"vtl\":0"));
+	cr_assert_lt(strstr(ev, "\"type\":\"boot\",\"vtl\":1"),
+		     strstr(ev, "\"type\":\"boot\",\"vtl\":0"));
 	cr_assert_not_null(strstr(ev, "\"type\":\"vtl_call\""));
 	free(ev);
 	unlink(path);
@@ -101,8 +102,9 @@ Test(cli, policy_requiring_exec_protection_is_refused_on_this_host)
 {
 	char out[4096];
 
-	cr_assert_eq(sh(out, sizeof(out), "%s run --policy %s/policy/examples/nx-required.policy 2>&1",
-			VTLMON_BIN, SRC_DIR),
+	cr_assert_eq(sh(out, sizeof(out),
+			"%s run --policy %s/policy/examples/nx-required.policy 2>&1", VTLMON_BIN,
+			SRC_DIR),
 		     VTLMON_EXIT_LAUNCH);
 	cr_assert_not_null(strstr(out, "exec protection"), "%s", out);
 	cr_assert_null(strstr(out, "[vtl0]"), "VTL0 never ran");

@@ -1,4 +1,5 @@
-/* KVM integration tests: secure launch order, the VTL call path, hostile VTL0, isolation, watchdog. */
+/* KVM integration tests: secure launch order, the VTL call path, hostile VTL0, isolation, watchdog.
+ */
 #include <criterion/criterion.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -10,7 +11,7 @@
 #include "vtl_ucall.h"
 
 #define UCALL_FAILED "\"cmd\":2,"
-#define UCALL_DONE "\"cmd\":1,"
+#define UCALL_DONE   "\"cmd\":1,"
 
 static struct guest_run run;
 
@@ -148,8 +149,8 @@ Test(vtl, vtl0_image_as_vtl1_is_rejected_before_launch)
 {
 	/* A VTL0-linked image violates VTL1's load window and VA rule: refused, nothing runs. */
 	int status = guest_run(&run, &(struct guest_run_opts){
-					     .vtl0 = "calls",
-					     .vtl1 = GUEST_DIR "/vtl0/tests/calls.elf",
+					 .vtl0 = "calls",
+					 .vtl1 = GUEST_DIR "/vtl0/tests/calls.elf",
 				     });
 
 	cr_assert_eq(status, VTLMON_EXIT_LAUNCH);
@@ -168,8 +169,8 @@ Test(vtl, boot_event_records_the_policy_sha256)
 	char hex[2 * crypto_hash_sha256_BYTES + 1], want[128];
 	const char *text = "vtlmon-policy 1\naction default kill\n";
 
-	cr_assert_eq(guest_run(&run, &(struct guest_run_opts){.vtl0 = "calls", .policy_text = text}),
-		     0);
+	cr_assert_eq(
+	    guest_run(&run, &(struct guest_run_opts){.vtl0 = "calls", .policy_text = text}), 0);
 	crypto_hash_sha256(digest, (const unsigned char *)text, strlen(text));
 	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
 	snprintf(want, sizeof(want), "\"policy_sha256\":\"%s\"", hex);
@@ -189,13 +190,14 @@ static uint64_t *vtl1_secret(struct machine *m)
 
 Test(vtl, reset_scrubs_vtl1_and_keeps_vtl0_ram_when_told)
 {
-	cr_assert_eq(guest_run_init(&run, &(struct guest_run_opts){.vtl0 = "reset_cf9",
-								    .policy_text = reset_keep_policy}),
-		     0);
+	cr_assert_eq(
+	    guest_run_init(&run, &(struct guest_run_opts){.vtl0 = "reset_cf9",
+							  .policy_text = reset_keep_policy}),
+	    0);
 	*vtl1_secret(&run.m) = 0x5ec2e75ec2e75ec2ULL;
 	cr_assert_eq(guest_run_go(&run), 0, "the second boot found its marker and finished");
-	cr_assert_geq(ev_find(&run, 0, "reset", "\"trigger\":\"port_cf9\"", "\"step\":\"keep_vtl0\""),
-		      0);
+	cr_assert_geq(
+	    ev_find(&run, 0, "reset", "\"trigger\":\"port_cf9\"", "\"step\":\"keep_vtl0\""), 0);
 	cr_assert_eq(ev_count(&run, "ucall", "\"cmd\":4,"), 2, "checkpoints 1 then 2");
 	cr_assert_eq(*vtl1_secret(&run.m), 0, "VTL1 RAM was scrubbed and VTL1 reloaded");
 }
@@ -203,8 +205,9 @@ Test(vtl, reset_scrubs_vtl1_and_keeps_vtl0_ram_when_told)
 Test(vtl, reset_zeroes_vtl0_ram_by_default_and_the_loop_is_bounded)
 {
 	cr_assert_eq(guest_run(&run, &(struct guest_run_opts){.vtl0 = "reset_cf9",
-							       .policy_text = reset_zero_policy}),
-		     VTLMON_EXIT_RESET_LIMIT, "the marker never survives, so the guest resets again");
+							      .policy_text = reset_zero_policy}),
+		     VTLMON_EXIT_RESET_LIMIT,
+		     "the marker never survives, so the guest resets again");
 	cr_assert_eq(ev_count(&run, "reset", "\"step\":\"zero_vtl0\""), 2);
 	cr_assert_eq(ev_count(&run, "ucall", "\"cmd\":4,"), 3, "checkpoint 1 on each of 3 boots");
 	cr_assert_eq(ev_count(&run, "boot", "\"vtl\":1"), 3);

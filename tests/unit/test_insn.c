@@ -19,12 +19,14 @@ Test(insn_mov_to_cr, plain_and_rex_forms)
 	cr_assert_eq(cr, 0);
 	cr_assert_eq(gpr, 7);
 	/* mov cr4, r13 (REX.B) */
-	cr_assert_eq(insn_mov_to_cr((const uint8_t[]){0x41, 0x0f, 0x22, 0xe5}, 4, &cr, &gpr, &len), 0);
+	cr_assert_eq(insn_mov_to_cr((const uint8_t[]){0x41, 0x0f, 0x22, 0xe5}, 4, &cr, &gpr, &len),
+		     0);
 	cr_assert_eq(cr, 4);
 	cr_assert_eq(gpr, 13);
 	cr_assert_eq(len, 4);
 	/* mov cr8, rax (REX.R) */
-	cr_assert_eq(insn_mov_to_cr((const uint8_t[]){0x44, 0x0f, 0x22, 0xc0}, 4, &cr, &gpr, &len), 0);
+	cr_assert_eq(insn_mov_to_cr((const uint8_t[]){0x44, 0x0f, 0x22, 0xc0}, 4, &cr, &gpr, &len),
+		     0);
 	cr_assert_eq(cr, 8);
 	/* a legacy prefix before REX */
 	cr_assert_eq(
@@ -71,8 +73,8 @@ Test(insn_write_start, operand_size_tells_a_rex_store_from_its_suffix)
 	const uint8_t before[] = {0x90, 0x90, 0x48, 0x89, 0x18};
 	struct kvm_regs regs = {.rax = 0x5000};
 	uint64_t target = 0x5000;
-	struct insn_write_ctx c = {.rip = 0x101005, .len = 8, .regs = &regs, .ea_matches = ea_is,
-				   .ctx = &target};
+	struct insn_write_ctx c = {
+	    .rip = 0x101005, .len = 8, .regs = &regs, .ea_matches = ea_is, .ctx = &target};
 
 	cr_assert_eq(insn_write_start(before, sizeof(before), &c), 3);
 	c.len = 4; /* now only the 2-byte form fits */
@@ -85,8 +87,8 @@ Test(insn_write_start, rip_relative_store)
 	const uint8_t before[] = {0x90, 0xc7, 0x05, 0x00, 0x10, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00};
 	struct kvm_regs regs = {0};
 	uint64_t target = 0x201000;
-	struct insn_write_ctx c = {.rip = 0x200000, .len = 4, .regs = &regs, .ea_matches = ea_is,
-				   .ctx = &target};
+	struct insn_write_ctx c = {
+	    .rip = 0x200000, .len = 4, .regs = &regs, .ea_matches = ea_is, .ctx = &target};
 
 	cr_assert_eq(insn_write_start(before, sizeof(before), &c), 10);
 	target = 0x999000; /* the address does not match: not this instruction */

@@ -13,7 +13,7 @@ Test(pins, cr_violation_and_restore)
 	cr_assert_eq(pins_cr_index(0), 0);
 	cr_assert_eq(pins_cr_index(4), 1);
 	cr_assert_eq(pins_cr_index(3), -1);
-	p.cr[1].mask = 1ULL << 20;	/* SMEP pinned set */
+	p.cr[1].mask = 1ULL << 20; /* SMEP pinned set */
 	p.cr[1].value = 1ULL << 20;
 	cr_assert_not(pins_cr_violated(&p, 1, 0x100620));
 	cr_assert(pins_cr_violated(&p, 1, 0x000620));

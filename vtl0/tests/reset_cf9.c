@@ -1,8 +1,9 @@
-/* Test guest: writes a marker, resets through port 0xCF9, and reports whether the marker survived. */
+/* Test guest: writes a marker, resets through port 0xCF9, and reports whether the marker survived.
+ */
 #include "vtl0.h"
 
 #define RESET_MARKER_GPA 0x1F00000ULL /* RAM no image or module uses (tests run with 32 MiB) */
-#define RESET_MAGIC 0x5245534554414741ULL
+#define RESET_MAGIC	 0x5245534554414741ULL
 
 int vtl0_main(const struct vtl_boot_info *bi)
 {
