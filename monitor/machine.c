@@ -126,6 +126,8 @@ static int machine_create_vms(struct machine *m)
 	}
 	/* VTL0's own view of its RAM belongs to the permission engine from the start. */
 	slots = kvm_check_cap(m->vm[0].fd, KVM_CAP_NR_MEMSLOTS);
+	if (m->cfg.max_memslots && m->cfg.max_memslots < slots)
+		slots = m->cfg.max_memslots;
 	if (perm_init(&m->perm, &m->vm[0], &m->vtl0_ram, slots > 0 ? (uint32_t)slots : 1))
 		return -1;
 	/* CR2 of an injected #PF comes from the payload (KVM-HOST-NOTES). */

@@ -44,6 +44,7 @@ struct machine_config {
 	uint64_t timeout_ms; /* 0: none */
 	bool quiet;	     /* no guest console on stdout */
 	bool no_sandbox;     /* debugging only: run without the seccomp allowlist */
+	uint32_t max_memslots; /* 0: what the host offers; tests lower it to reach the limit */
 	struct machine_module modules[MACHINE_MAX_MODULES];
 	uint32_t nr_modules;
 };

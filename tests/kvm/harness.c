@@ -61,6 +61,7 @@ int guest_run_init(struct guest_run *r, const struct guest_run_opts *o)
 	cfg.vtl0_mem = o->mem ? o->mem : 32ULL << 20;
 	cfg.vtl1_mem = 8ULL << 20;
 	cfg.cpus = o->cpus ? o->cpus : 1;
+	cfg.max_memslots = o->max_memslots;
 	cfg.timeout_ms = o->timeout_ms ? o->timeout_ms : KVM_RUN_TIMEOUT_MS;
 	cfg.events_path = r->events_path;
 	cfg.quiet = true;

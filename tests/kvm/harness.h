@@ -33,6 +33,7 @@ struct guest_run_opts {
 	uint64_t mem;          /* 0: 32 MiB */
 	const char *policy;    /* NULL: none; a name (tests/policies/NAME.policy) or a path */
 	const char *policy_text; /* inline policy text instead of a file */
+	uint32_t max_memslots;   /* 0: the host's; lower it to reach the memslot limit */
 };
 
 /* Skips the test when /dev/kvm is absent (make kvm-test fails loudly in that case). */

@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "monitor/exitcodes.h"
@@ -23,15 +24,21 @@ static void run_fini(void)
 TestSuite(vtl, .init = kvm_require, .fini = run_fini, .timeout = KVM_TEST_TIMEOUT_S);
 
 /* A guest test passes when it said DONE, never failed an assertion and exited 0. */
-static void expect_guest_passed(const char *guest)
+static void expect_guest_passed_opts(const struct guest_run_opts *o)
 {
-	int status = guest_run(&run, &(struct guest_run_opts){.vtl0 = guest});
+	const char *guest = o->vtl0;
+	int status = guest_run(&run, o);
 
 	if (status || ev_count(&run, "ucall", UCALL_FAILED) || !ev_count(&run, "ucall", UCALL_DONE))
 		ev_dump(&run);
 	cr_assert_eq(status, 0, "%s exited with %d", guest, status);
 	cr_assert_eq(ev_count(&run, "ucall", UCALL_FAILED), 0, "%s failed an assertion", guest);
 	cr_assert_eq(ev_count(&run, "ucall", UCALL_DONE), 1, "%s did not finish", guest);
+}
+
+static void expect_guest_passed(const char *guest)
+{
+	expect_guest_passed_opts(&(struct guest_run_opts){.vtl0 = guest});
 }
 
 Test(vtl, vtl1_boots_before_vtl0_executes)
@@ -211,4 +218,22 @@ Test(vtl, reset_zeroes_vtl0_ram_by_default_and_the_loop_is_bounded)
 	cr_assert_eq(ev_count(&run, "reset", "\"step\":\"zero_vtl0\""), 2);
 	cr_assert_eq(ev_count(&run, "ucall", "\"cmd\":4,"), 3, "checkpoint 1 on each of 3 boots");
 	cr_assert_eq(ev_count(&run, "boot", "\"vtl\":1"), 3);
+}
+
+Test(vtl, running_out_of_memslots_is_a_clear_status_not_a_crash)
+{
+	long cp;
+	uint64_t page;
+
+	/* 24 slots: the boot policy's text/rodata split uses a few, the guest's flips the rest. */
+	expect_guest_passed_opts(
+	    &(struct guest_run_opts){.vtl0 = "slots_exhaust", .max_memslots = 24});
+	cr_assert_geq(ev_count(&run, "vtl_call", "\"status\":5,"), 1, "NO_RESOURCES reached VTL0");
+	cr_assert_geq(ev_count(&run, "protect", "\"result\":\"no resources\""), 1);
+	cp = ev_find(&run, 0, "ucall", "\"cmd\":4,", "\"arg0\":\"0x1\"");
+	cr_assert_geq(cp, 0);
+	page = strtoull(strstr(run.lines[cp], "\"arg1\":\"") + 8, NULL, 16);
+	/* After the guest freed a slot the refused page could be protected after all. */
+	cr_assert_eq(machine_page_perms(&run.m, page) & VTL_PERM_W, 0);
+	cr_assert_leq(run.m.perm.nslots, 24);
 }
