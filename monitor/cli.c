@@ -107,12 +107,21 @@ out_close:
 	return ret;
 }
 
+const char *cli_read_error(int err)
+{
+	if (err == -EINVAL)
+		return "not a regular file";
+	if (err == -EFBIG)
+		return "file too large";
+	return strerror(-err);
+}
+
 static int cli_load(const char *what, const char *path, size_t max, void **buf, size_t *len)
 {
 	int r = cli_read_file(path, max, buf, len);
 
 	if (r)
-		log_err("cannot read %s %s: %s", what, path, strerror(-r));
+		log_err("cannot read %s %s: %s", what, path, cli_read_error(r));
 	return r;
 }
 

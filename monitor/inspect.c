@@ -1,17 +1,16 @@
 /* `vtlmon inspect`: sensitive-instruction sites (CR, MSR, GDT/IDT/TR writes) in an ELF. */
 #include "monitor/inspect.h"
 
+#include "monitor/cli.h"
+
 #include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* An instruction is at most 15 bytes, so its 0f escape is within 14 bytes of its start. */
 #define INSPECT_ESCAPE_REACH 14
@@ -518,62 +517,6 @@ static void inspect_usage(FILE *f)
 		   "  --json  one JSON object per site (JSON Lines)\n");
 }
 
-/* Reads a regular file into a fresh buffer; 0 or -1 with a message. */
-static int inspect_read_file(const char *path, uint8_t **bufp, size_t *lenp, char *err,
-			     size_t errlen)
-{
-	struct stat st;
-	uint8_t *buf = NULL;
-	size_t len, done = 0;
-	int fd, ret = -1;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) != 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "not a regular file");
-		goto out;
-	}
-	if ((uint64_t)st.st_size > INSPECT_MAX_FILE) {
-		snprintf(err, errlen, "file larger than %llu bytes",
-			 (unsigned long long)INSPECT_MAX_FILE);
-		goto out;
-	}
-	len = (size_t)st.st_size;
-	buf = malloc(len ? len : 1);
-	if (!buf) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	while (done < len) {
-		ssize_t n = read(fd, buf + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(err, errlen, "%s", strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break; /* the file shrank: scan what is there */
-		done += (size_t)n;
-	}
-	*bufp = buf;
-	*lenp = done;
-	buf = NULL;
-	ret = 0;
-out:
-	free(buf);
-	close(fd);
-	return ret;
-}
-
 int inspect_main(int argc, char **argv)
 {
 	const struct inspect_ops ops = {.segment = inspect_print_segment, .hit = inspect_print_hit};
@@ -582,7 +525,7 @@ int inspect_main(int argc, char **argv)
 	char err[256];
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	int i, opts_done = 0;
+	int i, r, opts_done = 0;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -611,8 +554,9 @@ int inspect_main(int argc, char **argv)
 		return INSPECT_EXIT_USAGE;
 	}
 	o.path = path;
-	if (inspect_read_file(path, &buf, &len, err, sizeof(err)) != 0) {
-		fprintf(stderr, "vtlmon inspect: %s: %s\n", path, err);
+	r = cli_read_file(path, INSPECT_MAX_FILE, (void **)&buf, &len);
+	if (r) {
+		fprintf(stderr, "vtlmon inspect: %s: %s\n", path, cli_read_error(r));
 		return INSPECT_EXIT_DATA;
 	}
 	if (inspect_scan_owned(buf, len, &ops, &o, err, sizeof(err)) != 0) {

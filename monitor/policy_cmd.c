@@ -1,11 +1,11 @@
 /* `vtlmon policy check FILE`: the host runs the same parser VTL1 runs, before launch. */
 #include "monitor/policy_cmd.h"
 
+#include "monitor/cli.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -19,50 +19,22 @@ static void policy_cmd_usage(FILE *f)
 		   "  its SHA-256 (the measurement VTL1 records) are printed.\n");
 }
 
-/* Read at most `max` bytes; one more byte than that means "too large". */
+/* The shared bounded reader, with this command's messages and exit codes. */
 static int policy_cmd_read(const char *path, size_t max, char **bytes, size_t *len, FILE *err)
 {
-	char *buf = NULL;
-	size_t n = 0;
-	int fd, ret = POLICY_CMD_EX_NOINPUT;
+	void *buf;
+	int r = cli_read_file(path, max, &buf, len);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(err, "%s: cannot open: %s\n", path, strerror(errno));
+	if (r == -EFBIG) {
+		fprintf(err, "%s: policy is larger than %zu bytes\n", path, max);
+		return POLICY_CMD_EX_DATAERR;
+	}
+	if (r) {
+		fprintf(err, "%s: cannot open: %s\n", path, cli_read_error(r));
 		return POLICY_CMD_EX_NOINPUT;
 	}
-	buf = malloc(max + 2);
-	if (!buf) {
-		fprintf(err, "%s: out of memory\n", path);
-		goto out;
-	}
-	while (n < max + 1) {
-		ssize_t r = read(fd, buf + n, max + 1 - n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			fprintf(err, "%s: cannot read: %s\n", path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	if (n > max) {
-		fprintf(err, "%s: policy is larger than %zu bytes\n", path, max);
-		ret = POLICY_CMD_EX_DATAERR;
-		goto out;
-	}
-	buf[n] = '\0';
 	*bytes = buf;
-	*len = n;
-	buf = NULL;
-	ret = 0;
-out:
-	free(buf);
-	close(fd);
-	return ret;
+	return 0;
 }
 
 int policy_compile(const char *name, const char *buf, size_t n, struct policy *out, FILE *err)
