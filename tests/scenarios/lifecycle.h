@@ -6,8 +6,9 @@
 #include <stdint.h>
 
 #include "cpu.h"
-#include "idt.h"
+#include "fault.h"
 #include "io.h"
+#include "regs.h"
 #include "vtl0.h"
 #include "vtl1_abi.h"
 
@@ -15,11 +16,6 @@
  * Every scenario .c is its own image, so this header holds only static
  * (inline) code and state: each image gets its own copy.
  */
-
-#define LC_EXC_GP    13
-#define LC_EXC_PF    14
-#define LC_PF_ERR_W  0x2ULL
-#define LC_MSR_LSTAR 0xC0000082U
 
 /*
  * A page no image or module ever covers (kernels load at 1 MiB and are well
@@ -29,35 +25,15 @@
 #define LC_MARKER_GPA	0x1000000ULL
 #define LC_MARKER_MAGIC 0x4546494c4c5456ULL /* "VTLLIFE" */
 
-static struct vtl_call_block lc_blk __attribute__((aligned(VTL_CALL_BLOCK_ALIGN)));
-
-/* vtl_call2() has two arguments; KEXEC_LOAD and PROTECT need three. */
-static inline uint32_t lc_call(uint32_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
-{
-	lc_blk.nr = nr;
-	lc_blk.flags = 0;
-	lc_blk.reserved = 0;
-	lc_blk.args[0] = a0;
-	lc_blk.args[1] = a1;
-	lc_blk.args[2] = a2;
-	lc_blk.args[3] = 0;
-	return vtl_call(&lc_blk);
-}
-
-static inline uint32_t lc_protect(uint64_t gpa, uint64_t pages, uint64_t perms)
-{
-	return lc_call(VTL_CALL_PROTECT, gpa, pages, perms);
-}
-
 static inline uint32_t lc_kexec_load(uint64_t gpa, uint64_t size, uint64_t sig_gpa)
 {
-	return lc_call(VTL_CALL_KEXEC_LOAD, gpa, size, sig_gpa);
+	return vtl_call3(VTL_CALL_KEXEC_LOAD, gpa, size, sig_gpa);
 }
 
 /* Returns only on failure: a successful EXEC never comes back. */
 static inline uint32_t lc_kexec_exec(void)
 {
-	return lc_call(VTL_CALL_KEXEC_EXEC, 0, 0, 0);
+	return vtl_call0(VTL_CALL_KEXEC_EXEC);
 }
 
 struct lc_module {
@@ -75,78 +51,36 @@ static inline struct lc_module lc_module(const struct vtl_boot_info *bi, unsigne
 
 /* ---- probes: an access that a protection should deny ----------------------------- */
 
-static volatile uint64_t lc_pf_count, lc_pf_cr2, lc_pf_error, lc_gp_count;
-/* Where a handler resumes; set right before a probe's access, 0 when no fault is expected. */
-static uint64_t lc_resume;
+static struct fault_rec lc_pf, lc_gp;
 
-static inline void lc_on_fault(struct exc_frame *f)
-{
-	if (f->vector == LC_EXC_PF) {
-		lc_pf_count++;
-		lc_pf_error = f->error_code;
-		lc_pf_cr2 = read_cr2();
-	} else {
-		lc_gp_count++;
-	}
-	if (!lc_resume) {
-		vtl_ucall4(VTL_UCALL_ASSERT_FAIL, __FILE__, __LINE__, "unexpected fault", f->vector,
-			   f->error_code, f->rip, read_cr2());
-		vtl_shutdown(VTL_UCALL_FAIL_CODE);
-	}
-	f->rip = lc_resume;
-	lc_resume = 0;
-}
-
-/* #PF and #GP resume after a probe; any other exception fails the scenario (idt.c). */
+/* #PF and #GP resume after a probe; any other exception, or one outside a probe, fails. */
 static inline void lc_idt_init(void)
 {
 	idt_install();
-	idt_set_handler(LC_EXC_PF, lc_on_fault);
-	idt_set_handler(LC_EXC_GP, lc_on_fault);
+	fault_rec_install(EXC_PF, &lc_pf);
+	fault_rec_install(EXC_GP, &lc_gp);
 }
 
 /* One byte store; true when it was denied with a write #PF at exactly that address. */
 static inline bool lc_store8_denied(volatile void *p, uint8_t v)
 {
-	uint64_t before = lc_pf_count;
+	uint64_t before = lc_pf.count;
 
-	__asm__ volatile("leaq 1f(%%rip), %%rcx\n\t"
-			 "movq %%rcx, %[resume]\n\t"
-			 "movb %%bl, (%%rax)\n"
-			 "1:"
-			 : [resume] "=m"(lc_resume)
-			 : "a"(p), "b"(v)
-			 : "rcx", "memory");
-	lc_resume = 0;
-	if (lc_pf_count == before)
+	fault_try_store8(&lc_pf, p, v);
+	if (lc_pf.count == before)
 		return false;
-	GUEST_ASSERT_EQ(lc_pf_cr2, (uintptr_t)p);
-	GUEST_ASSERT(lc_pf_error & LC_PF_ERR_W);
+	GUEST_ASSERT_EQ(lc_pf.cr2, (uintptr_t)p);
+	GUEST_ASSERT(lc_pf.error & PF_ERR_W);
 	return true;
 }
 
 /* One WRMSR; true when it raised #GP (a pinned MSR under `deny`). */
 static inline bool lc_wrmsr_denied(uint32_t msr, uint64_t v)
 {
-	uint64_t before = lc_gp_count;
+	uint64_t before = lc_gp.count;
 
-	__asm__ volatile("leaq 1f(%%rip), %%rbx\n\t"
-			 "movq %%rbx, %[resume]\n\t"
-			 "wrmsr\n"
-			 "1:"
-			 : [resume] "=m"(lc_resume)
-			 : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
-			 : "rbx", "memory");
-	lc_resume = 0;
-	return lc_gp_count != before;
-}
-
-static inline uint64_t lc_rdmsr(uint32_t msr)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return (uint64_t)hi << 32 | lo;
+	fault_try_wrmsr(&lc_gp, msr, v);
+	return lc_gp.count != before;
 }
 
 /*
@@ -209,6 +143,26 @@ static inline __attribute__((noreturn)) void lc_triple_fault(void)
 		__asm__ volatile("pause" : : : "memory");
 }
 
+/*
+ * The body of both reset-by-policy guests, whose policies differ only in
+ * `reset max`: life 1 writes to its own text, which `action mem-write reset`
+ * answers with a reset (or, with none left, the end of the run); life 2
+ * shuts down. Both expect files match the same console line.
+ */
+static inline int lc_reset_by_policy(void)
+{
+	uint64_t life;
+
+	lc_idt_init();
+	life = lc_life();
+	console_printf("reset-by-policy: life %lu\n", life);
+	if (life == 1) {
+		lc_text_write_denied();
+		GUEST_FAIL("survived a text write under `action mem-write reset`");
+	}
+	GUEST_DONE();
+}
+
 /* ---- the kernel a kexec starts ------------------------------------------------------- */
 
 #define LC_NEW_PROBE_TEXT   1U /* show the boot policy holds: our text is read-only */
@@ -230,8 +184,8 @@ static inline int lc_new_kernel(const struct vtl_boot_info *bi, const char *bann
 	if (probes & LC_NEW_PROBE_MARKER)
 		GUEST_ASSERT(!lc_store8_denied((volatile uint8_t *)(uintptr_t)LC_MARKER_GPA, 0x5a));
 	if (probes & LC_NEW_PROBE_PINS) {
-		GUEST_ASSERT(!lc_wrmsr_denied(LC_MSR_LSTAR, LC_NEW_LSTAR));
-		GUEST_ASSERT_EQ(lc_rdmsr(LC_MSR_LSTAR), LC_NEW_LSTAR);
+		GUEST_ASSERT(!lc_wrmsr_denied(MSR_LSTAR, LC_NEW_LSTAR));
+		GUEST_ASSERT_EQ(rdmsr(MSR_LSTAR), LC_NEW_LSTAR);
 		GUEST_ASSERT_EQ(vtl_call0(VTL_CALL_END_OF_BOOT), VTL_OK);
 	}
 	if (probes & LC_NEW_PROBE_TEXT)

@@ -3,13 +3,20 @@
 
 #include "cpu.h"
 
+/* flags, reserved and args[3] are never written (the monitor leaves them), so they stay 0. */
 static struct vtl_call_block vtl_call_blk __attribute__((aligned(VTL_CALL_BLOCK_ALIGN)));
 
-/* flags and reserved are never written (the monitor leaves them), so they stay 0. */
+/* The preset status makes a missing write-back visible (see VTL_CALL_STATUS_UNSET). */
+static uint32_t vtl_call_blk_run(void)
+{
+	vtl_call_blk.status = VTL_CALL_STATUS_UNSET;
+	return vtl_call(&vtl_call_blk);
+}
+
 uint32_t vtl_call0(uint32_t nr)
 {
 	vtl_call_blk.nr = nr;
-	return vtl_call(&vtl_call_blk);
+	return vtl_call_blk_run();
 }
 
 uint32_t vtl_call2(uint32_t nr, uint64_t a0, uint64_t a1, uint64_t *r0, uint64_t *r1)
@@ -20,12 +27,23 @@ uint32_t vtl_call2(uint32_t nr, uint64_t a0, uint64_t a1, uint64_t *r0, uint64_t
 	b->nr = nr;
 	b->args[0] = a0;
 	b->args[1] = a1;
-	status = vtl_call(b);
+	status = vtl_call_blk_run();
 	if (r0)
 		*r0 = b->results[0];
 	if (r1)
 		*r1 = b->results[1];
 	return status;
+}
+
+uint32_t vtl_call3(uint32_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+	struct vtl_call_block *b = &vtl_call_blk;
+
+	b->nr = nr;
+	b->args[0] = a0;
+	b->args[1] = a1;
+	b->args[2] = a2;
+	return vtl_call_blk_run();
 }
 
 void vtl_shutdown(uint32_t code)

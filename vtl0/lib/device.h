@@ -42,9 +42,27 @@ static inline uint32_t vtl_call(struct vtl_call_block *b)
 	return b->status;
 }
 
-/* These use one static block: single vCPU for now (per-vCPU blocks later). */
+/*
+ * A status no call returns. The helpers below preset it in their block, so a
+ * status the monitor failed to write back reads as this, never as the
+ * previous call's.
+ */
+#define VTL_CALL_STATUS_UNSET 0xffffffffU
+
+/*
+ * These use one static block: single vCPU for now (per-vCPU blocks later).
+ * Arguments a call does not take may hold an earlier call's values: VTL1
+ * reads only the ones each call defines.
+ */
 uint32_t vtl_call0(uint32_t nr);
 uint32_t vtl_call2(uint32_t nr, uint64_t a0, uint64_t a1, uint64_t *r0, uint64_t *r1);
+/* For the calls with a third argument: PROTECT, KEXEC_LOAD. */
+uint32_t vtl_call3(uint32_t nr, uint64_t a0, uint64_t a1, uint64_t a2);
+
+static inline uint32_t vtl_protect(uint64_t gpa, uint64_t pages, uint64_t perms)
+{
+	return vtl_call3(VTL_CALL_PROTECT, gpa, pages, perms);
+}
 
 /* Ends the run with `code` as the monitor's exit status (0..63). */
 __attribute__((noreturn)) void vtl_shutdown(uint32_t code);

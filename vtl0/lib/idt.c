@@ -48,20 +48,22 @@ void idt_set_handler(unsigned int vector, exc_handler_t fn)
 		idt_handlers[vector] = fn;
 }
 
+void idt_fail(const struct exc_frame *frame, const char *msg)
+{
+	uint64_t cr2 = read_cr2();
+
+	/* The monitor prints the ucall's first two args; rip and cr2 need this line. */
+	console_printf("%s %lu at rip 0x%lx, cr2 0x%lx\n", msg, frame->vector, frame->rip, cr2);
+	vtl_ucall4(VTL_UCALL_ASSERT_FAIL, __FILE__, __LINE__, msg, frame->vector, frame->error_code,
+		   frame->rip, cr2);
+	vtl_shutdown(VTL_UCALL_FAIL_CODE);
+}
+
 void idt_dispatch(struct exc_frame *frame)
 {
 	exc_handler_t fn = frame->vector < IDT_NR_EXCEPTIONS ? idt_handlers[frame->vector] : 0;
-	uint64_t cr2;
 
-	if (fn) {
-		fn(frame);
-		return;
-	}
-	cr2 = read_cr2();
-	/* The monitor prints the ucall's first two args; rip and cr2 need this line. */
-	console_printf("unhandled exception %lu at rip 0x%lx, cr2 0x%lx\n", frame->vector,
-		       frame->rip, cr2);
-	vtl_ucall4(VTL_UCALL_ASSERT_FAIL, __FILE__, __LINE__, "unhandled exception", frame->vector,
-		   frame->error_code, frame->rip, cr2);
-	vtl_shutdown(VTL_UCALL_FAIL_CODE);
+	if (!fn)
+		idt_fail(frame, "unhandled exception");
+	fn(frame);
 }

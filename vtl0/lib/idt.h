@@ -6,6 +6,13 @@
 
 #define IDT_NR_EXCEPTIONS 32
 
+/* The vectors the test guests provoke, and the #PF error code bits they check. */
+#define EXC_UD	 6
+#define EXC_GP	 13
+#define EXC_PF	 14
+#define PF_ERR_W (1ULL << 1) /* a write */
+#define PF_ERR_I (1ULL << 4) /* an instruction fetch */
+
 /* What the entry stub leaves on the stack; a handler may edit it (rip to resume elsewhere). */
 struct exc_frame {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
@@ -26,6 +33,13 @@ typedef void (*exc_handler_t)(struct exc_frame *frame);
 void idt_install(void);
 /* NULL restores the default. Returning from a handler resumes at frame->rip. */
 void idt_set_handler(unsigned int vector, exc_handler_t fn);
+
+/*
+ * What becomes of an exception nobody expects: reports `msg` as an
+ * ASSERT_FAIL ucall (args: vector, error code, rip, cr2), and on the console
+ * too, then shuts down with VTL_UCALL_FAIL_CODE.
+ */
+__attribute__((noreturn)) void idt_fail(const struct exc_frame *frame, const char *msg);
 
 /* Called by the entry stubs only. */
 void idt_dispatch(struct exc_frame *frame);

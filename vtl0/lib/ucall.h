@@ -36,7 +36,11 @@ __attribute__((noreturn)) void vtl_ucall_done(const char *file, uint32_t line);
 #define GUEST_FAIL(msg)	    vtl_ucall_fail(__FILE__, __LINE__, (msg), 0, 0)
 #define GUEST_PRINT(msg)    vtl_ucall(VTL_UCALL_PRINT, __FILE__, __LINE__, (msg), 0, 0)
 #define GUEST_PRINTF(...)   vtl_ucall_printf(__FILE__, __LINE__, __VA_ARGS__)
-#define GUEST_CHECKPOINT(n) vtl_ucall(VTL_UCALL_CHECKPOINT, __FILE__, __LINE__, 0, (n), 0)
+#define GUEST_CHECKPOINT(n) GUEST_CHECKPOINT_VAL((n), 0)
+
+/* arg0 = step n, arg1 = v: a value (often an address) the host test reads back. */
+#define GUEST_CHECKPOINT_VAL(n, v) vtl_ucall(VTL_UCALL_CHECKPOINT, __FILE__, __LINE__, 0, (n), (v))
+
 #define GUEST_BENCH_BEGIN(id, nr)                                                                  \
 	vtl_ucall(VTL_UCALL_BENCH_BEGIN, __FILE__, __LINE__, 0, (id), (nr))
 #define GUEST_BENCH_END(id) vtl_ucall(VTL_UCALL_BENCH_END, __FILE__, __LINE__, 0, (id), 0)

@@ -2,9 +2,6 @@
 #include "idt.h"
 #include "vtl0.h"
 
-#define EXC_UD 6
-#define EXC_GP 13
-
 static uint64_t exc_seen_vector, exc_seen_error, exc_seen_rip;
 
 /* Both faulting instructions are given a known length, so the handler can step over them. */

@@ -5,21 +5,13 @@
 #define PB_SENTINEL 0x5eedU
 
 static uint64_t pb_page[VTL_PAGE_SIZE / 8] __attribute__((aligned(VTL_PAGE_SIZE)));
-static struct vtl_call_block pb_blk __attribute__((aligned(VTL_CALL_BLOCK_ALIGN)));
 
-static uint32_t pb_protect(uint64_t gpa, uint64_t pages, uint64_t perms)
-{
-	pb_blk.nr = VTL_CALL_PROTECT;
-	pb_blk.status = PB_SENTINEL;
-	pb_blk.args[0] = gpa;
-	pb_blk.args[1] = pages;
-	pb_blk.args[2] = perms;
-	return vtl_call(&pb_blk);
-}
-
-/* Each case breaks exactly one rule; arg1 of the failure names the status actually returned. */
+/*
+ * Each case breaks exactly one rule; arg1 of the failure names the status
+ * actually returned (VTL_CALL_STATUS_UNSET if the monitor wrote none back).
+ */
 #define PB_EXPECT(gpa, pages, perms, want)                                                         \
-	GUEST_ASSERT_EQ(pb_protect((gpa), (pages), (perms)), (want))
+	GUEST_ASSERT_EQ(vtl_protect((gpa), (pages), (perms)), (want))
 
 int vtl0_main(const struct vtl_boot_info *bi)
 {
@@ -61,8 +53,7 @@ int vtl0_main(const struct vtl_boot_info *bi)
 	GUEST_ASSERT_EQ(page[0], PB_SENTINEL);
 
 	/* The monitor and VTL1 survived: a NOP and a well-formed PROTECT still work. */
-	pb_blk.nr = VTL_CALL_NOP;
-	GUEST_ASSERT_EQ(vtl_call(&pb_blk), VTL_OK);
+	GUEST_ASSERT_EQ(vtl_call0(VTL_CALL_NOP), VTL_OK);
 	PB_EXPECT(own, 1, VTL_PERM_R, VTL_OK);
 	PB_EXPECT(own, 1, VTL_PERM_R | VTL_PERM_W, VTL_OK);
 	page[1] = PB_SENTINEL;

@@ -6,9 +6,8 @@
 #define PM_FLIPS  10000
 #define PM_STRIDE 37 /* odd, so i * PM_STRIDE visits every page: neighbours keep changing */
 
-#define CHECKPOINT_VAL(n, v) vtl_ucall(VTL_UCALL_CHECKPOINT, __FILE__, __LINE__, 0, (n), (v))
-
 static uint8_t pm_region[PM_PAGES][VTL_PAGE_SIZE] __attribute__((aligned(VTL_PAGE_SIZE)));
+/* Its own block, not vtl_call3(): the hot loop rewrites only the two arguments that change. */
 static struct vtl_call_block pm_blk __attribute__((aligned(VTL_CALL_BLOCK_ALIGN)));
 
 /* The final pattern, which the host test recomputes: none, r, rw, r, none, ... */
@@ -26,7 +25,7 @@ int vtl0_main(const struct vtl_boot_info *bi)
 	uint64_t ro = 0; /* bit p: page p is read-only now */
 	uint32_t st;
 
-	CHECKPOINT_VAL(1, base);
+	GUEST_CHECKPOINT_VAL(1, base);
 	/* The hot loop stays short: guest CPL0 code is emulated at about 1 us per instruction. */
 	b->nr = VTL_CALL_PROTECT;
 	b->args[1] = 1;
@@ -41,7 +40,7 @@ int vtl0_main(const struct vtl_boot_info *bi)
 			vtl_ucall_fail(__FILE__, __LINE__, "PROTECT failed (args: flip, status)", i,
 				       st);
 	}
-	CHECKPOINT_VAL(2, ro);
+	GUEST_CHECKPOINT_VAL(2, ro);
 
 	for (unsigned int p = 0; p < PM_PAGES; p++) {
 		b->args[0] = base + (uint64_t)p * VTL_PAGE_SIZE;

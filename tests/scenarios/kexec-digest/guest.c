@@ -12,8 +12,8 @@ int vtl0_main(const struct vtl_boot_info *bi)
 	 * must find both gone (EXEC drops everything the old one had) and a boot
 	 * phase of its own. kexec itself is allowed after END_OF_BOOT.
 	 */
-	GUEST_ASSERT_EQ(lc_protect(LC_MARKER_GPA, 1, VTL_PERM_R), VTL_OK);
-	GUEST_ASSERT_EQ(vtl_call2(VTL_CALL_PIN_MSR, LC_MSR_LSTAR, 0, 0, 0), VTL_OK);
+	GUEST_ASSERT_EQ(vtl_protect(LC_MARKER_GPA, 1, VTL_PERM_R), VTL_OK);
+	GUEST_ASSERT_EQ(vtl_call2(VTL_CALL_PIN_MSR, MSR_LSTAR, 0, 0, 0), VTL_OK);
 	GUEST_ASSERT_EQ(vtl_call0(VTL_CALL_END_OF_BOOT), VTL_OK);
 	GUEST_ASSERT_EQ(lc_kexec_load(img.base, img.size, 0), VTL_OK);
 	GUEST_CHECKPOINT(1);

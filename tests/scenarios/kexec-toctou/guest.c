@@ -30,7 +30,7 @@ int vtl0_main(const struct vtl_boot_info *bi)
 	lc_idt_init();
 	GUEST_ASSERT_EQ(lc_kexec_load(img.base, img.size, 0), VTL_OK);
 	/* The polite way first: asking VTL1 to make the staged page writable again. */
-	GUEST_ASSERT_EQ(lc_protect((uintptr_t)b & ~(VTL_PAGE_SIZE - 1), 1, VTL_PERM_MASK),
+	GUEST_ASSERT_EQ(vtl_protect((uintptr_t)b & ~(VTL_PAGE_SIZE - 1), 1, VTL_PERM_MASK),
 			VTL_E_DENIED);
 	/*
 	 * Then the time-of-check-to-time-of-use attack itself: the bytes were

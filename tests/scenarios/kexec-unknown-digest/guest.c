@@ -11,8 +11,8 @@ int vtl0_main(const struct vtl_boot_info *bi)
 	lc_idt_init();
 	GUEST_ASSERT(img.size > 2 * VTL_PAGE_SIZE);
 	/* Our own protections: a page outside the image, and the image's first page. */
-	GUEST_ASSERT_EQ(lc_protect(LC_MARKER_GPA, 1, VTL_PERM_R), VTL_OK);
-	GUEST_ASSERT_EQ(lc_protect(img.base, 1, VTL_PERM_R), VTL_OK);
+	GUEST_ASSERT_EQ(vtl_protect(LC_MARKER_GPA, 1, VTL_PERM_R), VTL_OK);
+	GUEST_ASSERT_EQ(vtl_protect(img.base, 1, VTL_PERM_R), VTL_OK);
 	st = lc_kexec_load(img.base, img.size, 0);
 	GUEST_ASSERT_EQ(st, VTL_E_VERIFY);
 	console_printf("kexec-unknown-digest: refused (%s), old kernel goes on\n",

@@ -16,13 +16,13 @@ int vtl0_main(const struct vtl_boot_info *bi)
 	life = lc_life();
 	console_printf("reset-cf9: life %lu\n", life);
 	if (life == 1) {
-		GUEST_ASSERT(!lc_wrmsr_denied(LC_MSR_LSTAR, LSTAR_1));
-		GUEST_ASSERT_EQ(lc_protect(LC_MARKER_GPA, 1, VTL_PERM_R), VTL_OK);
-		GUEST_ASSERT_EQ(vtl_call2(VTL_CALL_PIN_MSR, LC_MSR_LSTAR, 0, 0, 0), VTL_OK);
+		GUEST_ASSERT(!lc_wrmsr_denied(MSR_LSTAR, LSTAR_1));
+		GUEST_ASSERT_EQ(vtl_protect(LC_MARKER_GPA, 1, VTL_PERM_R), VTL_OK);
+		GUEST_ASSERT_EQ(vtl_call2(VTL_CALL_PIN_MSR, MSR_LSTAR, 0, 0, 0), VTL_OK);
 		GUEST_ASSERT_EQ(vtl_call0(VTL_CALL_END_OF_BOOT), VTL_OK);
 		/* All three are in force right before the reset. */
 		GUEST_ASSERT(lc_store8_denied(marker + 64, 1));
-		GUEST_ASSERT(lc_wrmsr_denied(LC_MSR_LSTAR, LSTAR_2));
+		GUEST_ASSERT(lc_wrmsr_denied(MSR_LSTAR, LSTAR_2));
 		GUEST_ASSERT_EQ(vtl_call0(VTL_CALL_END_OF_BOOT), VTL_E_BAD_STATE);
 		lc_reset_cf9();
 	}
@@ -32,8 +32,8 @@ int vtl0_main(const struct vtl_boot_info *bi)
 	 * first END_OF_BOOT: it accepts one again.
 	 */
 	GUEST_ASSERT(!lc_store8_denied(marker + 64, 2));
-	GUEST_ASSERT(!lc_wrmsr_denied(LC_MSR_LSTAR, LSTAR_2));
-	GUEST_ASSERT_EQ(lc_rdmsr(LC_MSR_LSTAR), LSTAR_2);
+	GUEST_ASSERT(!lc_wrmsr_denied(MSR_LSTAR, LSTAR_2));
+	GUEST_ASSERT_EQ(rdmsr(MSR_LSTAR), LSTAR_2);
 	GUEST_ASSERT_EQ(vtl_call0(VTL_CALL_END_OF_BOOT), VTL_OK);
 	GUEST_DONE();
 }
