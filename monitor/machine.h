@@ -90,6 +90,7 @@ struct vcpu_pair {
 	uint64_t entry_seq;
 	uint64_t calls;
 	struct console_line con[2];
+	uint32_t entry_reason; /* the VTL1 entry being handled (enum vtl1_entry_reason) */
 	bool in_intercept; /* outcome ops are valid only while VTL1 handles an intercept */
 	struct intercept_outcome outcome;
 	bool stepping;		   /* single-stepping over a CR-write site */

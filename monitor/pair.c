@@ -340,6 +340,12 @@ static enum vtl_status op_kexec_commit(struct vcpu_pair *p, const struct vtl1_op
 	uint8_t digest[VTL_SHA256_SIZE];
 	uint32_t st;
 
+	/*
+	 * Only as the answer to VTL0's KEXEC_EXEC call: the call path is what
+	 * sends VTL1 the BOOT entry that protects the new kernel before it runs.
+	 */
+	if (p->entry_reason != VTL1_ENTRY_CALL)
+		return VTL_E_BAD_STATE;
 	if (guest_ram_read(&p->m->vtl1_ram, gpa(op->arg[0]), digest, sizeof(digest)))
 		return VTL_E_BAD_ADDRESS;
 	st = machine_kexec_commit(p->m, p, digest);
@@ -523,6 +529,7 @@ struct vtl1_entry *pair_inbox(struct vcpu_pair *p, uint32_t reason)
 
 	memset(in, 0, sizeof(*in));
 	in->reason = reason;
+	p->entry_reason = reason;
 	in->vcpu = p->index;
 	in->seq = ++p->entry_seq;
 	return in;

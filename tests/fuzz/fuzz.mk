@@ -4,6 +4,7 @@
 #   make fuzz            fuzz each target for FUZZ_SECONDS on a copy of its seed corpus
 #   make fuzz-regress    run every committed corpus and regression input once (fast, for CI)
 #   make fuzz-NAME       fuzz one target, e.g. make fuzz-policy FUZZ_SECONDS=600
+#   make fuzz-coverage   line/region coverage of the code under test by the working corpora
 #   make fuzz-seeds      regenerate the generated seeds in tests/fuzz/corpus/ (maintainers)
 #   make fuzz-clean      remove build/fuzz/ (binaries, working corpora, crash artifacts)
 #
@@ -50,7 +51,8 @@ FUZZ_MAXLEN_json := 2048
 FUZZ_HDRS := $(wildcard include/*.h monitor/*.h hypercalls/*.h policy/*.h $(FUZZ_DIR)/*.h)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
 
-.PHONY: fuzz fuzz-build fuzz-regress fuzz-seeds fuzz-clean $(FUZZ_TARGETS:%=fuzz-%)
+.PHONY: fuzz fuzz-build fuzz-regress fuzz-coverage fuzz-seeds fuzz-clean $(FUZZ_TARGETS:%=fuzz-%) \
+	$(FUZZ_TARGETS:%=fuzz-coverage-%)
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -90,9 +92,34 @@ fuzz-regress: fuzz-build
 	done; \
 	if [ -n "$$fail" ]; then echo "fuzz-regress: failed:$$fail"; exit 1; fi
 
+# Source coverage: the same targets built with clang's coverage mapping (no
+# sanitizers) replay the working corpus (or the seeds if there is none yet);
+# llvm-cov then reports only the files under test, not the harnesses.
+FUZZ_LLVM_PROFDATA ?= $(firstword $(shell command -v llvm-profdata llvm-profdata-14 2>/dev/null))
+FUZZ_LLVM_COV ?= $(firstword $(shell command -v llvm-cov llvm-cov-14 2>/dev/null))
+define FUZZ_COV_RULES
+$(FUZZ_B)/cov/fuzz_$(1): $(FUZZ_DIR)/fuzz_$(1).c $(FUZZ_SRCS_$(1)) $(FUZZ_HDRS)
+	@mkdir -p $$(dir $$@)
+	$(FUZZ_Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -fprofile-instr-generate \
+		-fcoverage-mapping -o $$@ $(FUZZ_DIR)/fuzz_$(1).c $(FUZZ_SRCS_$(1)) $(FUZZ_LIBS_$(1))
+
+fuzz-coverage-$(1): $(FUZZ_B)/cov/fuzz_$(1)
+	$(FUZZ_Q)dir=$(FUZZ_B)/corpus/$(1); [ -d $$$$dir ] || dir=$(FUZZ_DIR)/corpus/$(1); \
+	rm -f $(FUZZ_B)/cov/$(1).profraw; \
+	LLVM_PROFILE_FILE=$(FUZZ_B)/cov/$(1).profraw $(FUZZ_B)/cov/fuzz_$(1) -runs=0 $$$$dir \
+		$(wildcard $(FUZZ_DIR)/regress/$(1)) >/dev/null 2>&1; \
+	$(FUZZ_LLVM_PROFDATA) merge -o $(FUZZ_B)/cov/$(1).profdata $(FUZZ_B)/cov/$(1).profraw && \
+	echo "== $(1) ($$$$dir)" && \
+	$(FUZZ_LLVM_COV) report $(FUZZ_B)/cov/fuzz_$(1) -instr-profile=$(FUZZ_B)/cov/$(1).profdata \
+		$(FUZZ_SRCS_$(1))
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_COV_RULES,$(t))))
+
+fuzz-coverage: $(FUZZ_TARGETS:%=fuzz-coverage-%)
+
 # The one target that writes to the committed corpus: binary seeds from
 # mkseeds.c, the example policies, and the built guest images (stripped of
-# debug info to stay small; symbols stay, as inspect uses them for its anchors).
+# debug info to stay small; inspect's copies keep their symbols, its anchors).
 FUZZ_GUESTS := $(B)/vtl0/demo.elf $(B)/vtl1/vtl1.elf $(B)/vtl0/tests/exitcode.elf
 $(FUZZ_B)/mkseeds: $(FUZZ_DIR)/mkseeds.c $(FUZZ_HDRS)
 	@mkdir -p $(dir $@)
@@ -101,7 +128,7 @@ fuzz-seeds: $(FUZZ_B)/mkseeds $(FUZZ_GUESTS)
 	$(FUZZ_B)/mkseeds $(FUZZ_DIR)/corpus
 	mkdir -p $(FUZZ_DIR)/corpus/policy $(FUZZ_DIR)/corpus/elf $(FUZZ_DIR)/corpus/inspect
 	for f in policy/examples/*.policy; do cp $$f $(FUZZ_DIR)/corpus/policy/example-$$(basename $$f); done
-	for f in $(FUZZ_GUESTS); do strip -g -o $(FUZZ_DIR)/corpus/elf/guest-$$(basename $$f) $$f; done
+	for f in $(FUZZ_GUESTS); do strip -s -o $(FUZZ_DIR)/corpus/elf/guest-$$(basename $$f) $$f; done
 	for f in $(B)/vtl0/demo.elf $(B)/vtl0/tests/exitcode.elf; do \
 		strip -g -o $(FUZZ_DIR)/corpus/inspect/guest-$$(basename $$f) $$f; done
 

@@ -30,6 +30,14 @@ struct fuzz_lim {
 	struct elf_limits lim;
 };
 
+/*
+ * "vtl1-top" is no real layout: its VA offset puts the middle of the window
+ * at virtual address 2^64, so that segments end exactly at 2^64 (allowed)
+ * or wrap past it (ELF_E_VADDR). The VTL1 file size limit is low enough
+ * for the fuzzer to reach it.
+ */
+#define TOP_MIN (VTL1_PRIV_GPA + VTL_IMAGE_MIN_OFFSET)
+
 static const struct fuzz_lim limits[] = {
     {"vtl0",
      {.min_gpa = VTL_IMAGE_MIN_OFFSET,
@@ -40,7 +48,12 @@ static const struct fuzz_lim limits[] = {
      {.min_gpa = VTL1_PRIV_GPA + VTL_IMAGE_MIN_OFFSET,
       .max_gpa = VTL1_PRIV_GPA + VTL_IMAGE_MIN_OFFSET + WINDOW,
       .va_offset = VTL1_KERNEL_VA - VTL1_PRIV_GPA,
-      .max_file_size = 1 << 20}},
+      .max_file_size = 48 * 1024}},
+    {"vtl1-top",
+     {.min_gpa = TOP_MIN,
+      .max_gpa = TOP_MIN + WINDOW,
+      .va_offset = 0 - (TOP_MIN + WINDOW / 2),
+      .max_file_size = 0}},
 };
 
 static uint8_t *dst_mem;

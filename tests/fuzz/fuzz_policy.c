@@ -141,6 +141,34 @@ static void check_compiled(const struct policy *p)
 		   "keys beyond count");
 }
 
+/* VTL1's decision helpers agree with the compiled tables they read. */
+static void check_helpers(const struct policy *p, uint32_t probe)
+{
+	for (uint32_t i = 0; i < p->nr_msrs; i++)
+		FUZZ_CHECK(policy_msr_flags(p, p->msrs[i].index) == p->msrs[i].flags,
+			   "policy_msr_flags(0x%x)", p->msrs[i].index);
+	/* An index not in the table has no flags. */
+	if (!policy_msr_flags(p, probe))
+		for (uint32_t i = 0; i < p->nr_msrs; i++)
+			FUZZ_CHECK(p->msrs[i].index != probe, "MSR 0x%x listed but no flags",
+				   probe);
+	for (int after = 0; after <= 1; after++) {
+		uint32_t mask = after ? p->requests_after : p->requests_before;
+
+		FUZZ_CHECK(!policy_request_allowed(p, 0, after), "empty request allowed");
+		FUZZ_CHECK(!policy_request_allowed(p, POLICY_REQ_ALL + 1, after),
+			   "unknown request bit allowed");
+		for (uint32_t bit = 1; bit & POLICY_REQ_ALL; bit <<= 1)
+			FUZZ_CHECK(policy_request_allowed(p, bit, after) == !!(mask & bit),
+				   "request 0x%x (after %d) vs mask 0x%x", bit, after, mask);
+		FUZZ_CHECK(policy_request_allowed(p, probe & POLICY_REQ_ALL, after) ==
+			       ((probe & POLICY_REQ_ALL) &&
+				(mask & probe & POLICY_REQ_ALL) == (probe & POLICY_REQ_ALL)),
+			   "request set 0x%x (after %d) vs mask 0x%x", probe & POLICY_REQ_ALL,
+			   after, mask);
+	}
+}
+
 /* format -> parse -> equal, and the normalised form is a fixed point. */
 static void check_round_trip(const struct policy *p)
 {
@@ -216,6 +244,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		   "same text, different policies");
 	FUZZ_CHECK(policy_equal(&p, &p), "policy_equal not reflexive");
 	check_compiled(&p);
+	check_helpers(&p, size >= 4 ? (uint32_t)data[0] | (uint32_t)data[size - 1] << 8 : 0x10);
 	check_round_trip(&p);
 	return 0;
 }

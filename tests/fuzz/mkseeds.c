@@ -551,7 +551,18 @@ static void elf_seeds(void)
 	    {base1, sizeof(code), sizeof(code), PF_R | PF_X, code},
 	    {base1 + 0x1000 + 0x10, sizeof(rodata), 0x20000, PF_R | PF_W, rodata},
 	};
+	struct mini_seg many[17];
+	const uint64_t top = base1 + (VTL0_RAM_MIN - VTL_IMAGE_MIN_OFFSET) / 2;
+	struct mini_seg at_top[] = {{top - 0x1000, sizeof(code), 0x1000, PF_R | PF_X, code}};
 
+	/* VTL_BOOT_MAX_SEGMENTS PT_LOADs, and one too many (all but the first are bss). */
+	many[0] = one[0];
+	for (unsigned i = 1; i < 17; i++)
+		many[i] = (struct mini_seg){base0 + i * 0x1000, 0, 0x1000, PF_R | PF_W, NULL};
+	mini_elf("elf", "mini-vtl0-16-segments", 0, base0, many, 16, 0);
+	mini_elf("elf", "mini-vtl0-17-segments", 0, base0, many, 17, 0);
+	/* For the harness's "vtl1-top" limits: a segment ending exactly at VA 2^64. */
+	mini_elf("elf", "mini-ends-at-2-64", 0 - top, 0 - 0x1000, at_top, 1, 0);
 	mini_elf("elf", "mini-vtl0", 0, base0, one, 1, 0);
 	mini_elf("elf", "mini-vtl0-text-rodata-bss", 0, base0 + 5, three, 3, 0);
 	mini_elf("elf", "mini-vtl1-unaligned-data", off1, base1 + off1, vtl1, 2, 0);
