@@ -155,7 +155,8 @@ deps:
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 		gcc make pkg-config binutils linux-libc-dev libcapstone-dev libelf-dev \
-		libseccomp-dev libcriterion-dev libsodium-dev clang-format valgrind
+		libseccomp-dev libcriterion-dev libsodium-dev clang-format valgrind \
+		clang libclang-rt-14-dev llvm
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:
@@ -169,3 +170,5 @@ clean:
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+include tests/fuzz/fuzz.mk

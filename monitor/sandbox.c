@@ -137,8 +137,16 @@ static const struct sandbox_rule pair_rules[] = {
     SYS(exit_group, "a sanitizer report or a library error path ends the process"),
 
 #if defined(__SANITIZE_ADDRESS__)
-    /* SANITIZE=1 builds only: ASan's runtime frees its per-thread signal stack at exit. */
+    /*
+     * SANITIZE=1 builds only (never a release binary): without these a
+     * sanitizer report dies half-printed with SIGSYS, hiding the real bug.
+     */
     SYS(sigaltstack, "ASan removes the thread's alternate signal stack at thread exit"),
+    SYS(readlink, "sanitizer reports resolve /proc/self/exe for symbolisation"),
+    SYS(openat, "sanitizer reports read /proc/self/maps to symbolise the stack"),
+    SYS(read, "sanitizer reports read /proc/self/maps"),
+    SYS(fstat, "sanitizer runtime checks the report's output stream"),
+    SYS(fcntl, "sanitizer runtime checks the report's output stream"),
 #endif
 };
 

@@ -127,8 +127,10 @@ $(FUZZ_B)/mkseeds: $(FUZZ_DIR)/mkseeds.c $(FUZZ_HDRS)
 fuzz-seeds: $(FUZZ_B)/mkseeds $(FUZZ_GUESTS)
 	$(FUZZ_B)/mkseeds $(FUZZ_DIR)/corpus
 	mkdir -p $(FUZZ_DIR)/corpus/policy $(FUZZ_DIR)/corpus/elf $(FUZZ_DIR)/corpus/inspect
-	for f in policy/examples/*.policy; do cp $$f $(FUZZ_DIR)/corpus/policy/example-$$(basename $$f); done
-	for f in $(FUZZ_GUESTS); do strip -s -o $(FUZZ_DIR)/corpus/elf/guest-$$(basename $$f) $$f; done
+	for f in policy/examples/*.policy; do \
+		cp $$f $(FUZZ_DIR)/corpus/policy/example-$$(basename $$f); done
+	for f in $(FUZZ_GUESTS); do \
+		strip -s -o $(FUZZ_DIR)/corpus/elf/guest-$$(basename $$f) $$f; done
 	for f in $(B)/vtl0/demo.elf $(B)/vtl0/tests/exitcode.elf; do \
 		strip -g -o $(FUZZ_DIR)/corpus/inspect/guest-$$(basename $$f) $$f; done
 

@@ -1,5 +1,4 @@
-/* libFuzzer target: `vtlmon inspect`'s scanner (inspect_scan/inspect_image) on hostile ELF files.
- */
+/* libFuzzer target: `vtlmon inspect`'s scanner (inspect_scan, inspect_image) on hostile ELFs. */
 #include <elf.h>
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,5 +1,4 @@
-/* libFuzzer target: json_escape of guest bytes into a bounded buffer, checked by decoding it back.
- */
+/* libFuzzer target: json_escape of guest bytes into a bounded buffer, decoded back and checked. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,5 +1,4 @@
-/* Writes the hand-made binary seeds of the fuzz corpus (call blocks, op lists, kvm_runs, ELFs...).
- */
+/* Writes the fuzz corpus's binary seeds: call blocks, op lists, kvm_runs, page tables, ELFs. */
 #include <elf.h>
 #include <errno.h>
 #include <stdarg.h>
