@@ -90,6 +90,10 @@ static int enforce_inject(struct vcpu_pair *p, uint32_t vector, uint32_t error_c
 {
 	struct kvm_vcpu_events ev;
 
+	/* Two exceptions at once would merge into a #DF: one denial per exit is enough. */
+	if (p->exception_queued)
+		return 0;
+	p->exception_queued = true;
 	if (ioctl(p->vtl0.fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
 		return -1;
 	/* Pending (not injected) plus a payload: KVM sets CR2 itself (KVM_CAP_EXCEPTION_PAYLOAD).
@@ -351,6 +355,7 @@ void enforce_msr(struct vcpu_pair *p, const struct vexit *x)
 	case VTL1_OP_INJECT:
 		/* error = 1: KVM raises #GP with RIP on the WRMSR, precisely. */
 		run->msr.error = 1;
+		p->exception_queued = true;
 		return;
 	default: run->msr.error = 0; return;
 	}

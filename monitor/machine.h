@@ -41,9 +41,9 @@ struct machine_config {
 	uint64_t vtl1_mem;
 	uint32_t cpus;
 	const char *events_path;
-	uint64_t timeout_ms; /* 0: none */
-	bool quiet;	     /* no guest console on stdout */
-	bool no_sandbox;     /* debugging only: run without the seccomp allowlist */
+	uint64_t timeout_ms;   /* 0: none */
+	bool quiet;	       /* no guest console on stdout */
+	bool no_sandbox;       /* debugging only: run without the seccomp allowlist */
 	uint32_t max_memslots; /* 0: what the host offers; tests lower it to reach the limit */
 	struct machine_module modules[MACHINE_MAX_MODULES];
 	uint32_t nr_modules;
@@ -91,9 +91,11 @@ struct vcpu_pair {
 	uint64_t calls;
 	struct console_line con[2];
 	uint32_t entry_reason; /* the VTL1 entry being handled (enum vtl1_entry_reason) */
-	bool in_intercept; /* outcome ops are valid only while VTL1 handles an intercept */
+	bool in_intercept;     /* outcome ops are valid only while VTL1 handles an intercept */
 	struct intercept_outcome outcome;
-	bool stepping;		   /* single-stepping over a CR-write site */
+	bool stepping; /* single-stepping over a CR-write site */
+	/* This exit already gives VTL0 an exception: never stack a second (#DF). */
+	bool exception_queued;
 	const char *reset_trigger; /* set when a reset is due: "triple_fault", "port_cf9", "vtl1" */
 };
 

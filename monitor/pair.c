@@ -95,9 +95,11 @@ static void pair_pio(struct vcpu_pair *p, struct vcpu *v, const struct vexit *x)
 		console_bytes(p, v->vtl, data, x->data_len);
 		return;
 	}
-	if (x->kind == VEXIT_PIO_OUT && x->addr == VTL_RESET_PORT && v->vtl == 0 &&
-	    (data[x->data_len - 1] & VTL_RESET_PORT_RST_CPU)) {
-		p->reset_trigger = "port_cf9";
+	if (x->kind == VEXIT_PIO_OUT && x->addr == VTL_RESET_PORT && v->vtl == 0) {
+		/* Little-endian: the low byte of each element is the one that lands on 0xCF9. */
+		for (uint32_t i = 0; i < x->data_len; i += x->len)
+			if (data[i] & VTL_RESET_PORT_RST_CPU)
+				p->reset_trigger = "port_cf9";
 		return;
 	}
 	/* No other ports exist: reads float high, writes are dropped. */
@@ -551,6 +553,17 @@ static void pair_event_call(struct vcpu_pair *p, uint64_t block_gpa, uint32_t nr
 	ev_emit(&e);
 }
 
+/*
+ * The monitor writes the answer into the block through its own mapping, so
+ * it must honour VTL0's permissions itself: a block in a page VTL0 cannot
+ * write (read-only text, a held kexec image, a no-access page) would let a
+ * call write where VTL0 may not.
+ */
+static bool pair_block_writable(struct vcpu_pair *p, uint64_t block_gpa)
+{
+	return perm_intended(&p->m->perm, block_gpa) & VTL_PERM_W;
+}
+
 static void pair_vtl0_call(struct vcpu_pair *p, uint64_t block_gpa, uint32_t write_len)
 {
 	struct vtl_call_block blk, *guest_blk = NULL;
@@ -560,6 +573,8 @@ static void pair_vtl0_call(struct vcpu_pair *p, uint64_t block_gpa, uint32_t wri
 
 	memset(&blk, 0, sizeof(blk));
 	st = call_check_gpa(block_gpa, write_len, p->m->vtl0_ram.size);
+	if (st == VTL_OK && !pair_block_writable(p, block_gpa))
+		st = VTL_E_BAD_ADDRESS;
 	if (st == VTL_OK) {
 		guest_blk = guest_ram_ptr(&p->m->vtl0_ram, gpa(block_gpa), sizeof(blk));
 		/* The only read of the block: VTL1 decides on this copy (no TOCTOU). */
@@ -586,10 +601,13 @@ static void pair_vtl0_call(struct vcpu_pair *p, uint64_t block_gpa, uint32_t wri
 	if (out.kind != VTL1_OUT_RETURN)
 		return;
 	p->calls++;
-	guest_blk->results[0] = out.results[0];
-	guest_blk->results[1] = out.results[1];
-	guest_blk->status = out.status;
 	p->call_status = out.status;
+	/* The call itself may have made the block's page read-only: then only CALL_STATUS. */
+	if (pair_block_writable(p, block_gpa)) {
+		guest_blk->results[0] = out.results[0];
+		guest_blk->results[1] = out.results[1];
+		guest_blk->status = out.status;
+	}
 	pair_event_call(p, block_gpa, blk.nr, out.status);
 }
 
@@ -829,10 +847,11 @@ void *pair_thread(void *arg)
 		}
 		if (pair_run_vcpu(p, &p->vtl0, &x))
 			break;
+		p->exception_queued = false;
+		pair_vtl0_exit(p, &x);
 		/* CR writes never exit (KVM-HOST-NOTES): every exit is a chance to catch one. */
-		enforce_check_cr(p);
 		if (!machine_ended(m) && !p->reset_trigger)
-			pair_vtl0_exit(p, &x);
+			enforce_check_cr(p);
 	}
 out:
 	console_flush(p, 0);

@@ -52,6 +52,15 @@ int guest_run_init(struct guest_run *r, const struct guest_run_opts *o)
 		cfg.policy_len = strlen(o->policy_text);
 		cfg.policy_name = "inline";
 	}
+	if (o->module) {
+		/* machine_init keeps a pointer: the copy lives until guest_run_free. */
+		r->module = malloc(o->module_len ? o->module_len : 1);
+		cr_assert_not_null(r->module);
+		memcpy(r->module, o->module, o->module_len);
+		cfg.modules[0] = (struct machine_module){
+		    .data = r->module, .len = o->module_len, .name = "test-module"};
+		cfg.nr_modules = 1;
+	}
 	cfg.vtl0_image = r->images[0];
 	cfg.vtl0_image_len = len0;
 	cfg.vtl0_name = o->vtl0;
@@ -111,6 +120,7 @@ void guest_run_free(struct guest_run *r)
 	free(r->images[0]);
 	free(r->images[1]);
 	free(r->policy);
+	free(r->module);
 	memset(r, 0, sizeof(*r));
 }
 

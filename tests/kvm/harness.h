@@ -18,22 +18,26 @@ struct guest_run {
 	bool inited;
 	int status;
 	char events_path[64];
-	char *events;   /* whole events file */
-	char **lines;   /* one per event */
+	char *events; /* whole events file */
+	char **lines; /* one per event */
 	size_t nlines;
 	void *images[2];
 	void *policy;
+	void *module; /* the harness's own copy of guest_run_opts.module */
 };
 
 struct guest_run_opts {
-	const char *vtl0;      /* test guest name (build/vtl0/tests/NAME.elf) or a path with '/' */
-	const char *vtl1;      /* NULL: the reference VTL1 */
-	uint64_t timeout_ms;   /* 0: KVM_RUN_TIMEOUT_MS */
-	uint32_t cpus;         /* 0: 1 */
-	uint64_t mem;          /* 0: 32 MiB */
-	const char *policy;    /* NULL: none; a name (tests/policies/NAME.policy) or a path */
+	const char *vtl0;    /* test guest name (build/vtl0/tests/NAME.elf) or a path with '/' */
+	const char *vtl1;    /* NULL: the reference VTL1 */
+	uint64_t timeout_ms; /* 0: KVM_RUN_TIMEOUT_MS */
+	uint32_t cpus;	     /* 0: 1 */
+	uint64_t mem;	     /* 0: 32 MiB */
+	const char *policy;  /* NULL: none; a name (tests/policies/NAME.policy) or a path */
 	const char *policy_text; /* inline policy text instead of a file */
-	uint32_t max_memslots;   /* 0: the host's; lower it to reach the memslot limit */
+	uint32_t max_memslots;	 /* 0: the host's; lower it to reach the memslot limit */
+	/* NULL: none. Copied, then loaded after the VTL0 image as module 0 (VTL_MEM_MODULE). */
+	const void *module;
+	size_t module_len;
 };
 
 /* Skips the test when /dev/kvm is absent (make kvm-test fails loudly in that case). */

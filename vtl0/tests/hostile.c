@@ -39,6 +39,8 @@ int vtl0_main(const struct vtl_boot_info *bi)
 	hostile_bad_gpa(0xffffffffffffffc0ULL);
 	hostile_bad_gpa(VTL1_PRIV_GPA);
 	hostile_bad_gpa(VTL0_DEVICE_GPA + 0x40);
+	/* A block in its own read-only text: the monitor must not write the answer there. */
+	hostile_bad_gpa(((uintptr_t)&vtl0_main + 63) & ~63ULL);
 	GUEST_CHECKPOINT(1);
 
 	hostile_call(VTL_CALL_NOP, 1, 0, VTL_E_INVALID);
