@@ -110,19 +110,14 @@ static int enforce_inject(struct vcpu_pair *p, uint32_t vector, uint32_t error_c
 }
 
 /*
- * Finish the pending MMIO exit without running guest code (immediate_exit,
- * KVM-HOST-NOTES), then put RIP and the GPRs back as in `snap` with `rip`.
- * For a read this undoes the load into the destination register.
+ * Finish the pending MMIO exit, then put RIP and the GPRs back as in `snap`
+ * with `rip`. For a read this undoes the load into the destination register.
  */
 static int enforce_complete_at(struct vcpu_pair *p, const struct kvm_regs *snap, uint64_t rip)
 {
 	struct kvm_regs regs = *snap;
-	int r;
 
-	p->vtl0.run->immediate_exit = 1;
-	r = __vcpu_run(&p->vtl0);
-	p->vtl0.run->immediate_exit = 0;
-	if (r && r != -EINTR)
+	if (vcpu_complete_exit(&p->vtl0))
 		return -1;
 	regs.rip = rip;
 	return vcpu_set_regs(&p->vtl0, &regs);

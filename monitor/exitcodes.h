@@ -10,6 +10,6 @@
 #define VTLMON_EXIT_RESET_LIMIT 68 /* too many resets */
 #define VTLMON_EXIT_VTL1_FAULT	69 /* VTL1 crashed or broke the protocol: fail closed */
 #define VTLMON_EXIT_MONITOR	70 /* host or KVM error inside the monitor */
-#define VTLMON_EXIT_VTL0_FAULT	71 /* VTL0 crashed (triple fault, halt, bad fetch) */
+#define VTLMON_EXIT_VTL0_FAULT	71 /* VTL0 crashed (halt, bad fetch); a triple fault resets */
 
 #endif

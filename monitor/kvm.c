@@ -178,6 +178,16 @@ int __vcpu_run(struct vcpu *vcpu)
 	return ioctl(vcpu->fd, KVM_RUN, 0) < 0 ? -errno : 0;
 }
 
+int vcpu_complete_exit(struct vcpu *vcpu)
+{
+	int r;
+
+	vcpu->run->immediate_exit = 1;
+	r = __vcpu_run(vcpu);
+	vcpu->run->immediate_exit = 0;
+	return r == -EINTR ? 0 : r;
+}
+
 #define VCPU_IOCTL(name, req, arg)                                                                 \
 	do {                                                                                       \
 		if (ioctl(vcpu->fd, req, arg) < 0) {                                               \

@@ -47,6 +47,13 @@ int vcpu_create(struct kvm *kvm, struct vm *vm, uint32_t index, struct vcpu *vcp
 void vcpu_destroy(struct vcpu *vcpu);
 /* KVM_RUN; returns 0, or -errno (-EINTR when kicked). */
 int __vcpu_run(struct vcpu *vcpu);
+/*
+ * Finish a pending exit (MMIO, PIO, MSR) without running guest code:
+ * KVM_RUN with immediate_exit (KVM-HOST-NOTES). Needed before the vCPU's
+ * state is replaced, or KVM completes the old exit on top of the new state.
+ * Returns 0 or -errno (the expected -EINTR counts as success).
+ */
+int vcpu_complete_exit(struct vcpu *vcpu);
 int vcpu_get_regs(struct vcpu *vcpu, struct kvm_regs *regs);
 int vcpu_set_regs(struct vcpu *vcpu, const struct kvm_regs *regs);
 int vcpu_get_sregs(struct vcpu *vcpu, struct kvm_sregs *sregs);

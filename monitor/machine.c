@@ -497,16 +497,10 @@ uint32_t machine_kexec_commit(struct machine *m, struct vcpu_pair *p, const uint
 	st = VTL_E_INVALID;
 	if (elf_check(copy, m->kexec_size, &lim, &img, msg, sizeof(msg)) != ELF_OK)
 		goto out;
-	/*
-	 * Point of no return. VTL0's vCPU is parked in the MMIO exit of its
-	 * KEXEC_EXEC call: finish that exit first, or KVM would complete it on
-	 * top of the new state (KVM-HOST-NOTES, immediate_exit).
-	 */
-	p->vtl0.run->immediate_exit = 1;
-	r = __vcpu_run(&p->vtl0);
-	p->vtl0.run->immediate_exit = 0;
+	/* Point of no return. VTL0's vCPU is parked in the MMIO exit of its KEXEC_EXEC call. */
+	r = vcpu_complete_exit(&p->vtl0);
 	p->vtl0.run->kvm_dirty_regs = 0;
-	if ((r && r != -EINTR) || machine_drop_vtl0_restrictions(m, p) ||
+	if (r || machine_drop_vtl0_restrictions(m, p) ||
 	    elf_load(copy, m->kexec_size, &lim, &dst, &img, msg, sizeof(msg)) != ELF_OK) {
 		machine_end(m, RUN_END_MONITOR_ERROR, 0,
 			    "kexec failed after the point of no return");
