@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 
 #include "monitor/log.h"
+#include "policy/policy.h"
 #include "vtl_status.h"
 
 int pins_cr_index(uint64_t cr)
@@ -31,16 +32,12 @@ const struct msr_pin *pins_msr_find(const struct pins *p, uint32_t index)
 	return NULL;
 }
 
-bool pins_msr_filterable(uint32_t index)
-{
-	return !(index >= 0x800 && index <= 0x8FF);
-}
-
 uint32_t pins_msr_add(struct pins *p, uint32_t index, uint64_t value)
 {
 	struct msr_pin *pin = (struct msr_pin *)pins_msr_find(p, index);
 
-	if (!pins_msr_filterable(index))
+	/* The monitor's own check: a VTL1 other than ours may ask for anything. */
+	if (!policy_msr_pinnable(index))
 		return VTL_E_NOT_SUPPORTED;
 	if (!pin) {
 		if (p->nr_msrs == PINS_MAX_MSRS)
@@ -72,6 +69,106 @@ void pins_msr_filter(const struct pins *p, struct kvm_msr_filter *f, uint8_t *bi
 		f->ranges[i].nmsrs = 1;
 		f->ranges[i].base = p->msr[i].index;
 		f->ranges[i].bitmap = &bitmap[i];
+	}
+}
+
+/* ---- allowed writes of pinned MSRs ------------------------------------------- */
+
+#define PINS_MSR_SYSENTER_CS  0x174U
+#define PINS_MSR_SYSENTER_ESP 0x175U
+#define PINS_MSR_SYSENTER_EIP 0x176U
+#define PINS_MSR_PAT	      0x277U
+#define PINS_MSR_EFER	      0xC0000080U
+#define PINS_MSR_STAR	      0xC0000081U
+#define PINS_MSR_LSTAR	      0xC0000082U
+#define PINS_MSR_CSTAR	      0xC0000083U
+#define PINS_MSR_SFMASK	      0xC0000084U
+
+#define PINS_EFER_SCE (1ULL << 0)
+#define PINS_EFER_LME (1ULL << 8)
+#define PINS_EFER_LMA (1ULL << 10)
+#define PINS_EFER_NXE (1ULL << 11)
+#define PINS_CR0_PG   (1ULL << 31)
+
+/* `v` sign-extended from bit 47. */
+static uint64_t pins_sext48(uint64_t v)
+{
+	return (uint64_t)((int64_t)(v << 16) >> 16);
+}
+
+/*
+ * The rules are those of the SDM and of KVM's guest-WRMSR path (set_efer(),
+ * __kvm_set_msr(), kvm_pat_valid()), minus every case whose outcome depends
+ * on something this function cannot see (the guest's CPUID, the host's
+ * address width, the vendor): those are refused, never guessed.
+ */
+bool pins_msr_guest_write(uint32_t index, uint64_t cur, uint64_t value, uint64_t cr0, uint64_t efer,
+			  uint64_t *apply)
+{
+	switch (index) {
+	case PINS_MSR_EFER:
+		/*
+		 * SVME, FFXSR, AutoIBRS... are valid only with their CPUID bits:
+		 * refused. KVM_SET_MSRS would let LME flip under paging, which no
+		 * guest WRMSR can (it #GPs), and LMA follows CR0.PG, not WRMSR.
+		 */
+		if (cur != efer)
+			return false;
+		if (value & ~(PINS_EFER_SCE | PINS_EFER_LME | PINS_EFER_LMA | PINS_EFER_NXE))
+			return false;
+		if ((cr0 & PINS_CR0_PG) && ((value ^ cur) & PINS_EFER_LME))
+			return false;
+		*apply = (value & ~PINS_EFER_LMA) | (cur & PINS_EFER_LMA);
+		return true;
+	case PINS_MSR_STAR:
+		/* SYSCALL/SYSRET selectors and the legacy target: every bit is defined. */
+		*apply = value;
+		return true;
+	case PINS_MSR_LSTAR:
+	case PINS_MSR_CSTAR:
+		/* Non-canonical: #GP. At 48 bits even on an LA57 host: stricter, never laxer. */
+		if (pins_sext48(value) != value)
+			return false;
+		*apply = value;
+		return true;
+	case PINS_MSR_SFMASK:
+	case PINS_MSR_SYSENTER_CS:
+		/*
+		 * SFMASK: bits 63:32 are reserved. SYSENTER_CS: VMX keeps 32 bits,
+		 * SVM 64, so a write with high bits has no single outcome.
+		 */
+		if (value >> 32)
+			return false;
+		*apply = value;
+		return true;
+	case PINS_MSR_SYSENTER_ESP:
+	case PINS_MSR_SYSENTER_EIP:
+		/*
+		 * KVM canonicalises rather than #GP (AMD ignores the top half), at
+		 * the host's width, 48 or 57 bits. When bits 56:47 agree both
+		 * widths give the same value; otherwise the outcome is the host's.
+		 */
+		if (((value >> 47) & 0x3FF) != 0 && ((value >> 47) & 0x3FF) != 0x3FF)
+			return false;
+		*apply = pins_sext48(value);
+		return true;
+	case PINS_MSR_PAT:
+		/* Eight memory types: UC, WC, WT, WP, WB, UC-; 2, 3 and 8..255 #GP. */
+		for (unsigned i = 0; i < 8; i++) {
+			uint8_t t = (uint8_t)(value >> (8 * i));
+
+			if (t > 7 || t == 2 || t == 3)
+				return false;
+		}
+		*apply = value;
+		return true;
+	default:
+		/*
+		 * APIC_BASE (mode transitions, the BSP bit), MISC_ENABLE (read-only
+		 * and CPUID-coupled bits), SPEC_CTRL (bits valid per CPUID), and the
+		 * rest: no faithful host-side replay, so the write is refused.
+		 */
+		return false;
 	}
 }
 

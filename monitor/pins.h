@@ -37,9 +37,11 @@ bool pins_cr_violated(const struct pins *p, int idx, uint64_t value);
 uint64_t pins_cr_restore(const struct pins *p, int idx, uint64_t value);
 /* The pin of an MSR, or NULL. */
 const struct msr_pin *pins_msr_find(const struct pins *p, uint32_t index);
-/* x2APIC MSRs bypass the filter on this host (KVM-HOST-NOTES). */
-bool pins_msr_filterable(uint32_t index);
-/* Adds or updates; VTL_E_NO_RESOURCES when full, VTL_E_NOT_SUPPORTED if unfilterable. */
+/*
+ * Adds or updates. VTL_E_NOT_SUPPORTED for an MSR outside the pinnable set
+ * (policy_msr_pinnable(): the list VTL1's parser uses too), whose value
+ * changes without a WRMSR the filter could stop; VTL_E_NO_RESOURCES when full.
+ */
 uint32_t pins_msr_add(struct pins *p, uint32_t index, uint64_t value);
 void pins_msr_remove(struct pins *p, uint32_t index);
 /*
@@ -47,6 +49,26 @@ void pins_msr_remove(struct pins *p, uint32_t index);
  * range, all zero: "deny". Default action is allow; reads are never filtered.
  */
 void pins_msr_filter(const struct pins *p, struct kvm_msr_filter *f, uint8_t *bitmap);
+
+/*
+ * What a guest WRMSR of `value` to the pinnable MSR `index` would do, for
+ * KVM_SET_MSRS (host-initiated, which skips some of a guest write's checks).
+ * cur: the MSR's current value; cr0/efer: VTL0's current CR0 and EFER.
+ * Returns true and sets *apply to the value to write, or false when the guest's
+ * WRMSR would #GP or its exact effect cannot be reproduced host-side: then the
+ * write is refused with #GP.
+ *
+ * EFER: SCE, LME, LMA and NXE only (other bits depend on the guest's CPUID
+ * and are refused); LME may not change while CR0.PG is set; LMA is the CPU's
+ * and keeps cur's value; cur must equal efer. STAR: any value. LSTAR, CSTAR:
+ * canonical at 48 bits. SFMASK, SYSENTER_CS: bits 63:32 clear. SYSENTER_ESP,
+ * SYSENTER_EIP: canonicalised as KVM does, provided bits 56:47 agree (so the
+ * host's 48- or 57-bit width does not matter). PAT: every byte a memory type
+ * (0, 1, 4, 5, 6, 7). Anything else, APIC_BASE, MISC_ENABLE, SPEC_CTRL and
+ * every other pinnable MSR included, is refused: docs/policy.md.
+ */
+bool pins_msr_guest_write(uint32_t index, uint64_t cur, uint64_t value, uint64_t cr0, uint64_t efer,
+			  uint64_t *apply);
 
 /* KVM plumbing. */
 int pins_enable_msr_exits(struct vm *vm);

@@ -163,6 +163,7 @@ enum policy_err {
 	POLICY_E_DUPLICATE,	  /* statement or list item given twice */
 	POLICY_E_TOO_MANY,	  /* a table of the compiled policy is full */
 	POLICY_E_CONFLICT,	  /* items that contradict each other */
+	POLICY_E_NOT_PINNABLE,	  /* an MSR outside the pinnable set (policy_msr_pinnable()) */
 	POLICY_E_COUNT
 };
 
@@ -204,8 +205,24 @@ const char *policy_strerror(enum policy_err err);
 const char *policy_action_name(enum policy_action act); /* "deny", ... or "?" */
 const char *policy_class_name(enum policy_class cls);	/* "mem-write", ... or "?" */
 
+/*
+ * The pinnable MSRs, the one list the parser, VTL1 and the monitor share. A
+ * pin is a write-deny MSR filter, so an MSR is pinnable only when (a) the
+ * KVM MSR filter catches its WRMSR on the hosts vtlmon runs on (measured:
+ * KVM-HOST-NOTES, kvm-probes p08) and (b) nothing but WRMSR changes it: no
+ * swapgs, segment load, XRSTORS, counting or other update by the CPU itself.
+ * Fail closed: every other MSR, named or not, is refused, and
+ * policy_msr_unpinnable_reason() says why. docs/policy.md lists both.
+ */
+extern const uint32_t policy_pinnable_msrs[];
+extern const size_t policy_nr_pinnable_msrs;
+bool policy_msr_pinnable(uint32_t index);
+/* Why `index` cannot be pinned (printable ASCII, under 64 bytes), or NULL if it can. */
+const char *policy_msr_unpinnable_reason(uint32_t index);
+
 /* Decision helpers for VTL1, so the language's meaning lives in one place. */
-uint32_t policy_msr_flags(const struct policy *p, uint32_t index); /* POLICY_PIN_* or 0 */
+/* POLICY_PIN_* or 0; always 0 for an MSR that is not pinnable, whatever the struct says. */
+uint32_t policy_msr_flags(const struct policy *p, uint32_t index);
 bool policy_request_allowed(const struct policy *p, uint32_t req, bool after_end_of_boot);
 bool policy_region_matches(enum policy_region region, uint32_t seg_flags); /* VTL_SEG_* */
 

@@ -223,6 +223,9 @@ bool policy_equal(const struct policy *a, const struct policy *b)
 
 uint32_t policy_msr_flags(const struct policy *p, uint32_t index)
 {
+	/* The parser never lists such an MSR; a struct built some other way gets nothing either. */
+	if (!policy_msr_pinnable(index))
+		return 0;
 	for (uint32_t i = 0; i < p->nr_msrs && i < POLICY_MAX_MSRS; i++)
 		if (p->msrs[i].index == index)
 			return p->msrs[i].flags;

@@ -589,6 +589,21 @@ static void policy_st_msr(struct policy_parser *p)
 
 		if (!policy_msr(p, t, &index))
 			continue;
+		/* A pin is a write filter: it guards only MSRs that nothing but WRMSR changes. */
+		if (!policy_msr_pinnable(index)) {
+			const char *name = policy_msr_canonical(index);
+
+			b = policy_diag(p, t->col, POLICY_E_NOT_PINNABLE);
+			if (name) {
+				policy_buf_puts(b, name);
+			} else {
+				policy_buf_puts(b, "MSR ");
+				policy_put_tok(b, p, t);
+			}
+			policy_buf_puts(b, " cannot be pinned: ");
+			policy_buf_puts(b, policy_msr_unpinnable_reason(index));
+			continue;
+		}
 		if (policy_msr_flags(o, index)) {
 			b = policy_diag(p, t->col, POLICY_E_DUPLICATE);
 			policy_buf_puts(b, "MSR ");

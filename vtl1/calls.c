@@ -138,9 +138,18 @@ static int vtl1_msr_slot(uint64_t index)
 
 static uint64_t vtl1_call_pin_msr(uint64_t index)
 {
-	int slot = vtl1_msr_slot(index);
+	int slot;
 	uint32_t st;
 
+	/*
+	 * An MSR that changes without WRMSR (FS_BASE, x2APIC, ...) cannot be
+	 * guarded by a write filter: no policy can make it pinnable, so the
+	 * answer is NOT_SUPPORTED, not DENIED. The parser refuses such a policy
+	 * already; this holds whatever the compiled policy says.
+	 */
+	if (index > UINT32_MAX || !policy_msr_pinnable((uint32_t)index))
+		return vtl1_ret(VTL_E_NOT_SUPPORTED);
+	slot = vtl1_msr_slot(index);
 	if (slot < 0)
 		return vtl1_ret(VTL_E_DENIED);
 	/* As for CR bits, asking for a pin already in force succeeds. */

@@ -202,6 +202,18 @@ uint64_t vtl1_on_boot(uint32_t boot_kind)
 		return vtl1_refuse(VTL_E_NOT_SUPPORTED,
 				   "policy requires exec protection: this host has none");
 
+	/*
+	 * Defence in depth, before any op goes out: the parser refuses a policy
+	 * that names an MSR outside the pinnable set, and a pin that cannot
+	 * hold (FS_BASE, x2APIC, ...) must not pass for one.
+	 */
+	for (uint32_t i = 0; i < p->nr_msrs; i++)
+		if (!policy_msr_pinnable(p->msrs[i].index))
+			return vtl1_refuse(VTL_E_NOT_SUPPORTED,
+					   "policy names MSR 0x%x, which cannot be pinned: %s",
+					   p->msrs[i].index,
+					   policy_msr_unpinnable_reason(p->msrs[i].index));
+
 	vtl1_bl.list = vtl1_list_begin();
 	vtl1_bl.status = VTL_OK;
 	vtl1_bl.set_perms = 0;

@@ -99,6 +99,27 @@ Test(policy_cmd, errors_are_file_line_col)
 	cr_assert_eq(out_len, 0, "nothing on stdout for a bad policy");
 }
 
+/* An MSR that changes without WRMSR cannot be pinned: the check says where and why. */
+Test(policy_cmd, unpinnable_msrs_are_refused_with_file_line_col)
+{
+	static const char text[] = "vtlmon-policy 1\n"
+				   "msr pin EFER\n"
+				   "msr pinnable LSTAR KERNEL_GS_BASE\n"
+				   "  msr pin\tFS_BASE 0x830\n";
+	const char *path = write_file("swapgs.policy", text, sizeof(text) - 1);
+	char want[800];
+
+	cr_assert_eq(run(3, "check", path, NULL), POLICY_CMD_EX_DATAERR);
+	snprintf(want, sizeof(want),
+		 "%s:3:20: KERNEL_GS_BASE cannot be pinned: swapgs changes it without WRMSR\n"
+		 "%s:4:11: FS_BASE cannot be pinned: wrfsbase and FS loads change it without "
+		 "WRMSR\n"
+		 "%s:4:19: MSR '0x830' cannot be pinned: x2APIC MSRs bypass the KVM MSR filter\n",
+		 path, path, path);
+	cr_assert_str_eq(err_text, want);
+	cr_assert_eq(out_len, 0, "nothing on stdout for a bad policy");
+}
+
 Test(policy_cmd, too_many_errors)
 {
 	size_t len = 16 + 5 * 300;
