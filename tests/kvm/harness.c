@@ -76,6 +76,11 @@ int guest_run_init(struct guest_run *r, const struct guest_run_opts *o)
 	cfg.quiet = true;
 	r->inited = true;
 	r->status = machine_init(&r->m, &cfg);
+	/* Nothing is emitted before machine_run(): the limits apply to the whole run. */
+	if (o->ev_burst)
+		events_set_limits(&r->m.events, o->ev_burst, o->ev_rate);
+	else if (!o->ev_default_limits)
+		events_set_limits(&r->m.events, KVM_TEST_EV_LIMIT, KVM_TEST_EV_LIMIT);
 	return r->status;
 }
 

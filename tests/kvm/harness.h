@@ -12,6 +12,8 @@
 #define KVM_TEST_TIMEOUT_S 60
 /* And every guest run has the monitor's own watchdog, well below Criterion's. */
 #define KVM_RUN_TIMEOUT_MS 20000
+/* Burst and rate of every limited event type unless a test asks otherwise. */
+#define KVM_TEST_EV_LIMIT 1000000
 
 struct guest_run {
 	struct machine m;
@@ -38,6 +40,16 @@ struct guest_run_opts {
 	/* NULL: none. Copied, then loaded after the VTL0 image as module 0 (VTL_MEM_MODULE). */
 	const void *module;
 	size_t module_len;
+	/*
+	 * The event rate limit (monitor/events.h). By default the harness raises
+	 * it to KVM_TEST_EV_LIMIT: tests count every event of runs that exceed
+	 * the monitor's defaults (protect_many makes 10,064 calls in seconds).
+	 * ev_burst != 0 sets (ev_burst, ev_rate) instead; ev_default_limits
+	 * keeps what `vtlmon run` has.
+	 */
+	uint64_t ev_burst;
+	uint64_t ev_rate;
+	bool ev_default_limits;
 };
 
 /* Skips the test when /dev/kvm is absent (make kvm-test fails loudly in that case). */

@@ -1,11 +1,16 @@
-/* Unit tests for monitor/events: json_escape and the JSON Lines event builder. */
+/* Unit tests for monitor/events: json_escape, the JSON Lines event builder, rate limits, failures.
+ */
 #include <criterion/criterion.h>
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "monitor/events.h"
@@ -183,10 +188,35 @@ static const char *skip_string(const char *p)
 	return *p == '"' ? p + 1 : NULL;
 }
 
+static const char *skip_value(const char *p);
+
+/* A nested object (the exit event's "suppressed"): {} or "key":value pairs. */
+static const char *skip_object(const char *p)
+{
+	if (*p++ != '{')
+		return NULL;
+	if (*p == '}')
+		return p + 1;
+	for (;;) {
+		p = skip_string(p);
+		if (!p || *p != ':')
+			return NULL;
+		p = skip_value(p + 1);
+		if (!p)
+			return NULL;
+		if (*p == '}')
+			return p + 1;
+		if (*p++ != ',')
+			return NULL;
+	}
+}
+
 static const char *skip_value(const char *p)
 {
 	if (*p == '"')
 		return skip_string(p);
+	if (*p == '{')
+		return skip_object(p);
 	if (!strncmp(p, "true", 4))
 		return p + 4;
 	if (!strncmp(p, "false", 5))
@@ -561,4 +591,497 @@ Test(events_off, open_of_unwritable_path_fails)
 	cr_assert_eq(events_open(&bad, "/nonexistent-dir/vtlmon/events.jsonl", 0), -1);
 	cr_assert_null(bad.f);
 	events_close(&bad);
+}
+
+/* ---- the token bucket (pure) ---- */
+
+#define S  1000000000ULL
+#define MS 1000000ULL
+
+/* Takes tokens until the bucket refuses one; how many it gave. */
+static unsigned int drain(struct ev_bucket *b, uint64_t burst, uint64_t per_s, uint64_t now)
+{
+	unsigned int n = 0;
+
+	while (ev_bucket_take(b, burst, per_s, now))
+		cr_assert_lt(++n, 100000, "the bucket never runs dry");
+	return n;
+}
+
+Test(ev_bucket, starts_full_and_gives_exactly_burst)
+{
+	struct ev_bucket b = {0};
+
+	cr_assert_eq(drain(&b, 3, 0, 5 * S), 3);
+	cr_assert_not(ev_bucket_take(&b, 3, 0, 5 * S));
+}
+
+Test(ev_bucket, no_rate_never_refills)
+{
+	struct ev_bucket b = {0};
+
+	drain(&b, 2, 0, 0);
+	cr_assert_not(ev_bucket_take(&b, 2, 0, 1000 * S));
+}
+
+Test(ev_bucket, refills_at_the_rate)
+{
+	struct ev_bucket b = {0};
+
+	/* 10 a second: one token every 100 ms. */
+	cr_assert_eq(drain(&b, 10, 10, S), 10);
+	cr_assert_not(ev_bucket_take(&b, 10, 10, S + 99 * MS));
+	cr_assert(ev_bucket_take(&b, 10, 10, S + 100 * MS));
+	cr_assert_not(ev_bucket_take(&b, 10, 10, S + 100 * MS));
+	cr_assert_eq(drain(&b, 10, 10, S + 450 * MS), 3);
+}
+
+Test(ev_bucket, refill_stops_at_burst)
+{
+	struct ev_bucket b = {0};
+
+	drain(&b, 5, 10, 0);
+	cr_assert_eq(drain(&b, 5, 10, 3600 * S), 5);
+}
+
+Test(ev_bucket, fractions_of_a_token_are_kept)
+{
+	struct ev_bucket b = {0};
+	unsigned int got = 0;
+
+	/* 3 a second: a token every 333,333,333.3 ns; the thirds must add up. */
+	drain(&b, 100, 3, 0);
+	cr_assert_not(ev_bucket_take(&b, 100, 3, 333333333));
+	cr_assert(ev_bucket_take(&b, 100, 3, 333333334));
+	cr_assert_not(ev_bucket_take(&b, 100, 3, 666666666));
+	cr_assert(ev_bucket_take(&b, 100, 3, 666666667));
+	cr_assert(ev_bucket_take(&b, 100, 3, S));
+	cr_assert_not(ev_bucket_take(&b, 100, 3, S));
+	/* Polled every 100 ms for 100 s: 300 tokens (rounding may move one across the end). */
+	for (uint64_t t = S + S / 10; t <= 101 * S; t += S / 10)
+		got += ev_bucket_take(&b, 100, 3, t);
+	cr_assert(got >= 299 && got <= 301, "%u tokens", got);
+}
+
+Test(ev_bucket, time_spent_full_earns_nothing)
+{
+	struct ev_bucket b = {0};
+
+	/* Full for 10 s, then drained: the next token is one period after the drain. */
+	drain(&b, 2, 1, 10 * S);
+	cr_assert_not(ev_bucket_take(&b, 2, 1, 10 * S + S - 1));
+	cr_assert(ev_bucket_take(&b, 2, 1, 11 * S));
+}
+
+Test(ev_bucket, clock_going_back_gives_nothing)
+{
+	struct ev_bucket b = {0};
+
+	drain(&b, 4, 1000, 100 * S);
+	cr_assert_not(ev_bucket_take(&b, 4, 1000, 50 * S));
+	cr_assert(ev_bucket_take(&b, 4, 1000, 100 * S + MS));
+}
+
+Test(ev_bucket, extreme_limits_do_not_overflow)
+{
+	struct ev_bucket b = {0};
+
+	cr_assert(ev_bucket_take(&b, EV_LIMIT_MAX, EV_LIMIT_MAX, 0));
+	cr_assert(ev_bucket_take(&b, EV_LIMIT_MAX, EV_LIMIT_MAX, UINT64_MAX));
+	cr_assert_eq(b.tokens, EV_LIMIT_MAX - 1);
+	memset(&b, 0, sizeof(b));
+	drain(&b, 1, EV_LIMIT_MAX, 0);
+	cr_assert(ev_bucket_take(&b, 1, EV_LIMIT_MAX, 1)); /* one token a nanosecond */
+	memset(&b, 0, sizeof(b));
+	drain(&b, EV_LIMIT_MAX / 100000, 1, 0);
+	cr_assert(ev_bucket_take(&b, EV_LIMIT_MAX / 100000, 1, UINT64_MAX / 2));
+}
+
+/* ---- rate limits in the event log ---- */
+
+static uint64_t fake_now;
+
+static uint64_t fake_clock(void)
+{
+	return fake_now;
+}
+
+static void emit_type(const char *type, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		struct ev e;
+
+		ev_begin(&e, &evs, type);
+		ev_u64(&e, "i", i);
+		ev_str(&e, "s", "guest bytes");
+		ev_emit(&e);
+	}
+}
+
+static size_t count_type(char **l, size_t n, const char *type)
+{
+	char want[64];
+	size_t c = 0;
+
+	snprintf(want, sizeof(want), ",\"type\":\"%s\"", type);
+	for (size_t i = 0; i < n; i++) {
+		assert_event_line(l[i]);
+		c += !strncmp(after_t(l[i]), want, strlen(want));
+	}
+	return c;
+}
+
+Test(events, defaults_are_the_documented_limits)
+{
+	cr_assert_eq(evs.burst, EV_DEFAULT_BURST);
+	cr_assert_eq(evs.per_s, EV_DEFAULT_RATE);
+	cr_assert_eq(EV_DEFAULT_BURST, 1000);
+	cr_assert_eq(EV_DEFAULT_RATE, 100);
+}
+
+Test(events, default_burst_passes_then_suppresses)
+{
+	size_t n;
+	char **l;
+
+	evs.clock = fake_clock;
+	fake_now = 7 * S;
+	emit_type("violation", EV_DEFAULT_BURST + 500);
+	cr_assert_eq(evs.emitted[EV_L_VIOLATION], EV_DEFAULT_BURST);
+	cr_assert_eq(evs.suppressed[EV_L_VIOLATION], 500);
+	l = read_lines(&n);
+	cr_assert_eq(n, EV_DEFAULT_BURST);
+	cr_assert_eq(count_type(l, n, "violation"), EV_DEFAULT_BURST);
+}
+
+Test(events, every_guest_driven_type_has_its_own_bucket)
+{
+	static const char *const types[] = {"violation", "unmapped_access", "console", "ucall",
+					    "log",	 "vtl_call",	    "protect", "pin"};
+	size_t n;
+	char **l;
+
+	cr_assert_eq(sizeof(types) / sizeof(types[0]), EV_NR_LIMITED);
+	evs.clock = fake_clock;
+	fake_now = S;
+	events_set_limits(&evs, 4, 0);
+	for (size_t i = 0; i < EV_NR_LIMITED; i++) {
+		cr_assert_eq(events_limited_index(types[i]), (int)i);
+		cr_assert_str_eq(events_limited_name((unsigned int)i), types[i]);
+		emit_type(types[i], 10);
+	}
+	cr_assert_null(events_limited_name(EV_NR_LIMITED));
+	for (size_t i = 0; i < EV_NR_LIMITED; i++) {
+		cr_assert_eq(evs.emitted[i], 4, "%s", types[i]);
+		cr_assert_eq(evs.suppressed[i], 6, "%s", types[i]);
+	}
+	l = read_lines(&n);
+	cr_assert_eq(n, 4 * EV_NR_LIMITED);
+	for (size_t i = 0; i < EV_NR_LIMITED; i++)
+		cr_assert_eq(count_type(l, n, types[i]), 4, "%s", types[i]);
+}
+
+Test(events, exit_and_lifecycle_events_are_never_suppressed)
+{
+	static const char *const types[] = {"exit", "boot", "reset", "kexec", "state"};
+	size_t n;
+	char **l;
+
+	evs.clock = fake_clock;
+	events_set_limits(&evs, 1, 0);
+	emit_type("violation", 5); /* the limit is in force */
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		cr_assert_eq(events_limited_index(types[i]), -1, "%s", types[i]);
+		emit_type(types[i], 50);
+	}
+	l = read_lines(&n);
+	cr_assert_eq(count_type(l, n, "violation"), 1);
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		cr_assert_eq(count_type(l, n, types[i]), 50, "%s", types[i]);
+}
+
+Test(events, suppressed_event_ignores_its_fields)
+{
+	struct ev e;
+
+	events_set_limits(&evs, 1, 0);
+	emit_type("console", 1);
+	ev_begin(&e, &evs, "console");
+	cr_assert(e.suppressed);
+	ev_str(&e, "line", "x");
+	ev_u64(&e, "u", 1);
+	ev_hex(&e, "h", 1);
+	ev_i64(&e, "i", 1);
+	ev_bool(&e, "b", true);
+	cr_assert_eq(e.n, 0);
+	ev_emit(&e);
+	cr_assert_eq(evs.suppressed[EV_L_CONSOLE], 1);
+	cr_assert_eq(evs.emitted[EV_L_CONSOLE], 1);
+}
+
+Test(events, refill_through_the_injected_clock)
+{
+	size_t n;
+	char **l;
+
+	evs.clock = fake_clock;
+	fake_now = 100 * S;
+	events_set_limits(&evs, 5, 2); /* a token every 500 ms */
+	emit_type("unmapped_access", 8);
+	fake_now += S; /* two more */
+	emit_type("unmapped_access", 8);
+	fake_now += 60 * S; /* full again, no more */
+	emit_type("unmapped_access", 8);
+	cr_assert_eq(evs.emitted[EV_L_UNMAPPED_ACCESS], 5 + 2 + 5);
+	cr_assert_eq(evs.suppressed[EV_L_UNMAPPED_ACCESS], 3 + 6 + 3);
+	l = read_lines(&n);
+	cr_assert_eq(count_type(l, n, "unmapped_access"), 12);
+}
+
+Test(events, burst_zero_means_no_limit)
+{
+	size_t n;
+
+	events_set_limits(&evs, 0, 0);
+	emit_type("violation", 3000);
+	cr_assert_eq(evs.suppressed[EV_L_VIOLATION], 0);
+	read_lines(&n);
+	cr_assert_eq(n, 3000);
+}
+
+Test(events, set_limits_clamps_and_refills)
+{
+	events_set_limits(&evs, 1, 0);
+	emit_type("pin", 3);
+	cr_assert_eq(evs.suppressed[EV_L_PIN], 2);
+	events_set_limits(&evs, UINT64_MAX, UINT64_MAX);
+	cr_assert_eq(evs.burst, EV_LIMIT_MAX);
+	cr_assert_eq(evs.per_s, EV_LIMIT_MAX);
+	emit_type("pin", 3);
+	cr_assert_eq(evs.emitted[EV_L_PIN], 4);
+}
+
+static void *flood(void *arg)
+{
+	(void)arg;
+	emit_type("violation", 500);
+	return NULL;
+}
+
+Test(events, concurrent_floods_share_one_bucket_exactly)
+{
+	pthread_t th[4];
+	size_t n;
+	char **l;
+
+	evs.clock = fake_clock;
+	events_set_limits(&evs, 100, 0);
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, flood, NULL);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	cr_assert_eq(evs.emitted[EV_L_VIOLATION], 100);
+	cr_assert_eq(evs.suppressed[EV_L_VIOLATION], 1900);
+	l = read_lines(&n);
+	cr_assert_eq(n, 100);
+	cr_assert_eq(count_type(l, n, "violation"), 100);
+}
+
+/* ---- totals in the exit event, and the operator's summary ---- */
+
+static void emit_exit_with_totals(void)
+{
+	struct ev e;
+
+	ev_begin(&e, &evs, "exit");
+	ev_str(&e, "reason", "shutdown");
+	events_add_totals(&e, &evs);
+	ev_i64(&e, "status", 0);
+	ev_emit(&e);
+}
+
+Test(events, totals_list_only_the_suppressed_types)
+{
+	char sum[256];
+	size_t n;
+	char **l;
+
+	events_set_limits(&evs, 2, 0);
+	emit_type("violation", 5);
+	emit_type("ucall", 2); /* none lost: not listed */
+	emit_type("console", 3);
+	cr_assert(events_summary(&evs, sum, sizeof(sum)));
+	cr_assert_str_eq(sum, "events suppressed by rate limit: violation 3, console 1");
+	emit_exit_with_totals();
+	l = read_lines(&n);
+	cr_assert_eq(n, 7);
+	cr_assert_str_eq(after_t(l[6]), ",\"type\":\"exit\",\"reason\":\"shutdown\","
+					"\"suppressed\":{\"violation\":3,\"console\":1},"
+					"\"status\":0}");
+}
+
+Test(events, totals_are_an_empty_object_when_nothing_was_suppressed)
+{
+	char sum[64] = "junk";
+	size_t n;
+	char **l;
+
+	emit_type("violation", 10);
+	cr_assert_not(events_summary(&evs, sum, sizeof(sum)));
+	cr_assert_str_eq(sum, "");
+	emit_exit_with_totals();
+	l = read_lines(&n);
+	cr_assert_eq(n, 11);
+	cr_assert_str_eq(
+	    after_t(l[10]),
+	    ",\"type\":\"exit\",\"reason\":\"shutdown\",\"suppressed\":{},\"status\":0}");
+}
+
+Test(events, totals_of_every_type_are_valid_json)
+{
+	size_t n;
+	char **l;
+
+	events_set_limits(&evs, 1, 0);
+	for (unsigned int i = 0; i < EV_NR_LIMITED; i++)
+		emit_type(events_limited_name(i), 1000 + i);
+	emit_exit_with_totals();
+	l = read_lines(&n);
+	cr_assert_eq(n, EV_NR_LIMITED + 1);
+	cr_assert_not_null(strstr(l[n - 1], "\"suppressed\":{\"violation\":999,"
+					    "\"unmapped_access\":1000,\"console\":1001,"
+					    "\"ucall\":1002,\"log\":1003,\"vtl_call\":1004,"
+					    "\"protect\":1005,\"pin\":1006}"),
+			   "%s", l[n - 1]);
+}
+
+Test(events, summary_is_truncated_safely)
+{
+	char sum[40];
+
+	events_set_limits(&evs, 1, 0);
+	emit_type("violation", 100000);
+	emit_type("unmapped_access", 2);
+	cr_assert(events_summary(&evs, sum, sizeof(sum)));
+	cr_assert_eq(strlen(sum), sizeof(sum) - 1);
+	cr_assert(!strncmp(sum, "events suppressed by rate limit: ", 33));
+	cr_assert_not(events_summary(&evs, sum, 0));
+}
+
+/* ---- write failures ---- */
+
+Test(events, a_good_log_has_no_failure)
+{
+	emit_type("boot", 3);
+	cr_assert_eq(events_flush(&evs), 0);
+	cr_assert_not(events_failed(&evs));
+	cr_assert_eq(evs.write_errno, 0);
+}
+
+Test(events, a_full_disk_leaves_a_prefix_and_nothing_after_it)
+{
+	struct rlimit old, lim;
+	struct stat st;
+	char *buf, *nl;
+	FILE *f;
+	size_t len, complete = 0;
+
+	/* A file size limit makes write(2) stop part-way through a line, then fail (EFBIG). */
+	signal(SIGXFSZ, SIG_IGN);
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 1000;
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	emit_type("boot", 50);
+	cr_assert(events_failed(&evs));
+	cr_assert_eq(evs.write_errno, EFBIG, "errno %d", evs.write_errno);
+	/* Space again: still nothing more, so no gap is ever followed by later events. */
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+	emit_type("exit", 5);
+	cr_assert_eq(events_flush(&evs), -1);
+	events_close(&evs);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_leq(st.st_size, 1000);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	buf = calloc(1, 2048);
+	len = fread(buf, 1, 2047, f);
+	fclose(f);
+	for (char *p = buf; (nl = memchr(p, '\n', len - (size_t)(p - buf))); p = nl + 1) {
+		char want[80];
+
+		*nl = '\0';
+		assert_event_line(p);
+		snprintf(want, sizeof(want), ",\"type\":\"boot\",\"i\":%zu,\"s\":\"guest bytes\"}",
+			 complete);
+		cr_assert_str_eq(after_t(p), want);
+		complete++;
+	}
+	cr_assert_gt(complete, 5);
+	cr_assert_lt(complete, 50);
+	cr_assert_null(strstr(buf, "\"exit\""));
+	free(buf);
+}
+
+Test(events_off, writing_to_dev_full_fails_closed)
+{
+	struct events full;
+	struct ev e;
+
+	cr_assert_eq(events_open(&full, "/dev/full", clock_ns()), 0);
+	cr_assert_not(events_failed(&full));
+	ev_begin(&e, &full, "boot");
+	ev_u64(&e, "vtl", 1);
+	ev_emit(&e);
+	cr_assert(events_failed(&full));
+	cr_assert_eq(full.write_errno, ENOSPC, "errno %d", full.write_errno);
+	cr_assert_eq(full.emitted[EV_L_VIOLATION], 0);
+	/* Later events are not attempted and the first error stays. */
+	ev_begin(&e, &full, "violation");
+	ev_emit(&e);
+	cr_assert_eq(full.emitted[EV_L_VIOLATION], 0);
+	cr_assert_eq(events_flush(&full), -1);
+	cr_assert_eq(full.write_errno, ENOSPC);
+	events_close(&full);
+	cr_assert(events_failed(&full));
+}
+
+Test(events_off, events_off_never_fail)
+{
+	struct events off;
+
+	cr_assert_eq(events_open(&off, NULL, 0), 0);
+	cr_assert_eq(events_flush(&off), 0);
+	cr_assert_not(events_failed(&off));
+	events_close(&off);
+}
+
+Test(events, begin_always_is_never_suppressed_but_uses_the_bucket)
+{
+	struct ev e;
+	size_t n;
+	char **l;
+
+	events_set_limits(&evs, 2, 0);
+	emit_type("violation", 5); /* 2 shown, 3 suppressed */
+	ev_begin_always(&e, &evs, "violation");
+	ev_str(&e, "action", "kill");
+	ev_emit(&e);
+	cr_assert_eq(evs.suppressed[EV_L_VIOLATION], 3);
+	cr_assert_eq(evs.emitted[EV_L_VIOLATION], 3);
+	l = read_lines(&n);
+	cr_assert_eq(n, 3);
+	cr_assert_not_null(strstr(l[2], ",\"type\":\"violation\",\"action\":\"kill\"}"));
+}
+
+Test(events, begin_always_takes_a_token_when_there_is_one)
+{
+	struct ev e;
+
+	events_set_limits(&evs, 2, 0);
+	ev_begin_always(&e, &evs, "violation");
+	ev_emit(&e);
+	emit_type("violation", 2); /* one token left */
+	cr_assert_eq(evs.emitted[EV_L_VIOLATION], 2);
+	cr_assert_eq(evs.suppressed[EV_L_VIOLATION], 1);
 }
