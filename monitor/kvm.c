@@ -178,14 +178,28 @@ int __vcpu_run(struct vcpu *vcpu)
 	return ioctl(vcpu->fd, KVM_RUN, 0) < 0 ? -errno : 0;
 }
 
-int vcpu_complete_exit(struct vcpu *vcpu)
+int __vcpu_complete_exit(struct vcpu *vcpu)
 {
 	int r;
 
 	vcpu->run->immediate_exit = 1;
 	r = __vcpu_run(vcpu);
 	vcpu->run->immediate_exit = 0;
-	return r == -EINTR ? 0 : r;
+	return r;
+}
+
+int vcpu_complete_exit(struct vcpu *vcpu)
+{
+	int r = __vcpu_complete_exit(vcpu);
+
+	if (r == -EINTR)
+		return 0;
+	if (r == 0) {
+		log_err("vtl%d/%u: finishing an exit produced another (reason %u)", vcpu->vtl,
+			vcpu->index, vcpu->run->exit_reason);
+		return -EAGAIN;
+	}
+	return r;
 }
 
 #define VCPU_IOCTL(name, req, arg)                                                                 \
@@ -204,7 +218,13 @@ int vcpu_get_regs(struct vcpu *vcpu, struct kvm_regs *regs)
 
 int vcpu_set_regs(struct vcpu *vcpu, const struct kvm_regs *regs)
 {
-	VCPU_IOCTL("KVM_SET_REGS", KVM_SET_REGS, regs);
+	if (ioctl(vcpu->fd, KVM_SET_REGS, regs) < 0) {
+		log_err("KVM_SET_REGS vtl%d/%u: %s", vcpu->vtl, vcpu->index, strerror(errno));
+		return -1;
+	}
+	vcpu->run->s.regs.regs = *regs;
+	vcpu->run->kvm_dirty_regs &= ~(__u64)KVM_SYNC_X86_REGS;
+	return 0;
 }
 
 int vcpu_get_sregs(struct vcpu *vcpu, struct kvm_sregs *sregs)
@@ -214,7 +234,23 @@ int vcpu_get_sregs(struct vcpu *vcpu, struct kvm_sregs *sregs)
 
 int vcpu_set_sregs(struct vcpu *vcpu, const struct kvm_sregs *sregs)
 {
-	VCPU_IOCTL("KVM_SET_SREGS", KVM_SET_SREGS, sregs);
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, sregs) < 0) {
+		log_err("KVM_SET_SREGS vtl%d/%u: %s", vcpu->vtl, vcpu->index, strerror(errno));
+		return -1;
+	}
+	vcpu->run->s.regs.sregs = *sregs;
+	vcpu->run->kvm_dirty_regs &= ~(__u64)KVM_SYNC_X86_SREGS;
+	return 0;
+}
+
+int vcpu_get_events(struct vcpu *vcpu, struct kvm_vcpu_events *ev)
+{
+	VCPU_IOCTL("KVM_GET_VCPU_EVENTS", KVM_GET_VCPU_EVENTS, ev);
+}
+
+int vcpu_set_events(struct vcpu *vcpu, const struct kvm_vcpu_events *ev)
+{
+	VCPU_IOCTL("KVM_SET_VCPU_EVENTS", KVM_SET_VCPU_EVENTS, ev);
 }
 
 int vcpu_set_run_sigmask(struct vcpu *vcpu)

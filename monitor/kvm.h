@@ -54,10 +54,26 @@ int __vcpu_run(struct vcpu *vcpu);
  * Returns 0 or -errno (the expected -EINTR counts as success).
  */
 int vcpu_complete_exit(struct vcpu *vcpu);
+/*
+ * One KVM_RUN with immediate_exit, raw: -EINTR when the pending exit is
+ * finished and no guest code ran; 0 when finishing it produced a new exit
+ * (an emulated instruction that needs another MMIO/PIO round, such as a rep
+ * string op or the second fragment of a straddling access), now in
+ * vcpu->run; another -errno on failure.
+ */
+int __vcpu_complete_exit(struct vcpu *vcpu);
 int vcpu_get_regs(struct vcpu *vcpu, struct kvm_regs *regs);
+/*
+ * The setters also refresh the sync-regs snapshot in vcpu->run and clear its
+ * dirty bit: a later check or write-back must never work on, or put back,
+ * state from before this write (a stale snapshot once let kexec'd kernels
+ * start with the old kernel's control registers).
+ */
 int vcpu_set_regs(struct vcpu *vcpu, const struct kvm_regs *regs);
 int vcpu_get_sregs(struct vcpu *vcpu, struct kvm_sregs *sregs);
 int vcpu_set_sregs(struct vcpu *vcpu, const struct kvm_sregs *sregs);
+int vcpu_get_events(struct vcpu *vcpu, struct kvm_vcpu_events *ev);
+int vcpu_set_events(struct vcpu *vcpu, const struct kvm_vcpu_events *ev);
 /*
  * No signal is blocked while this vCPU is inside KVM_RUN. The pair thread
  * blocks its kick signal everywhere else, so a kick sent between two runs

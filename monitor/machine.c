@@ -110,21 +110,30 @@ static int machine_check_caps(struct machine *m)
 	return 0;
 }
 
-static int machine_create_vms(struct machine *m)
+/*
+ * One VM. VTL0's view of its RAM belongs to the permission engine from the
+ * start; VTL1's VM maps VTL0 RAM and, as the only mapping anywhere, its own
+ * private RAM.
+ */
+static int machine_create_vm(struct machine *m, int vtl)
 {
 	long slots;
 	int r;
 
-	for (int vtl = 0; vtl < 2; vtl++) {
-		if (vm_create(&m->kvm, vtl, &m->vm[vtl]))
+	if (vm_create(&m->kvm, vtl, &m->vm[vtl]))
+		return -1;
+	/* Slot deletes must not zap the whole shadow MMU (KVM-HOST-NOTES: 15 ms re-fault). */
+	r = vm_disable_quirks(&m->vm[vtl], KVM_X86_QUIRK_SLOT_ZAP_ALL);
+	if (r)
+		log_info("vtl%d: cannot disable SLOT_ZAP_ALL: %s", vtl, strerror(-r));
+	if (vtl) {
+		if (vm_set_slot(&m->vm[1], SLOT_VTL1_VTL0_RAM, 0, 0, m->vtl0_ram.size,
+				(void *)m->vtl0_ram.hva.v))
 			return -1;
-		/* Slot deletes must not zap the whole shadow MMU (KVM-HOST-NOTES: 15 ms re-fault).
-		 */
-		r = vm_disable_quirks(&m->vm[vtl], KVM_X86_QUIRK_SLOT_ZAP_ALL);
-		if (r)
-			log_info("vtl%d: cannot disable SLOT_ZAP_ALL: %s", vtl, strerror(-r));
+		/* VTL0's VM never gets a slot for it. */
+		return vm_set_slot(&m->vm[1], SLOT_VTL1_PRIVATE, 0, VTL1_PRIV_GPA, m->vtl1_ram.size,
+				   (void *)m->vtl1_ram.hva.v);
 	}
-	/* VTL0's own view of its RAM belongs to the permission engine from the start. */
 	slots = kvm_check_cap(m->vm[0].fd, KVM_CAP_NR_MEMSLOTS);
 	if (m->cfg.max_memslots && m->cfg.max_memslots < slots)
 		slots = m->cfg.max_memslots;
@@ -140,27 +149,39 @@ static int machine_create_vms(struct machine *m)
 	m->msr_exits = kvm_check_cap(m->vm[0].fd, KVM_CAP_X86_MSR_FILTER) &&
 		       kvm_check_cap(m->vm[0].fd, KVM_CAP_X86_USER_SPACE_MSR) &&
 		       !pins_enable_msr_exits(&m->vm[0]);
-	if (vm_set_slot(&m->vm[1], SLOT_VTL1_VTL0_RAM, 0, 0, m->vtl0_ram.size,
-			(void *)m->vtl0_ram.hva.v))
+	return 0;
+}
+
+static int machine_create_vms(struct machine *m)
+{
+	return machine_create_vm(m, 0) || machine_create_vm(m, 1) ? -1 : 0;
+}
+
+/*
+ * A new vCPU has exactly KVM's power-on state: no pending event, no debug
+ * state, no MSR or FPU state left by an earlier kernel. Per-pair flags that
+ * describe the old vCPU go with it.
+ */
+static int machine_create_vcpu(struct machine *m, struct vcpu_pair *p, int vtl)
+{
+	struct vcpu *v = vtl ? &p->vtl1 : &p->vtl0;
+
+	if (vcpu_create(&m->kvm, &m->vm[vtl], p->index, v) || vcpu_set_run_sigmask(v))
 		return -1;
-	/* The only mapping of VTL1 private RAM: VTL0's VM never gets a slot for it. */
-	if (vm_set_slot(&m->vm[1], SLOT_VTL1_PRIVATE, 0, VTL1_PRIV_GPA, m->vtl1_ram.size,
-			(void *)m->vtl1_ram.hva.v))
-		return -1;
+	/* Sync regs cost 0.27 us per exit (measured) and give CR state at every exit. */
+	v->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+	if (!vtl) {
+		p->call_status = 0;
+		p->in_intercept = p->stepping = p->exception_queued = false;
+		/* Its sync regs hold nothing until it runs: no check may read them before. */
+		p->vtl0_fresh = true;
+	}
 	return 0;
 }
 
 static int machine_create_vcpus(struct machine *m, struct vcpu_pair *p)
 {
-	if (vcpu_create(&m->kvm, &m->vm[0], p->index, &p->vtl0) ||
-	    vcpu_create(&m->kvm, &m->vm[1], p->index, &p->vtl1))
-		return -1;
-	if (vcpu_set_run_sigmask(&p->vtl0) || vcpu_set_run_sigmask(&p->vtl1))
-		return -1;
-	/* Sync regs cost 0.27 us per exit (measured) and give CR state at every exit. */
-	p->vtl0.run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
-	p->vtl1.run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
-	return 0;
+	return machine_create_vcpu(m, p, 0) || machine_create_vcpu(m, p, 1) ? -1 : 0;
 }
 
 static int machine_create_pairs(struct machine *m)
@@ -387,6 +408,33 @@ static void machine_event_reset(struct machine *m, const char *trigger, const ch
 	ev_emit(&e);
 }
 
+/*
+ * Every VTL0 restriction (slots, MSR filter, breakpoints) and every bit of
+ * VTL0 vCPU state lives in VTL0's VM: destroying it drops it all, with no
+ * piece that could be forgotten. VTL0's vCPUs are stopped: this thread runs
+ * them, and there is one pair.
+ */
+static void machine_drop_vtl0(struct machine *m)
+{
+	for (uint32_t i = m->nr_pairs; i-- > 0;)
+		vcpu_destroy(&m->pairs[i].vtl0);
+	perm_destroy(&m->perm);
+	vm_destroy(&m->vm[0]);
+	memset(&m->pins, 0, sizeof(m->pins));
+}
+
+/* A new VTL0 VM and vCPUs over the same RAM, with no restriction and power-on state. */
+static int machine_rebuild_vtl0(struct machine *m)
+{
+	machine_drop_vtl0(m);
+	if (machine_create_vm(m, 0))
+		return -1;
+	for (uint32_t i = 0; i < m->nr_pairs; i++)
+		if (machine_create_vcpu(m, &m->pairs[i], 0))
+			return -1;
+	return 0;
+}
+
 int machine_reset(struct machine *m, const char *trigger)
 {
 	m->resets++;
@@ -397,17 +445,8 @@ int machine_reset(struct machine *m, const char *trigger)
 			    m->max_resets);
 		return -1;
 	}
-	/*
-	 * Every restriction (slots, MSR filter, breakpoints) and every bit of
-	 * vCPU state lives in the VMs: destroying them drops it all, with no
-	 * piece that could be forgotten. VTL0's vCPU is stopped: this thread
-	 * runs it, and there is one pair.
-	 */
-	for (uint32_t i = m->nr_pairs; i-- > 0;)
-		vcpu_destroy(&m->pairs[i].vtl0);
-	perm_destroy(&m->perm);
-	vm_destroy(&m->vm[0]);
-	memset(&m->pins, 0, sizeof(m->pins));
+	/* Like kexec, and VTL1's VM and RAM go too. */
+	machine_drop_vtl0(m);
 	m->kexec_staged = false;
 	machine_event_reset(m, trigger, "drop_restrictions");
 	for (uint32_t i = m->nr_pairs; i-- > 0;)
@@ -423,8 +462,6 @@ int machine_reset(struct machine *m, const char *trigger)
 	for (uint32_t i = 0; i < m->nr_pairs; i++) {
 		struct vcpu_pair *p = &m->pairs[i];
 
-		p->call_status = 0;
-		p->in_intercept = p->stepping = false;
 		p->reset_trigger = NULL;
 		if (machine_create_vcpus(m, p))
 			goto fail;
@@ -436,32 +473,6 @@ int machine_reset(struct machine *m, const char *trigger)
 fail:
 	machine_end(m, RUN_END_MONITOR_ERROR, 0, "reset failed: cannot rebuild the machine");
 	return -1;
-}
-
-static int machine_vcpu_clear_events(struct vcpu *v)
-{
-	struct kvm_vcpu_events ev;
-
-	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
-		return -1;
-	memset(&ev.exception, 0, sizeof(ev.exception));
-	memset(&ev.interrupt, 0, sizeof(ev.interrupt));
-	memset(&ev.nmi, 0, sizeof(ev.nmi));
-	ev.exception_has_payload = 0;
-	ev.flags = KVM_VCPUEVENT_VALID_PAYLOAD;
-	return ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0 ? -1 : 0;
-}
-
-/* Everything VTL1 had VTL0 under: slots back to one RW slot, no pins, no sites. */
-static int machine_drop_vtl0_restrictions(struct machine *m, struct vcpu_pair *p)
-{
-	memset(&m->pins, 0, sizeof(m->pins));
-	if (perm_set(&m->perm, m->vtl0_ram.gpa_base, m->vtl0_ram.size / VTL_PAGE_SIZE,
-		     VTL_PERM_MASK) != VTL_OK)
-		return -1;
-	if (m->msr_exits && pins_apply_msr_filter(&m->vm[0], &m->pins))
-		return -1;
-	return pins_apply_sites(&p->vtl0, &m->pins, false);
 }
 
 uint32_t machine_kexec_commit(struct machine *m, struct vcpu_pair *p, const uint8_t digest[32])
@@ -479,11 +490,11 @@ uint32_t machine_kexec_commit(struct machine *m, struct vcpu_pair *p, const uint
 	const void *src;
 	char msg[160];
 	struct ev e;
-	int r;
 
 	if (!m->kexec_staged)
 		goto out;
-	src = guest_ram_ptr(&m->vtl0_ram, gpa(m->kexec_gpa), m->kexec_size);
+	/* With VTL0's own rights, like every read the monitor makes for it. */
+	src = perm_vtl0_ptr(&m->perm, m->kexec_gpa, m->kexec_size, VTL_PERM_R);
 	copy = malloc(m->kexec_size);
 	st = VTL_E_NO_RESOURCES;
 	if (!src || !copy)
@@ -497,10 +508,14 @@ uint32_t machine_kexec_commit(struct machine *m, struct vcpu_pair *p, const uint
 	st = VTL_E_INVALID;
 	if (elf_check(copy, m->kexec_size, &lim, &img, msg, sizeof(msg)) != ELF_OK)
 		goto out;
-	/* Point of no return. VTL0's vCPU is parked in the MMIO exit of its KEXEC_EXEC call. */
-	r = vcpu_complete_exit(&p->vtl0);
-	p->vtl0.run->kvm_dirty_regs = 0;
-	if (r || machine_drop_vtl0_restrictions(m, p) ||
+	/*
+	 * Point of no return. The old kernel's vCPU (parked in the MMIO exit of
+	 * its KEXEC_EXEC call) and VM go: the new kernel gets a new VM and vCPU,
+	 * so its first instruction runs with exactly the documented entry state
+	 * and nothing of the old kernel's (control registers, pending events,
+	 * MSRs, debug and FPU state) and none of its restrictions survive.
+	 */
+	if (machine_rebuild_vtl0(m) ||
 	    elf_load(copy, m->kexec_size, &lim, &dst, &img, msg, sizeof(msg)) != ELF_OK) {
 		machine_end(m, RUN_END_MONITOR_ERROR, 0,
 			    "kexec failed after the point of no return");
@@ -511,7 +526,7 @@ uint32_t machine_kexec_commit(struct machine *m, struct vcpu_pair *p, const uint
 	m->kexec_staged = false;
 	snprintf(m->vtl0_image_name, sizeof(m->vtl0_image_name), "kexec@0x%llx",
 		 (unsigned long long)m->kexec_gpa);
-	if (machine_boot_vtl(m, 0) || machine_vcpu_clear_events(&p->vtl0)) {
+	if (machine_boot_vtl(m, 0)) {
 		machine_end(m, RUN_END_MONITOR_ERROR, 0, "kexec: cannot reset VTL0's vCPU");
 		st = VTL_E_NO_RESOURCES;
 		goto out;
@@ -683,9 +698,15 @@ int machine_run(struct machine *m)
 		ev_i64(&e, "code", m->guest_code);
 	ev_i64(&e, "status", status);
 	ev_str(&e, "detail", m->end_detail);
+	events_add_totals(&e, &m->events); /* what the rate limit kept out of the log */
 	ev_emit(&e);
-	if (m->events.f)
-		fflush(m->events.f);
+	events_flush(&m->events);
+	{
+		char summary[512];
+
+		if (events_summary(&m->events, summary, sizeof(summary)))
+			fprintf(stderr, "vtlmon: %s\n", summary);
+	}
 	if (atomic_load(&m->end) != RUN_END_SHUTDOWN)
 		log_err("run ended: %s: %s", run_end_name((enum run_end)atomic_load(&m->end)),
 			m->end_detail);

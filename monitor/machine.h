@@ -93,7 +93,17 @@ struct vcpu_pair {
 	uint32_t entry_reason; /* the VTL1 entry being handled (enum vtl1_entry_reason) */
 	bool in_intercept;     /* outcome ops are valid only while VTL1 handles an intercept */
 	struct intercept_outcome outcome;
-	bool stepping; /* single-stepping over a CR-write site */
+	/*
+	 * Stepping over a CR-write site: its breakpoint is off and one sits on
+	 * the next instruction instead; every VTL0 exit re-arms the sites.
+	 */
+	bool stepping;
+	/*
+	 * VTL0's vCPU was just built (launch, reset, kexec) and has not run: its
+	 * sync-regs snapshot is empty, so no post-exit check may read it.
+	 */
+	bool vtl0_fresh;
+	bool cr_checked; /* this exit's CR pin check has run (at most once per exit) */
 	/* This exit already gives VTL0 an exception: never stack a second (#DF). */
 	bool exception_queued;
 	const char *reset_trigger; /* set when a reset is due: "triple_fault", "port_cf9", "vtl1" */

@@ -12,6 +12,7 @@
 #include "monitor/exit.h"
 #include "monitor/log.h"
 #include "monitor/sandbox.h"
+#include "policy/policy.h"
 #include "vtl_device.h"
 #include "vtl_layout.h"
 #include "vtl_ucall.h"
@@ -230,7 +231,8 @@ static enum vtl_status op_pin_msr(struct vcpu_pair *p, const struct vtl1_op *op,
 		pair_event_pin(p, "msr", index, 0, 0, false);
 		return VTL_OK;
 	}
-	if (!m->msr_exits)
+	/* Only MSRs that change through WRMSR alone can be guarded by the filter (policy.h). */
+	if (!m->msr_exits || !policy_msr_pinnable(index))
 		return VTL_E_NOT_SUPPORTED;
 	if (value == VTL1_PIN_CURRENT && vcpu_get_msr(&p->vtl0, index, &value))
 		return VTL_E_INVALID; /* no such MSR on this vCPU */
@@ -270,10 +272,20 @@ static enum vtl_status op_outcome(struct vcpu_pair *p, const struct vtl1_op *op)
 	return VTL_OK;
 }
 
+/*
+ * MEASURE, VERIFY_SIG and KEXEC_STAGE read VTL0 RAM that VTL0 handed over
+ * (an image, a signature): with VTL0's own rights, so a page VTL0 cannot
+ * read is never measured, staged or logged through the monitor.
+ */
+static const void *op_vtl0_bytes(struct vcpu_pair *p, uint64_t addr, uint64_t len)
+{
+	return perm_vtl0_ptr(&p->m->perm, addr, len, VTL_PERM_R);
+}
+
 static enum vtl_status op_measure(struct vcpu_pair *p, const struct vtl1_op *op)
 {
 	struct machine *m = p->m;
-	const void *src = guest_ram_ptr(&m->vtl0_ram, gpa(op->arg[0]), op->arg[1]);
+	const void *src = op_vtl0_bytes(p, op->arg[0], op->arg[1]);
 	void *dst = guest_ram_ptr(&m->vtl1_ram, gpa(op->arg[2]), VTL_SHA256_SIZE);
 
 	/* VTL1 runs emulated at ~1 us per instruction: the monitor hashes for it. */
@@ -286,7 +298,7 @@ static enum vtl_status op_measure(struct vcpu_pair *p, const struct vtl1_op *op)
 static enum vtl_status op_verify_sig(struct vcpu_pair *p, const struct vtl1_op *op)
 {
 	struct machine *m = p->m;
-	const void *msg = guest_ram_ptr(&m->vtl0_ram, gpa(op->arg[0]), op->arg[1]);
+	const void *msg = op_vtl0_bytes(p, op->arg[0], op->arg[1]);
 	struct vtl1_sig_check chk;
 
 	if (!msg || guest_ram_read(&m->vtl1_ram, gpa(op->arg[2]), &chk, sizeof(chk)))
@@ -313,7 +325,7 @@ static enum vtl_status op_kexec_stage(struct vcpu_pair *p, const struct vtl1_op 
 	m->kexec_staged = false;
 	if (!op->arg[0] && !op->arg[1])
 		return VTL_OK;
-	src = guest_ram_ptr(&m->vtl0_ram, gpa(op->arg[0]), op->arg[1]);
+	src = op_vtl0_bytes(p, op->arg[0], op->arg[1]);
 	if (!src)
 		return VTL_E_BAD_ADDRESS;
 	/* elf_check works on its own copy: VTL0 racing the check gains nothing. */
@@ -553,37 +565,44 @@ static void pair_event_call(struct vcpu_pair *p, uint64_t block_gpa, uint32_t nr
 	ev_emit(&e);
 }
 
-/*
- * The monitor writes the answer into the block through its own mapping, so
- * it must honour VTL0's permissions itself: a block in a page VTL0 cannot
- * write (read-only text, a held kexec image, a no-access page) would let a
- * call write where VTL0 may not.
- */
-static bool pair_block_writable(struct vcpu_pair *p, uint64_t block_gpa)
-{
-	return perm_intended(&p->m->perm, block_gpa) & VTL_PERM_W;
-}
-
 static void pair_vtl0_call(struct vcpu_pair *p, uint64_t block_gpa, uint32_t write_len)
 {
-	struct vtl_call_block blk, *guest_blk = NULL;
+	const struct perm_engine *pe = &p->m->perm;
 	struct vtl1_outcome out;
+	struct vtl_call_block blk;
 	struct vtl1_entry *in;
 	enum vtl_status st;
+	bool readable = false;
 
+	/*
+	 * A call made while a pinned CR bit is cleared: VTL1 hears of that
+	 * first, and a denial stops the call (a kexec would otherwise hand the
+	 * old kernel's state, or its #GP, to the new kernel).
+	 */
+	enforce_check_cr(p);
+	if (machine_ended(p->m) || p->reset_trigger || p->exception_queued) {
+		p->call_status = VTL_E_DENIED;
+		return;
+	}
 	memset(&blk, 0, sizeof(blk));
 	st = call_check_gpa(block_gpa, write_len, p->m->vtl0_ram.size);
-	if (st == VTL_OK && !pair_block_writable(p, block_gpa))
+	/*
+	 * The monitor reads and answers the block with VTL0's own rights: a
+	 * block in a page VTL0 cannot write (read-only text, a held kexec image,
+	 * a no-access page) would let a call write where VTL0 may not. The only
+	 * read of the block: VTL1 decides on this copy (no TOCTOU).
+	 */
+	if (st == VTL_OK && (!perm_vtl0_allows(pe, block_gpa, sizeof(blk), VTL_PERM_W) ||
+			     perm_vtl0_read(pe, block_gpa, &blk, sizeof(blk))))
 		st = VTL_E_BAD_ADDRESS;
 	if (st == VTL_OK) {
-		guest_blk = guest_ram_ptr(&p->m->vtl0_ram, gpa(block_gpa), sizeof(blk));
-		/* The only read of the block: VTL1 decides on this copy (no TOCTOU). */
-		memcpy(&blk, guest_blk, sizeof(blk));
+		readable = true;
 		st = call_check_block(&blk);
 	}
 	if (st != VTL_OK) {
-		if (guest_blk)
-			guest_blk->status = st;
+		if (readable)
+			perm_vtl0_write(pe, block_gpa + offsetof(struct vtl_call_block, status),
+					&st, sizeof(blk.status));
 		p->call_status = st;
 		pair_event_call(p, block_gpa, blk.nr, st);
 		return;
@@ -603,11 +622,13 @@ static void pair_vtl0_call(struct vcpu_pair *p, uint64_t block_gpa, uint32_t wri
 	p->calls++;
 	p->call_status = out.status;
 	/* The call itself may have made the block's page read-only: then only CALL_STATUS. */
-	if (pair_block_writable(p, block_gpa)) {
-		guest_blk->results[0] = out.results[0];
-		guest_blk->results[1] = out.results[1];
-		guest_blk->status = out.status;
-	}
+	blk.results[0] = out.results[0];
+	blk.results[1] = out.results[1];
+	blk.status = out.status;
+	perm_vtl0_write(pe, block_gpa + offsetof(struct vtl_call_block, results), blk.results,
+			sizeof(blk.results));
+	perm_vtl0_write(pe, block_gpa + offsetof(struct vtl_call_block, status), &blk.status,
+			sizeof(blk.status));
 	pair_event_call(p, block_gpa, blk.nr, out.status);
 }
 
@@ -619,8 +640,8 @@ static void pair_vtl0_ucall(struct vcpu_pair *p, uint64_t uc_gpa, uint32_t len)
 	uint64_t now = clock_ns();
 	struct ev e;
 
-	if (len != 8 || (uc_gpa & 7) ||
-	    guest_ram_read(&m->vtl0_ram, gpa(uc_gpa), &uc, sizeof(uc))) {
+	/* Everything a ucall names is read with VTL0's own rights (no-access stays unread). */
+	if (len != 8 || (uc_gpa & 7) || perm_vtl0_read(&m->perm, uc_gpa, &uc, sizeof(uc))) {
 		LOG_GUEST("vtl0: bad ucall at %#llx", (unsigned long long)uc_gpa);
 		return;
 	}
@@ -639,9 +660,9 @@ static void pair_vtl0_ucall(struct vcpu_pair *p, uint64_t uc_gpa, uint32_t len)
 	}
 	file[0] = msg[0] = '\0';
 	if (uc.file_gpa)
-		guest_ram_read_str(&m->vtl0_ram, gpa(uc.file_gpa), file, sizeof(file));
+		perm_vtl0_read_str(&m->perm, uc.file_gpa, file, sizeof(file));
 	if (uc.msg_gpa)
-		guest_ram_read_str(&m->vtl0_ram, gpa(uc.msg_gpa), msg, sizeof(msg));
+		perm_vtl0_read_str(&m->perm, uc.msg_gpa, msg, sizeof(msg));
 	ev_begin(&e, &m->events, "ucall");
 	ev_u64(&e, "vcpu", p->index);
 	ev_u64(&e, "cmd", uc.cmd);
@@ -847,10 +868,18 @@ void *pair_thread(void *arg)
 		}
 		if (pair_run_vcpu(p, &p->vtl0, &x))
 			break;
-		p->exception_queued = false;
+		p->vtl0_fresh = false;
+		p->exception_queued = p->cr_checked = false;
+		if (p->stepping)
+			enforce_rearm_sites(p);
 		pair_vtl0_exit(p, &x);
-		/* CR writes never exit (KVM-HOST-NOTES): every exit is a chance to catch one. */
-		if (!machine_ended(m) && !p->reset_trigger)
+		/*
+		 * CR writes never exit (KVM-HOST-NOTES): every exit is a chance to
+		 * catch one, a reset's too (its state is gone afterwards). Not when
+		 * the exit replaced VTL0's vCPU (kexec): the new one has not run, and
+		 * nothing it holds is the old kernel's.
+		 */
+		if (!machine_ended(m) && !p->vtl0_fresh && !p->cr_checked)
 			enforce_check_cr(p);
 	}
 out:

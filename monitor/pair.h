@@ -31,5 +31,7 @@ void enforce_mem_access(struct vcpu_pair *p, const struct vexit *x);
 void enforce_internal_error(struct vcpu_pair *p, const struct vexit *x);
 void enforce_msr(struct vcpu_pair *p, const struct vexit *x);
 void enforce_debug(struct vcpu_pair *p, const struct vexit *x);
+/* After a step over a CR-write site: the sites' breakpoints back in place (any exit). */
+void enforce_rearm_sites(struct vcpu_pair *p);
 
 #endif

@@ -182,3 +182,74 @@ uint8_t perm_effective(const struct perm_engine *pe, uint64_t addr)
 		return 0;
 	return pe->slots[i].kind == SLOT_RW ? VTL_PERM_MASK : VTL_PERM_R | VTL_PERM_X;
 }
+
+/* ---- VTL0 memory with VTL0's rights ------------------------------------------------ */
+
+bool perm_vtl0_allows(const struct perm_engine *pe, uint64_t addr, uint64_t len, uint8_t need)
+{
+	uint64_t first, last;
+
+	if (!len || !guest_ram_contains(pe->ram, gpa(addr), len))
+		return false;
+	first = addr & ~(uint64_t)(VTL_PAGE_SIZE - 1);
+	last = (addr + len - 1) & ~(uint64_t)(VTL_PAGE_SIZE - 1);
+	for (uint64_t page = first;; page += VTL_PAGE_SIZE) {
+		/* What VTL1 asked for and what the slots enforce: both must grant it. */
+		if ((perm_intended(pe, page) & perm_effective(pe, page) & need) != need)
+			return false;
+		if (page == last)
+			return true;
+	}
+}
+
+const void *perm_vtl0_ptr(const struct perm_engine *pe, uint64_t addr, uint64_t len, uint8_t need)
+{
+	if (!perm_vtl0_allows(pe, addr, len, need))
+		return NULL;
+	return guest_ram_ptr(pe->ram, gpa(addr), len);
+}
+
+int perm_vtl0_read(const struct perm_engine *pe, uint64_t addr, void *dst, uint64_t len)
+{
+	if (!perm_vtl0_allows(pe, addr, len, VTL_PERM_R))
+		return -1;
+	return guest_ram_read(pe->ram, gpa(addr), dst, len);
+}
+
+int perm_vtl0_write(const struct perm_engine *pe, uint64_t addr, const void *src, uint64_t len)
+{
+	if (!perm_vtl0_allows(pe, addr, len, VTL_PERM_W))
+		return -1;
+	return guest_ram_write(pe->ram, gpa(addr), src, len);
+}
+
+long perm_vtl0_read_str(const struct perm_engine *pe, uint64_t addr, char *dst, size_t max)
+{
+	size_t n = 0;
+
+	if (!max)
+		return -1;
+	dst[0] = '\0';
+	if (!perm_vtl0_allows(pe, addr, 1, VTL_PERM_R))
+		return -1;
+	/* Page by page: the string stops where VTL0 could no longer read it. */
+	while (n + 1 < max) {
+		uint64_t at = addr + n, room = VTL_PAGE_SIZE - (at & (VTL_PAGE_SIZE - 1));
+		char chunk[VTL_PAGE_SIZE];
+		long got;
+
+		if (at < addr || !perm_vtl0_allows(pe, at, 1, VTL_PERM_R))
+			break;
+		if (room > max - 1 - n)
+			room = max - 1 - n;
+		got = guest_ram_read_str(pe->ram, gpa(at), chunk, room + 1);
+		if (got < 0)
+			break;
+		memcpy(dst + n, chunk, (size_t)got);
+		n += (size_t)got;
+		if ((uint64_t)got < room)
+			break; /* hit the NUL (or the end of RAM) */
+	}
+	dst[n] = '\0';
+	return (long)n;
+}

@@ -2,6 +2,8 @@
 #ifndef MONITOR_PERM_H
 #define MONITOR_PERM_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "monitor/kvm.h"
@@ -46,5 +48,26 @@ uint8_t perm_intended(const struct perm_engine *pe, uint64_t addr);
  * slot = R|X (exec cannot be removed upstream), no slot = 0.
  */
 uint8_t perm_effective(const struct perm_engine *pe, uint64_t addr);
+
+/*
+ * The monitor's access to VTL0 RAM on VTL0's behalf (call blocks, ucalls,
+ * kexec images and signatures, anything new), with VTL0's own rights: every
+ * page of [addr, addr + len) must be VTL0 RAM and grant `need` (VTL_PERM_R to
+ * read, VTL_PERM_W to write) both as VTL1 set it and as the memslots enforce
+ * it. Without this a no-access page could be read through the monitor, or a
+ * read-only one written.
+ */
+bool perm_vtl0_allows(const struct perm_engine *pe, uint64_t addr, uint64_t len, uint8_t need);
+/* A pointer to the range when perm_vtl0_allows(), else NULL. */
+const void *perm_vtl0_ptr(const struct perm_engine *pe, uint64_t addr, uint64_t len, uint8_t need);
+/* Copy out / in; -1 (nothing copied) unless VTL0 may read / write the whole range. */
+int perm_vtl0_read(const struct perm_engine *pe, uint64_t addr, void *dst, uint64_t len);
+int perm_vtl0_write(const struct perm_engine *pe, uint64_t addr, const void *src, uint64_t len);
+/*
+ * A NUL-terminated string of at most max-1 bytes that stops at the first
+ * byte VTL0 cannot read. Always terminates `dst`; returns the length, or -1
+ * if VTL0 cannot read its first byte.
+ */
+long perm_vtl0_read_str(const struct perm_engine *pe, uint64_t addr, char *dst, size_t max);
 
 #endif

@@ -376,8 +376,12 @@ Test(enforce, cr_site_denies_a_declared_cr4_write_before_it_happens)
 	snprintf(frag, sizeof(frag), "\"value\":\"0x%" PRIx64 "\"", site);
 	EXPECT(ev_find(&run, 0, "pin", "\"reg\":\"cr_site\"", frag) >= 0,
 	       "VTL1 never declared the site to the monitor");
-	/* Two attacks, each stopped at the site: both precise, both at the site's RIP. */
-	EXPECT(ev_count(&run, "violation", NULL) == 2, "%zu violations, expected 2",
+	/*
+	 * Three attacks, each stopped at the site: all precise, all at the site's
+	 * RIP; the third comes after a write that faulted on its own while it was
+	 * stepped over (no TF may leak into its #GP frame, and the site re-arms).
+	 */
+	EXPECT(ev_count(&run, "violation", NULL) == 3, "%zu violations, expected 3",
 	       ev_count(&run, "violation", NULL));
 	for (i = -1; (i = ev_find(&run, (size_t)(i + 1), "violation", NULL, NULL)) >= 0;) {
 		v = run.lines[i];

@@ -4,7 +4,18 @@
 #include "vtl0.h"
 #include "vtl1_abi.h"
 
+#define CR4_PAE	  (1ULL << 5)
+#define RFLAGS_TF (1ULL << 8)
+
 static struct fault_rec gp;
+
+static inline uint64_t read_rflags(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("pushfq; popq %0" : "=r"(v));
+	return v;
+}
 
 /*
  * The image's only CR4 write, so `vtlmon inspect` finds exactly one site for
@@ -45,6 +56,22 @@ int vtl0_main(const struct vtl_boot_info *bi)
 	cs_site_write_cr4(cr4 & ~CR4_OSXMMEXCPT);
 	GUEST_ASSERT_EQ(gp.count, 2);
 	GUEST_ASSERT_EQ(gp.rip, site);
+	GUEST_ASSERT(read_cr4() & CR4_OSXMMEXCPT);
+	GUEST_CHECKPOINT_VAL(3, gp.count);
+
+	/*
+	 * A write that keeps the pinned bit but faults by itself (PAE off in long
+	 * mode): it is stepped over and raises its own #GP. Nothing of the step
+	 * may reach us: no TF in the #GP frame (it would raise a #DB after the
+	 * handler's IRET, which fails this guest), and the site is armed again.
+	 */
+	cs_site_write_cr4(cr4 & ~CR4_PAE); /* #GP in long mode */
+	GUEST_ASSERT_EQ(gp.count, 3);
+	GUEST_ASSERT_EQ(gp.rip, site);
+	GUEST_ASSERT_EQ(read_rflags() & RFLAGS_TF, 0);
+	GUEST_ASSERT_EQ(read_cr4(), cr4);
+	cs_site_write_cr4(cr4 & ~CR4_OSXMMEXCPT);
+	GUEST_ASSERT_EQ(gp.count, 4);
 	GUEST_ASSERT(read_cr4() & CR4_OSXMMEXCPT);
 	GUEST_DONE();
 }
