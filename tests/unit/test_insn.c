@@ -105,3 +105,144 @@ Test(insn_write_start, no_store_means_unknown)
 	cr_assert_eq(insn_write_start(before, sizeof(before), &c), 0);
 	cr_assert_eq(insn_write_start(before, 0, &c), 0);
 }
+
+/* ---- insn_decode / insn_write_origin (issue 9: "precise means precise") ------------------ */
+
+/* Identity paging: a linear address is its GPA. */
+static bool va_is_gpa_identity(void *ctx, uint64_t va, uint64_t g)
+{
+	(void)ctx;
+	return va == g;
+}
+
+static void origin(const uint8_t *before, size_t n, const uint8_t *at, size_t at_n, uint64_t rip,
+		   uint64_t g, uint32_t len, const struct kvm_regs *regs,
+		   struct insn_write_origin *o)
+{
+	const struct insn_cpu cpu = {.regs = regs, .regs_after = true};
+	const struct insn_write_exit x = {
+	    .rip = rip, .gpa = g, .len = len, .cpu = &cpu, .va_is_gpa = va_is_gpa_identity};
+
+	insn_write_origin(before, n, at, at_n, &x, o);
+}
+
+Test(insn_write_origin, plain_store_is_precise)
+{
+	const uint8_t before[] = {0x90, 0x90, 0x48, 0x89, 0x18}; /* mov [rax], rbx */
+	const uint8_t at[] = {0x90};
+	struct kvm_regs regs = {.rax = 0x5000};
+	struct insn_write_origin o;
+
+	origin(before, sizeof(before), at, 1, 0x101005, 0x5000, 8, &regs, &o);
+	cr_assert(o.known && o.precise && !o.at_rip);
+	cr_assert_eq(o.rip, 0x101002);
+	cr_assert_eq(o.len, 3);
+}
+
+Test(insn_write_origin, stores_that_change_registers_or_flags_are_not_precise)
+{
+	/* add [rax], rbx changes RFLAGS; the exit comes after it did. */
+	const uint8_t add[] = {0x48, 0x01, 0x18};
+	/* push rbx: RSP moved already. */
+	const uint8_t push[] = {0x90, 0x53};
+	/* stosb: RDI moved already. */
+	const uint8_t stos[] = {0x90, 0xaa};
+	struct kvm_regs regs = {.rax = 0x5000, .rsp = 0x7ff8, .rdi = 0x6001, .rflags = 2};
+	struct insn_write_origin o;
+
+	origin(add, sizeof(add), NULL, 0, 0x2003, 0x5000, 8, &regs, &o);
+	cr_assert(o.known && !o.precise);
+	cr_assert_eq(o.rip, 0x2000);
+	origin(push, sizeof(push), NULL, 0, 0x2002, 0x7ff8, 8, &regs, &o);
+	cr_assert(o.known && !o.precise, "push: RSP is already decremented");
+	cr_assert_eq(o.rip, 0x2001);
+	origin(stos, sizeof(stos), NULL, 0, 0x2002, 0x6000, 1, &regs, &o);
+	cr_assert(o.known && !o.precise, "stosb: RDI is already advanced");
+}
+
+Test(insn_write_origin, stosb_then_rep_stosb_is_never_matched_one_byte_early)
+{
+	/* stosb; rep stosb: with RDI one past the GPA either can have made the write. */
+	const uint8_t before[] = {0x90, 0xaa};
+	const uint8_t at[] = {0xf3, 0xaa};
+	struct kvm_regs regs = {.rdi = 0x6001, .rcx = 5, .rflags = 2};
+	struct insn_write_origin o;
+
+	origin(before, sizeof(before), at, sizeof(at), 0x3002, 0x6000, 1, &regs, &o);
+	cr_assert(!o.precise);
+	cr_assert_eq(o.rip, 0x3002, "the report names RIP, the rep stosb, not the byte before it");
+	/* With nothing before it that stores, the rep stosb at RIP is the writer. */
+	const uint8_t nops[] = {0x90, 0x90};
+	origin(nops, sizeof(nops), at, sizeof(at), 0x3002, 0x6000, 1, &regs, &o);
+	cr_assert(o.known && o.at_rip && !o.precise);
+	cr_assert_eq(o.rip, 0x3002);
+}
+
+Test(insn_write_origin, a_straddling_store_fragment_is_not_precise)
+{
+	/* mov [rax], rbx with rax 4 bytes below a page end: KVM splits it in two. */
+	const uint8_t before[] = {0x48, 0x89, 0x18};
+	struct kvm_regs regs = {.rax = 0x5ffc};
+	struct insn_write_origin o;
+
+	origin(before, sizeof(before), NULL, 0, 0x2003, 0x6000, 4, &regs, &o);
+	cr_assert(o.known && !o.precise, "half of the store may already be in memory");
+	/* The first half: "89 18" (a 4-byte store there) could have made it too. */
+	origin(before, sizeof(before), NULL, 0, 0x2003, 0x5ffc, 4, &regs, &o);
+	cr_assert(!o.known && !o.precise);
+}
+
+static struct insn_info decode(const uint8_t *b, size_t n, const struct kvm_regs *regs)
+{
+	const struct insn_cpu cpu = {.regs = regs};
+	struct insn_info in;
+
+	cr_assert_eq(insn_decode(b, n, 0x1000, &cpu, &in), 0);
+	return in;
+}
+
+Test(insn_decode, pure_loads_are_the_ones_a_register_snapshot_undoes)
+{
+	struct kvm_regs regs = {.rax = 0x5000, .rsp = 0x8000, .rsi = 0x5000, .rdi = 0x9000};
+
+	cr_assert(decode((const uint8_t[]){0x48, 0x8b, 0x18}, 3, &regs).pure_load); /* mov */
+	cr_assert(decode((const uint8_t[]){0x48, 0x03, 0x18}, 3, &regs).pure_load); /* add */
+	cr_assert(decode((const uint8_t[]){0x48, 0x3b, 0x18}, 3, &regs).pure_load); /* cmp */
+	cr_assert(!decode((const uint8_t[]){0xa4}, 1, &regs).pure_load);	    /* movsb */
+	cr_assert(!decode((const uint8_t[]){0xff, 0x30}, 2, &regs).pure_load);	    /* push [rax] */
+	cr_assert(!decode((const uint8_t[]){0xf3, 0x0f, 0x6f, 0x00}, 4, &regs).pure_load);
+	cr_assert(!decode((const uint8_t[]){0xf3, 0xa4}, 2, &regs).pure_load);	     /* rep movsb */
+	cr_assert(!decode((const uint8_t[]){0x48, 0x87, 0x18}, 3, &regs).pure_load); /* xchg */
+}
+
+Test(insn_decode, memory_operands_and_sizes)
+{
+	struct kvm_regs regs = {.rax = 0x5000, .rsp = 0x8000};
+	struct insn_info in;
+
+	/* fxsave [rax]: 512 bytes written, whatever Capstone says. */
+	in = decode((const uint8_t[]){0x0f, 0xae, 0x00}, 3, &regs);
+	cr_assert_eq(in.nmem, 1);
+	cr_assert_eq(in.mem[0].size, 512);
+	cr_assert(in.mem[0].write && in.mem[0].ea_known);
+	cr_assert_eq(in.mem[0].ea, 0x5000);
+	/* cmpxchg16b [rax] */
+	in = decode((const uint8_t[]){0x48, 0x0f, 0xc7, 0x08}, 4, &regs);
+	cr_assert_eq(in.mem[0].size, 16);
+	cr_assert(in.mem[0].write);
+	/* movups [rax], xmm0: Capstone calls the destination "read"; it is a store. */
+	in = decode((const uint8_t[]){0x0f, 0x11, 0x00}, 3, &regs);
+	cr_assert(in.mem[0].write);
+	cr_assert_eq(in.mem[0].size, 16);
+	/* push rax before it ran: 8 bytes at RSP - 8. */
+	in = decode((const uint8_t[]){0x50}, 1, &regs);
+	cr_assert_eq(in.nmem, 1);
+	cr_assert_eq(in.mem[0].ea, 0x7ff8);
+	cr_assert(in.mem[0].write);
+	/* fs: segment base comes from the CPU state */
+	const struct insn_cpu cpu = {.regs = &regs, .fs_base = 0x100000};
+	cr_assert_eq(insn_decode((const uint8_t[]){0x64, 0x48, 0x89, 0x18}, 4, 0x1000, &cpu, &in),
+		     0);
+	cr_assert_eq(in.mem[0].ea, 0x105000);
+	cr_assert(in.pure_store, "a segment override keeps a store plain: its base is known");
+}
