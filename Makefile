@@ -75,10 +75,12 @@ $(B)/host/%.o: %.c
 	$(Q)$(CC) $(HOST_CFLAGS) -c $< -o $@
 
 # The built-in demo images are embedded with .incbin, so they are prerequisites.
-$(B)/host/monitor/embedded.o: monitor/embedded.S $(DEMO_ELF) $(VTL1_ELF) $(B)/vtl0/tests/bench.elf policy/examples/default.policy
+$(B)/host/monitor/embedded.o: monitor/embedded.S $(DEMO_ELF) $(VTL1_ELF) $(B)/vtl0/tests/bench.elf \
+		$(B)/vtl0/tests/cr_latency.elf policy/examples/default.policy
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(HOST_CFLAGS) -DDEMO_ELF='"$(DEMO_ELF)"' -DVTL1_ELF='"$(VTL1_ELF)"' \
 		-DBENCH_ELF='"$(B)/vtl0/tests/bench.elf"' \
+		-DCR_LATENCY_ELF='"$(B)/vtl0/tests/cr_latency.elf"' \
 		-DDEFAULT_POLICY='"policy/examples/default.policy"' \
 		-c $< -o $@
 

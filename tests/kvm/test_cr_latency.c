@@ -1,0 +1,145 @@
+/* KVM tests of the CR-pin latency figure: its guest completes and every clear is detected. */
+#include <criterion/criterion.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor/bench.h"
+#include "tests/kvm/harness.h"
+
+/* Counts and order only: timing is the bench's business, never a test's. */
+
+/* vtl0/tests/cr_latency.c's parameters (module 0) and checkpoint steps. */
+#define CRL_MAGIC	    0x314d4c5243ULL
+#define CRL_CP_SAMPLE	    1
+#define CRL_CP_SAMPLES_DONE 2
+#define CRL_CP_WINDOW_BEGIN 3
+#define CRL_CP_WINDOW_END   4
+
+struct crl_module {
+	uint64_t magic;
+	uint32_t samples;
+	uint32_t nr_windows;
+	struct {
+		uint32_t spin;
+		uint32_t cycles;
+	} window[4];
+};
+
+#define CRL_SAMPLES 6
+
+/* 1 ms keeps the run short; the figure itself defaults to the policy's 10 ms. */
+static const char crl_policy[] = "vtlmon-policy 1\n"
+				 "exec-protection best-effort\n"
+				 "cr pin CR0.WP\n"
+				 "cr watchdog 1ms\n"
+				 "action cr deny\n"
+				 "action default kill\n";
+
+static struct guest_run run;
+
+static void run_fini(void)
+{
+	guest_run_free(&run);
+}
+
+TestSuite(cr_latency, .init = kvm_require, .fini = run_fini, .timeout = KVM_TEST_TIMEOUT_S);
+
+static uint64_t crl_num(const char *line, const char *key)
+{
+	char pat[32];
+	const char *at;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	at = strstr(line, pat);
+	cr_assert_not_null(at, "no %s in %s", key, line);
+	at += strlen(pat);
+	return strtoull(at + (*at == '"'), NULL, 0);
+}
+
+static long crl_checkpoint(size_t from, uint64_t step)
+{
+	char frag[48];
+
+	snprintf(frag, sizeof(frag), "\"arg0\":\"0x%" PRIx64 "\"", step);
+	return ev_find(&run, from, "ucall", "\"cmd\":4,", frag);
+}
+
+Test(cr_latency, every_clear_is_detected_once_and_restored)
+{
+	const struct crl_module mod = {
+	    .magic = CRL_MAGIC,
+	    .samples = CRL_SAMPLES,
+	    .nr_windows = 1,
+	    .window = {{.spin = 10, .cycles = 50}},
+	};
+	const struct guest_run_opts o = {
+	    .vtl0 = "cr_latency",
+	    .policy_text = crl_policy,
+	    .module = &mod,
+	    .module_len = sizeof(mod),
+	};
+	long at = 0, done, wbegin, wend;
+	int status = guest_run(&run, &o);
+
+	if (status)
+		ev_dump(&run);
+	cr_assert_eq(status, 0, "the guest did not finish: status %d", status);
+	cr_assert(ev_find(&run, 0, "pin", "\"reg\":\"cr0\"", "\"mask\":\"0x10000\"") >= 0,
+		  "WP was not pinned at launch");
+	/* Each sample: its t0 checkpoint, then exactly one CR violation, denied and restored. */
+	for (uint64_t i = 0; i < CRL_SAMPLES; i++) {
+		long cp = crl_checkpoint((size_t)at, CRL_CP_SAMPLE), v, next;
+
+		cr_assert_geq(cp, 0, "no t0 checkpoint for sample %" PRIu64, i);
+		cr_assert_eq(crl_num(run.lines[cp], "arg1"), i, "samples out of order");
+		v = ev_find(&run, (size_t)cp + 1, "violation", "\"kind\":\"cr\"", NULL);
+		cr_assert_geq(v, 0, "sample %" PRIu64 " was never detected", i);
+		cr_assert(strstr(run.lines[v], "\"action\":\"deny\""), "%s", run.lines[v]);
+		/* Seen at a later exit, never at the write: not precise. */
+		cr_assert(strstr(run.lines[v], "\"precise\":false"), "%s", run.lines[v]);
+		cr_assert_eq(crl_num(run.lines[v], "value") & 0x10000, 0, "the violation's value");
+		next = ev_find(&run, (size_t)v + 1, "violation", "\"kind\":\"cr\"", NULL);
+		at = crl_checkpoint((size_t)cp + 1, CRL_CP_SAMPLE);
+		if (at < 0)
+			at = crl_checkpoint((size_t)cp + 1, CRL_CP_SAMPLES_DONE);
+		cr_assert_geq(at, 0, "the guest stopped after sample %" PRIu64, i);
+		cr_assert(next < 0 || next > at, "sample %" PRIu64 " detected twice", i);
+	}
+	/* The guest waited each clear out, so it saw one #GP per sample. */
+	done = crl_checkpoint(0, CRL_CP_SAMPLES_DONE);
+	cr_assert_geq(done, 0);
+	cr_assert_eq(crl_num(run.lines[done], "arg1"), CRL_SAMPLES);
+	/* The transient phase ran to its end; whether a kick landed in a window is chance. */
+	wbegin = crl_checkpoint((size_t)done, CRL_CP_WINDOW_BEGIN);
+	wend = crl_checkpoint((size_t)done, CRL_CP_WINDOW_END);
+	cr_assert(wbegin > done && wend > wbegin, "the transient phase did not run");
+	cr_assert(ev_find(&run, (size_t)wend, "ucall", "\"cmd\":1,", NULL) > wend, "no DONE");
+}
+
+Test(cr_latency, the_bench_figure_pairs_every_sample)
+{
+	struct bench_cr_opts o = {
+	    .period_us = 1000,
+	    .samples = CRL_SAMPLES,
+	    .load_threads = 1,
+	    .nr_windows = 1,
+	    .window = {{.spin = 0, .cycles = 100}},
+	};
+	struct bench_cr_result r;
+
+	cr_assert_eq(bench_cr_run(&o, &r), 0);
+	cr_assert(r.guest_done, "the bench guest did not finish");
+	cr_assert_eq(r.samples, CRL_SAMPLES);
+	cr_assert_eq(r.guest_gp, CRL_SAMPLES);
+	cr_assert_eq(r.detected, CRL_SAMPLES, "paired %u of %u samples", r.detected, r.samples);
+	cr_assert(r.min_ns > 0 && r.min_ns <= r.median_ns && r.median_ns <= r.p99_ns &&
+		      r.p99_ns <= r.max_ns,
+		  "latency order: %f %f %f %f", r.min_ns, r.median_ns, r.p99_ns, r.max_ns);
+	cr_assert_eq(r.nr_windows, 1);
+	cr_assert_eq(r.window[0].cycles, 100);
+	cr_assert_gt(r.window[0].duration_ns, 0);
+	/* Every detection is a #GP and (within the default event limits) a violation event. */
+	cr_assert_eq(r.window[0].events, r.window[0].detected);
+}
