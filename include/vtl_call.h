@@ -43,8 +43,10 @@ enum vtl_call_nr {
 	 * args[0] GPA (page-aligned), args[1] pages, args[2] VTL_PERM_* (0 = no
 	 * access). VTL_E_BAD_ADDRESS outside VTL0 RAM or overflowing,
 	 * VTL_E_DENIED when the policy forbids it (a relaxation after
-	 * END_OF_BOOT, a locked range), VTL_E_NOT_SUPPORTED when it needs exec
-	 * protection the host lacks, VTL_E_NO_RESOURCES when memslots run out.
+	 * END_OF_BOOT, a locked range), VTL_E_NO_RESOURCES when memslots run out.
+	 * X is best effort on upstream KVM and a request is never refused for it:
+	 * a page without X stays executable, an X-only page stays readable
+	 * (`vtlmon caps`; a policy with `exec-protection required` never launches).
 	 */
 	VTL_CALL_PROTECT = 0x10,
 	/* args[0] CR number (0 or 4), args[1] bit mask: pin those bits at their current value. */

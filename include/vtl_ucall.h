@@ -8,8 +8,10 @@
 /*
  * A guest writes the GPA of a struct vtl_ucall to VTL0_REG_UCALL. The monitor
  * copies it, reads the strings (bounded, NUL-terminated, inside VTL0 RAM)
- * and records a "ucall" event. ASSERT_FAIL also ends the run with exit code
- * VTL_UCALL_FAIL_CODE unless the guest shuts down first.
+ * with VTL0's own rights (a string in a page VTL0 cannot read is cut there)
+ * and records a "ucall" event. The monitor never ends the run for a ucall:
+ * the VTL0 runtime's GUEST_ASSERT shuts down with VTL_UCALL_FAIL_CODE itself
+ * after an ASSERT_FAIL.
  */
 enum vtl_ucall_cmd {
 	VTL_UCALL_DONE = 1,	   /* test finished; args[0] is a summary value */

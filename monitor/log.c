@@ -1,8 +1,11 @@
 /* Monitor diagnostics: stderr output with a per-site rate limit for guest-caused messages. */
 #include "monitor/log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 int log_verbose;
@@ -15,12 +18,29 @@ uint64_t clock_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static void log_v(const char *level, const char *fmt, va_list ap)
+static pthread_mutex_t log_last_lock = PTHREAD_MUTEX_INITIALIZER;
+static char log_last[512];
+
+static void log_v(const char *level, const char *fmt, va_list ap, bool keep)
 {
 	char buf[512];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	fprintf(stderr, "vtlmon: %s%s\n", level, buf);
+	if (!keep)
+		return;
+	pthread_mutex_lock(&log_last_lock);
+	memcpy(log_last, buf, sizeof(log_last));
+	pthread_mutex_unlock(&log_last_lock);
+}
+
+void log_last_error(char *buf, size_t len)
+{
+	if (!len)
+		return;
+	pthread_mutex_lock(&log_last_lock);
+	snprintf(buf, len, "%s", log_last);
+	pthread_mutex_unlock(&log_last_lock);
 }
 
 void log_err(const char *fmt, ...)
@@ -28,7 +48,7 @@ void log_err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_v("error: ", fmt, ap);
+	log_v("error: ", fmt, ap, true);
 	va_end(ap);
 }
 
@@ -37,7 +57,7 @@ void log_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_v("warning: ", fmt, ap);
+	log_v("warning: ", fmt, ap, false);
 	va_end(ap);
 }
 
@@ -48,7 +68,7 @@ void log_info(const char *fmt, ...)
 	if (log_verbose < 1)
 		return;
 	va_start(ap, fmt);
-	log_v("", fmt, ap);
+	log_v("", fmt, ap, false);
 	va_end(ap);
 }
 
@@ -76,6 +96,6 @@ void log_guest(struct log_ratelimit *rl, const char *fmt, ...)
 	}
 	rl->count++;
 	va_start(ap, fmt);
-	log_v("debug: guest: ", fmt, ap);
+	log_v("debug: guest: ", fmt, ap, false);
 	va_end(ap);
 }

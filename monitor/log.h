@@ -2,6 +2,7 @@
 #ifndef MONITOR_LOG_H
 #define MONITOR_LOG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 extern int log_verbose; /* set once by main() before any thread starts */
@@ -9,6 +10,8 @@ extern int log_verbose; /* set once by main() before any thread starts */
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The text of the last log_err() (empty if none): a refused launch's `exit` event names it. */
+void log_last_error(char *buf, size_t len);
 
 /*
  * Guest misbehaviour is never logged at error level: a hostile guest could

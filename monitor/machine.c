@@ -312,8 +312,10 @@ static int machine_check_policy(struct machine *m)
 	}
 	if (policy_sha256_hex(m->cfg.policy, m->cfg.policy_len, m->policy_sha256))
 		return -1;
-	if (policy_compile(m->cfg.policy_name, m->cfg.policy, m->cfg.policy_len, &pol, stderr))
+	if (policy_compile(m->cfg.policy_name, m->cfg.policy, m->cfg.policy_len, &pol, stderr)) {
+		log_err("policy %s rejected (errors above)", m->cfg.policy_name);
 		return -1;
+	}
 	m->reset_zero_vtl0 = pol.flags & POLICY_F_RESET_ZERO_MEM;
 	m->max_resets = pol.max_resets;
 	if ((pol.flags & POLICY_F_NEEDS_EXEC_PROTECT) && !(m->features & VTL_FEAT_PERM_NOEXEC)) {
@@ -545,7 +547,49 @@ out:
 	return st;
 }
 
+/*
+ * The run's last event, whoever ended it: the guest, VTL1, the monitor, or
+ * a launch refused before anything ran. Never rate-limited.
+ */
+static void machine_event_exit(struct machine *m, const char *reason, int status,
+			       const char *detail)
+{
+	char summary[512];
+	struct ev e;
+
+	ev_begin(&e, &m->events, "exit");
+	ev_str(&e, "reason", reason);
+	if (atomic_load(&m->end) == RUN_END_SHUTDOWN)
+		ev_i64(&e, "code", m->guest_code);
+	ev_i64(&e, "status", status);
+	ev_str(&e, "detail", detail);
+	events_add_totals(&e, &m->events); /* what the rate limit kept out of the log */
+	ev_emit(&e);
+	events_flush(&m->events);
+	if (events_summary(&m->events, summary, sizeof(summary)))
+		fprintf(stderr, "vtlmon: %s\n", summary);
+}
+
+static int machine_setup(struct machine *m, const struct machine_config *cfg);
+
 int machine_init(struct machine *m, const struct machine_config *cfg)
+{
+	char detail[sizeof(m->end_detail)];
+	int status = machine_setup(m, cfg);
+
+	if (!status)
+		return 0;
+	/* Refused by the monitor itself: the log still ends with an `exit` event. */
+	log_last_error(detail, sizeof(detail));
+	machine_event_exit(m,
+			   status == VTLMON_EXIT_USAGE	  ? "usage"
+			   : status == VTLMON_EXIT_LAUNCH ? "launch_refused"
+							  : "monitor_error",
+			   status, detail[0] ? detail : "the monitor refused the launch");
+	return status;
+}
+
+static int machine_setup(struct machine *m, const struct machine_config *cfg)
 {
 	struct sigaction sa;
 
@@ -665,7 +709,6 @@ uint8_t machine_page_perms(struct machine *m, uint64_t gpa)
 int machine_run(struct machine *m)
 {
 	sigset_t kick, old;
-	struct ev e;
 	int status;
 
 	/* Pair threads inherit the block: the kick is deliverable only inside KVM_RUN. */
@@ -692,21 +735,8 @@ int machine_run(struct machine *m)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	status = machine_exit_status(m);
-	ev_begin(&e, &m->events, "exit");
-	ev_str(&e, "reason", run_end_name((enum run_end)atomic_load(&m->end)));
-	if (atomic_load(&m->end) == RUN_END_SHUTDOWN)
-		ev_i64(&e, "code", m->guest_code);
-	ev_i64(&e, "status", status);
-	ev_str(&e, "detail", m->end_detail);
-	events_add_totals(&e, &m->events); /* what the rate limit kept out of the log */
-	ev_emit(&e);
-	events_flush(&m->events);
-	{
-		char summary[512];
-
-		if (events_summary(&m->events, summary, sizeof(summary)))
-			fprintf(stderr, "vtlmon: %s\n", summary);
-	}
+	machine_event_exit(m, run_end_name((enum run_end)atomic_load(&m->end)), status,
+			   m->end_detail);
 	if (atomic_load(&m->end) != RUN_END_SHUTDOWN)
 		log_err("run ended: %s: %s", run_end_name((enum run_end)atomic_load(&m->end)),
 			m->end_detail);
