@@ -238,7 +238,11 @@ static void enforce_report(struct vcpu_pair *p, const struct vtl1_intercept *ic,
 
 	if (ic->insn_len)
 		disasm_one(ic->insn, ic->insn_len, ic->rip, text, sizeof(text), &len);
-	ev_begin(&e, &p->m->events, "violation");
+	/* A violation that ends or resets the run happens once: the rate limit never hides it. */
+	if (op == VTL1_OP_INJECT || op == VTL1_OP_ALLOW || op == VTL1_OP_SKIP)
+		ev_begin(&e, &p->m->events, "violation");
+	else
+		ev_begin_always(&e, &p->m->events, "violation");
 	ev_u64(&e, "vcpu", p->index);
 	ev_str(&e, "kind", enforce_kind_name(ic->kind));
 	ev_hex(&e, "gpa", ic->gpa);
