@@ -226,6 +226,8 @@ static const char *enforce_action_name(struct vcpu_pair *p, uint32_t op)
 	}
 	if (p->reset_trigger)
 		return "reset";
+	if (!machine_ended(p->m))
+		return "none"; /* nobody decided: only recorded */
 	return atomic_load(&p->m->end) == RUN_END_KILLED ? "kill" : "stop";
 }
 
@@ -631,12 +633,46 @@ static void enforce_set_cr(struct vcpu_pair *p, int idx, uint64_t value)
 	p->vtl0.run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
 }
 
+static void enforce_cr_intercept(struct vcpu_pair *p, int idx, uint64_t cur,
+				 struct vtl1_intercept *ic)
+{
+	memset(ic, 0, sizeof(*ic));
+	ic->kind = VTL1_INT_CR_WRITE;
+	ic->flags = VTL1_INT_F_RESTORED;
+	ic->gpa = idx ? 4 : 0;
+	ic->rip = p->vtl0.run->s.regs.regs.rip;
+	ic->value = cur;
+	ic->aux = p->m->pins.cr[idx].mask;
+}
+
+bool enforce_cr_violated(struct vcpu_pair *p, struct vtl1_intercept *ic)
+{
+	const struct kvm_sregs *s = enforce_sregs(p);
+
+	for (int idx = 0; idx < 2; idx++) {
+		uint64_t cur = idx ? s->cr4 : s->cr0;
+
+		if (p->m->pins.cr[idx].mask && pins_cr_violated(&p->m->pins, idx, cur)) {
+			enforce_cr_intercept(p, idx, cur, ic);
+			return true;
+		}
+	}
+	return false;
+}
+
+void enforce_report_replaced(struct vcpu_pair *p, const struct vtl1_intercept *ic)
+{
+	struct vtl1_intercept copy = *ic;
+
+	copy.flags &= (uint16_t)~VTL1_INT_F_RESTORED;
+	enforce_report(p, &copy, 0, "the kernel was replaced (kexec) before the check");
+}
+
 void enforce_check_cr(struct vcpu_pair *p)
 {
 	struct machine *m = p->m;
 	struct kvm_run *run = p->vtl0.run;
 
-	p->cr_checked = true;
 	for (int idx = 0; idx < 2 && !machine_ended(m); idx++) {
 		uint64_t cur = idx ? run->s.regs.sregs.cr4 : run->s.regs.sregs.cr0;
 		struct intercept_outcome oc;
@@ -648,13 +684,7 @@ void enforce_check_cr(struct vcpu_pair *p)
 		/* Put the pinned bits back first: VTL0 must not run another instruction with them.
 		 */
 		enforce_set_cr(p, idx, pins_cr_restore(&m->pins, idx, cur));
-		memset(&ic, 0, sizeof(ic));
-		ic.kind = VTL1_INT_CR_WRITE;
-		ic.flags = VTL1_INT_F_RESTORED;
-		ic.gpa = idx ? 4 : 0;
-		ic.rip = run->s.regs.regs.rip;
-		ic.value = cur;
-		ic.aux = m->pins.cr[idx].mask;
+		enforce_cr_intercept(p, idx, cur, &ic);
 		op = enforce_decide(p, &ic, &oc);
 		if (p->reset_trigger)
 			continue; /* reported; the reset replaces this state anyway */

@@ -103,7 +103,6 @@ struct vcpu_pair {
 	 * sync-regs snapshot is empty, so no post-exit check may read it.
 	 */
 	bool vtl0_fresh;
-	bool cr_checked; /* this exit's CR pin check has run (at most once per exit) */
 	/* This exit already gives VTL0 an exception: never stack a second (#DF). */
 	bool exception_queued;
 	const char *reset_trigger; /* set when a reset is due: "triple_fault", "port_cf9", "vtl1" */

@@ -571,19 +571,10 @@ static void pair_vtl0_call(struct vcpu_pair *p, uint64_t block_gpa, uint32_t wri
 	struct vtl1_outcome out;
 	struct vtl_call_block blk;
 	struct vtl1_entry *in;
+	struct vtl1_intercept old_cr;
 	enum vtl_status st;
-	bool readable = false;
+	bool readable = false, old_cr_violated;
 
-	/*
-	 * A call made while a pinned CR bit is cleared: VTL1 hears of that
-	 * first, and a denial stops the call (a kexec would otherwise hand the
-	 * old kernel's state, or its #GP, to the new kernel).
-	 */
-	enforce_check_cr(p);
-	if (machine_ended(p->m) || p->reset_trigger || p->exception_queued) {
-		p->call_status = VTL_E_DENIED;
-		return;
-	}
 	memset(&blk, 0, sizeof(blk));
 	st = call_check_gpa(block_gpa, write_len, p->m->vtl0_ram.size);
 	/*
@@ -607,12 +598,20 @@ static void pair_vtl0_call(struct vcpu_pair *p, uint64_t block_gpa, uint32_t wri
 		pair_event_call(p, block_gpa, blk.nr, st);
 		return;
 	}
+	/* The pins as they stand: a kexec drops them with the old kernel. */
+	old_cr_violated = enforce_cr_violated(p, &old_cr);
 	in = pair_inbox(p, VTL1_ENTRY_CALL);
 	in->call_gpa = block_gpa;
 	in->call = blk;
 	pair_enter_vtl1(p, &out);
 	if (out.kind == VTL1_OUT_KEXEC) {
-		/* The old kernel is gone: no status to write back. VTL1 protects the new one. */
+		/*
+		 * The old kernel is gone: no status to write back. VTL1 protects the
+		 * new one. A pinned CR bit the old kernel had cleared is reported,
+		 * and nothing of it reaches the new kernel (no check, no #GP).
+		 */
+		if (old_cr_violated)
+			enforce_report_replaced(p, &old_cr);
 		pair_event_call(p, block_gpa, blk.nr, VTL_OK);
 		pair_boot_vtl1(p, VTL1_BOOT_KEXEC);
 		return;
@@ -869,7 +868,7 @@ void *pair_thread(void *arg)
 		if (pair_run_vcpu(p, &p->vtl0, &x))
 			break;
 		p->vtl0_fresh = false;
-		p->exception_queued = p->cr_checked = false;
+		p->exception_queued = false;
 		if (p->stepping)
 			enforce_rearm_sites(p);
 		pair_vtl0_exit(p, &x);
@@ -879,7 +878,7 @@ void *pair_thread(void *arg)
 		 * the exit replaced VTL0's vCPU (kexec): the new one has not run, and
 		 * nothing it holds is the old kernel's.
 		 */
-		if (!machine_ended(m) && !p->vtl0_fresh && !p->cr_checked)
+		if (!machine_ended(m) && !p->vtl0_fresh)
 			enforce_check_cr(p);
 	}
 out:

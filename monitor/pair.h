@@ -23,8 +23,15 @@ struct vtl1_outcome {
 struct vtl1_entry *pair_inbox(struct vcpu_pair *p, uint32_t reason);
 void pair_enter_vtl1(struct vcpu_pair *p, struct vtl1_outcome *out);
 
-/* enforce.c: every VTL0 exit first goes through the CR pin check. */
+/* enforce.c: every VTL0 exit ends with the CR pin check. */
 void enforce_check_cr(struct vcpu_pair *p);
+/* Does VTL0's current CR0/CR4 break a pin? Fills the intercept that would describe it. */
+bool enforce_cr_violated(struct vcpu_pair *p, struct vtl1_intercept *ic);
+/*
+ * A violation that the exit's own handling overtook (kexec replaced the
+ * kernel before the check): recorded, decided by no one, delivered nowhere.
+ */
+void enforce_report_replaced(struct vcpu_pair *p, const struct vtl1_intercept *ic);
 /* A VTL0 MMIO exit inside VTL0 RAM: a permission exit (or a race with an update). */
 void enforce_mem_access(struct vcpu_pair *p, const struct vexit *x);
 /* INTERNAL_ERROR: a fetch from a no-access page, or a real VTL0 crash. */
