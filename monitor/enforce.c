@@ -416,16 +416,36 @@ static bool enforce_operand_denied(struct vcpu_pair *p, const struct insn_mem *m
 	}
 }
 
-/* The page VTL0 cannot fetch from: RIP's, or the next one for an instruction that straddles. */
-static bool enforce_fetch_denied(struct vcpu_pair *p, uint64_t rip, uint64_t *g, bool *race)
+/* Does the instruction at rip end within the `room` bytes left on its page? */
+static bool enforce_fits_in_page(struct vcpu_pair *p, uint64_t rip, uint64_t room)
 {
-	uint64_t ends[2] = {rip, rip + INSN_MAX - 1};
+	uint8_t bytes[INSN_MAX];
+	struct insn_info in;
+	struct insn_cpu cpu;
+	size_t n;
+
+	if (room >= INSN_MAX)
+		return true;
+	n = enforce_fetch(p, rip, bytes, (size_t)room);
+	enforce_cpu(p, &p->vtl0.run->s.regs.regs, false, &cpu);
+	return n == room && !insn_decode(bytes, n, rip, &cpu, &in) && in.len <= room;
+}
+
+/*
+ * The page VTL0 cannot fetch from: RIP's, or the next one for an instruction
+ * that straddles into it. *va is the first linear address it could not
+ * fetch (the #PF's CR2).
+ */
+static bool enforce_fetch_denied(struct vcpu_pair *p, uint64_t rip, uint64_t *g, uint64_t *va,
+				 bool *race)
+{
+	uint64_t ends[2] = {rip, (rip | (VTL_PAGE_SIZE - 1)) + 1};
 
 	*race = false;
 	for (int i = 0; i < 2; i++) {
-		if (i && (ends[1] & ~(uint64_t)(VTL_PAGE_SIZE - 1)) ==
-			     (rip & ~(uint64_t)(VTL_PAGE_SIZE - 1)))
-			break;
+		if (i && enforce_fits_in_page(p, rip, ends[1] - rip))
+			break; /* the instruction ends before the next page */
+		*va = ends[i];
 		if (enforce_translate(p, ends[i], g) != PTWALK_OK ||
 		    !guest_ram_contains(&p->m->vtl0_ram, gpa(*g), 1))
 			return false; /* the guest's own #PF, not ours */
@@ -457,7 +477,7 @@ void enforce_internal_error(struct vcpu_pair *p, const struct vexit *x)
 	struct insn_info in = {0};
 	struct insn_cpu cpu;
 	uint8_t bytes[INSN_MAX];
-	uint64_t g = 0;
+	uint64_t g = 0, fetch_va = rip;
 	uint8_t perms = 0;
 	bool race, found = false;
 	uint32_t op;
@@ -466,7 +486,7 @@ void enforce_internal_error(struct vcpu_pair *p, const struct vexit *x)
 	memset(&ic, 0, sizeof(ic));
 	if (x->suberror != KVM_INTERNAL_ERROR_EMULATION)
 		goto crash;
-	if (enforce_fetch_denied(p, rip, &g, &race)) {
+	if (enforce_fetch_denied(p, rip, &g, &fetch_va, &race)) {
 		if (race)
 			return;
 		ic.kind = VTL1_INT_MEM_EXEC;
@@ -502,7 +522,7 @@ void enforce_internal_error(struct vcpu_pair *p, const struct vexit *x)
 	ic.flags = VTL1_INT_F_PRECISE;
 	ic.rip = rip;
 	if (ic.kind == VTL1_INT_MEM_EXEC)
-		ic.aux = rip;
+		ic.aux = fetch_va; /* the first byte it could not fetch: CR2 of a #PF */
 	op = enforce_decide(p, &ic, &oc);
 	switch (op) {
 	case VTL1_OP_INJECT: enforce_inject_or_end(p, &oc); return;

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #define INSN_PAGE_SIZE 4096ULL
+/* Bytes of one MMIO exit (sizeof(run->mmio.data)): KVM splits wider accesses into these. */
+#define INSN_MMIO_CHUNK 8ULL
 
 static bool insn_is_legacy_prefix(uint8_t b)
 {
@@ -429,7 +431,23 @@ out:
 	return ret;
 }
 
-/* Could access `m` have produced a write fragment of `len` bytes at `gpa`? */
+/*
+ * How KVM hands an emulated store to userspace: split at the page boundary,
+ * then each part in exits of at most 8 bytes (run->mmio.data). True if
+ * one of those exits of [va, va + n) is `len` bytes at `gpa`.
+ */
+static bool insn_part_wrote(uint64_t va, uint64_t n, const struct insn_write_exit *x)
+{
+	for (uint64_t off = 0; off < n; off += INSN_MMIO_CHUNK) {
+		uint64_t chunk = n - off < INSN_MMIO_CHUNK ? n - off : INSN_MMIO_CHUNK;
+
+		if (chunk == x->len && x->va_is_gpa(x->ctx, va + off, x->gpa))
+			return true;
+	}
+	return false;
+}
+
+/* Could access `m` have produced this write exit? */
 static bool insn_mem_wrote(const struct insn_mem *m, const struct insn_write_exit *x)
 {
 	uint64_t page_end, first;
@@ -440,12 +458,8 @@ static bool insn_mem_wrote(const struct insn_mem *m, const struct insn_write_exi
 		return true; /* cannot rule it out */
 	page_end = (m->ea | (INSN_PAGE_SIZE - 1)) + 1;
 	first = page_end - m->ea < m->size ? page_end - m->ea : m->size;
-	/* Whole, or the first fragment of a store that crosses a page. */
-	if (x->len == first && x->va_is_gpa(x->ctx, m->ea, x->gpa))
-		return true;
-	/* The second fragment starts the next page. */
-	return first < m->size && x->len == m->size - first &&
-	       x->va_is_gpa(x->ctx, page_end, x->gpa);
+	return insn_part_wrote(m->ea, first, x) ||
+	       (first < m->size && insn_part_wrote(page_end, m->size - first, x));
 }
 
 static bool insn_info_wrote(const struct insn_info *in, const struct insn_write_exit *x)

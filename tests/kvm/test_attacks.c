@@ -60,7 +60,10 @@
  *   mov_r8 mov_r16 mov_r32 mov_r32_odd mov_r64  PRECISE
  *   mov_r64_r15 mov_r64_last (last qword)       PRECISE
  *   mov_imm8 mov_imm16 mov_imm32 mov_imm64      PRECISE
- *   mov_sib mov_riprel mov_fs (FS-prefixed)     PRECISE
+ *   mov_sib mov_riprel                          PRECISE
+ *   mov_fs (FS-prefixed, FS base 0)             DENIED: "64 48 89 18" and its suffix "48 89 18"
+ *                                               make the same store, so where the instruction
+ *                                               began is ambiguous; it must not claim precise
  *   movnti setcc not_m64 movbe                  PRECISE (movbe: skipped where it #UDs anyway)
  *   add_m32 inc_m16 xchg_m64 xadd_m64           DENIED (also change flags/registers)
  *   cmpxchg_m64 bts_m64                         DENIED
@@ -590,7 +593,8 @@ STORE(mov_imm32, AC_PRECISE_W, 0)
 STORE(mov_imm64, AC_PRECISE_W, 0)
 STORE(mov_sib, AC_PRECISE_W, 0)
 STORE(mov_riprel, AC_PRECISE_W, 0)
-STORE(mov_fs, AC_PRECISE_W, 0)
+/* Ambiguous start (the prefix-less suffix stores the same bytes): denied, never "precise". */
+STORE(mov_fs, AC_DENIED_W, 0)
 STORE(movnti, AC_PRECISE_W, 0)
 STORE(setcc, AC_PRECISE_W, 0)
 STORE(not_m64, AC_PRECISE_W, 0)
