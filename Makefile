@@ -1,7 +1,8 @@
 # vtlmon: one Makefile for the monitor (host), the guest kernels (freestanding) and the tests.
 #
 # Conventions (new files are picked up without editing this file):
-#   monitor/*.c hypercalls/*.c policy/*.c  -> build/libvtlmon.a (host), monitor/main.c -> build/vtlmon
+#   monitor/*/*.c hypercalls/*.c policy/*.c -> build/libvtlmon.a (host), monitor/main.c -> build/vtlmon
+#     (monitor/ folders are layers: docs/architecture.md; `make check-layers` enforces them)
 #   guestlib/*.c                          -> freestanding runtime shared by both guest kernels
 #   vtl0/lib/*.{c,S} + guestlib/*.c       -> build/vtl0/libvtl0.a (freestanding VTL0 runtime)
 #   vtl0/demo/*.c                         -> build/vtl0/demo.elf
@@ -41,8 +42,8 @@ VTL1_CFLAGS := $(GUEST_CFLAGS) -mcmodel=kernel -Ivtl1 -Iguestlib -DVTL_GUEST_VTL
 
 # ---- sources -------------------------------------------------------------
 POLICY_SRCS := $(wildcard policy/*.c)
-LIB_SRCS := $(filter-out monitor/main.c,$(wildcard monitor/*.c hypercalls/*.c)) $(POLICY_SRCS)
-LIB_ASM := $(wildcard monitor/*.S)
+LIB_SRCS := $(wildcard monitor/*/*.c hypercalls/*.c) $(POLICY_SRCS)
+LIB_ASM := $(wildcard monitor/*/*.S)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/host/%.o) $(LIB_ASM:%.S=$(B)/host/%.o)
 
 GUESTLIB_SRCS := $(wildcard guestlib/*.c)
@@ -75,7 +76,7 @@ $(B)/host/%.o: %.c
 	$(Q)$(CC) $(HOST_CFLAGS) -c $< -o $@
 
 # The built-in demo images are embedded with .incbin, so they are prerequisites.
-$(B)/host/monitor/embedded.o: monitor/embedded.S $(DEMO_ELF) $(VTL1_ELF) $(B)/vtl0/tests/bench.elf \
+$(B)/host/monitor/image/embedded.o: monitor/image/embedded.S $(DEMO_ELF) $(VTL1_ELF) $(B)/vtl0/tests/bench.elf \
 		$(B)/vtl0/tests/cr_latency.elf policy/examples/default.policy
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(HOST_CFLAGS) -DDEMO_ELF='"$(DEMO_ELF)"' -DVTL1_ELF='"$(VTL1_ELF)"' \

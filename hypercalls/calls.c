@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-#include "monitor/mem.h"
+#include "monitor/base/mem.h"
 #include "vtl_layout.h"
 
 static const struct {

@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-#include "monitor/mem.h"
+#include "monitor/base/mem.h"
 #include "vtl_layout.h"
 
 typedef enum vtl_status (*op_check_fn)(const struct vtl1_op *op, const struct ops_limits *lim);

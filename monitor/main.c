@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "monitor/cli.h"
-#include "monitor/exitcodes.h"
-#include "monitor/log.h"
+#include "monitor/cmd/cli.h"
+#include "monitor/base/exitcodes.h"
+#include "monitor/base/log.h"
 
 static void usage(FILE *f)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "monitor/cli.h"
+#include "monitor/cmd/cli.h"
 
 void kvm_require(void)
 {

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "monitor/machine.h"
+#include "monitor/vm/machine.h"
 
 /* Every KVM test carries this watchdog: Criterion kills the test past it. */
 #define KVM_TEST_TIMEOUT_S 60
@@ -41,7 +41,7 @@ struct guest_run_opts {
 	const void *module;
 	size_t module_len;
 	/*
-	 * The event rate limit (monitor/events.h). By default the harness raises
+	 * The event rate limit (monitor/base/events.h). By default the harness raises
 	 * it to KVM_TEST_EV_LIMIT: tests count every event of runs that exceed
 	 * the monitor's defaults (protect_many makes 10,064 calls in seconds).
 	 * ev_burst != 0 sets (ev_burst, ev_rate) instead; ev_default_limits

@@ -9,8 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "monitor/cli.h"
-#include "monitor/exitcodes.h"
+#include "monitor/cmd/cli.h"
+#include "monitor/base/exitcodes.h"
 #include "tests/kvm/harness.h"
 #include "vtl_layout.h"
 #include "vtl_status.h"

@@ -7,8 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "monitor/cli.h"
-#include "monitor/exitcodes.h"
+#include "monitor/cmd/cli.h"
+#include "monitor/base/exitcodes.h"
 #include "tests/kvm/harness.h"
 
 TestSuite(cli, .init = kvm_require, .timeout = KVM_TEST_TIMEOUT_S);

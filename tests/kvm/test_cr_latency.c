@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/bench.h"
+#include "monitor/cmd/bench.h"
 #include "tests/kvm/harness.h"
 
 /* Counts and order only: timing is the bench's business, never a test's. */

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/cli.h"
-#include "monitor/exitcodes.h"
-#include "monitor/inspect.h"
+#include "monitor/cmd/cli.h"
+#include "monitor/base/exitcodes.h"
+#include "monitor/image/inspect.h"
 #include "tests/kvm/harness.h"
 #include "vtl1_abi.h"
 #include "vtl_call.h"

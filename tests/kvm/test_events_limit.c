@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "monitor/events.h"
+#include "monitor/base/events.h"
 #include "tests/kvm/harness.h"
 
 #define UCALL_FAILED "\"cmd\":2,"

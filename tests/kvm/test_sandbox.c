@@ -15,9 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "monitor/cli.h"
-#include "monitor/machine.h"
-#include "monitor/sandbox.h"
+#include "monitor/cmd/cli.h"
+#include "monitor/vm/machine.h"
+#include "monitor/base/sandbox.h"
 #include "tests/kvm/harness.h"
 
 TestSuite(sandbox, .init = kvm_require, .timeout = KVM_TEST_TIMEOUT_S);

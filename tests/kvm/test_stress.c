@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "monitor/exitcodes.h"
+#include "monitor/base/exitcodes.h"
 #include "tests/kvm/harness.h"
 #include "vtl_boot.h"
 #include "vtl_ucall.h"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/exitcodes.h"
+#include "monitor/base/exitcodes.h"
 #include "tests/kvm/harness.h"
 #include "vtl_layout.h"
 #include "vtl_ucall.h"

@@ -3,9 +3,9 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "monitor/boot.h"
-#include "monitor/mem.h"
-#include "monitor/ptwalk.h"
+#include "monitor/x86/boot.h"
+#include "monitor/base/mem.h"
+#include "monitor/x86/ptwalk.h"
 #include "vtl_layout.h"
 
 #define RAM_SIZE  (8ULL << 20)

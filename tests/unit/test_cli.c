@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "monitor/cli.h"
+#include "monitor/cmd/cli.h"
 
 /* ---- cli_parse_size ---- */
 

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "monitor/disasm.h"
+#include "monitor/x86/disasm.h"
 
 static void check_text(const uint8_t *b, size_t n, const char *want, size_t want_len)
 {

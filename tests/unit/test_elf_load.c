@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/elf_load.h"
+#include "monitor/image/elf_load.h"
 #include "vtl_layout.h"
 
 /* One segment as the builder lays it out; vaddr = paddr + the image's va_offset. */

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "monitor/events.h"
-#include "monitor/log.h"
+#include "monitor/base/events.h"
+#include "monitor/base/log.h"
 
 /* ---- json_escape ---- */
 

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "monitor/exit.h"
+#include "monitor/kvm/exit.h"
 
 #define RUN_SIZE 12288UL
 

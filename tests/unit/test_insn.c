@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "monitor/insn.h"
+#include "monitor/x86/insn.h"
 
 Test(insn_mov_to_cr, plain_and_rex_forms)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "monitor/inspect.h"
+#include "monitor/image/inspect.h"
 
 /* Image layout: headers, code, symbol table, section headers. */
 #define PH_OFF	 0x40

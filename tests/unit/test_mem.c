@@ -3,7 +3,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "monitor/mem.h"
+#include "monitor/base/mem.h"
 
 #define BASE 0x100000000ULL
 #define SIZE (1ULL << 20)

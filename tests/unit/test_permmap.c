@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/permmap.h"
+#include "monitor/protect/permmap.h"
 #include "vtl1_abi.h"
 
 static uint64_t rng_next(uint64_t *s)

@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "monitor/pins.h"
+#include "monitor/protect/pins.h"
 #include "policy/policy.h"
 #include "vtl_status.h"
 

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "monitor/policy_cmd.h"
+#include "monitor/cmd/policy_cmd.h"
 #include "vtl_layout.h"
 
 static char dir[] = "/tmp/vtlmon-policy-cmd-XXXXXX";

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/ptwalk.h"
+#include "monitor/x86/ptwalk.h"
 
 #define RAM_SIZE (1ULL << 20)
 

@@ -1,0 +1,101 @@
+/* Monitor diagnostics: stderr output with a per-site rate limit for guest-caused messages. */
+#include "monitor/base/log.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+int log_verbose;
+
+uint64_t clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static pthread_mutex_t log_last_lock = PTHREAD_MUTEX_INITIALIZER;
+static char log_last[512];
+
+static void log_v(const char *level, const char *fmt, va_list ap, bool keep)
+{
+	char buf[512];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	fprintf(stderr, "vtlmon: %s%s\n", level, buf);
+	if (!keep)
+		return;
+	pthread_mutex_lock(&log_last_lock);
+	memcpy(log_last, buf, sizeof(log_last));
+	pthread_mutex_unlock(&log_last_lock);
+}
+
+void log_last_error(char *buf, size_t len)
+{
+	if (!len)
+		return;
+	pthread_mutex_lock(&log_last_lock);
+	snprintf(buf, len, "%s", log_last);
+	pthread_mutex_unlock(&log_last_lock);
+}
+
+void log_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v("error: ", fmt, ap, true);
+	va_end(ap);
+}
+
+void log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v("warning: ", fmt, ap, false);
+	va_end(ap);
+}
+
+void log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_verbose < 1)
+		return;
+	va_start(ap, fmt);
+	log_v("", fmt, ap, false);
+	va_end(ap);
+}
+
+#define LOG_GUEST_BURST 10
+
+void log_guest(struct log_ratelimit *rl, const char *fmt, ...)
+{
+	uint64_t now;
+	va_list ap;
+
+	if (log_verbose < 2)
+		return;
+	now = clock_ns();
+	if (now - rl->window_start_ns > 1000000000ULL) {
+		if (rl->suppressed)
+			fprintf(stderr, "vtlmon: debug: %u guest messages suppressed\n",
+				rl->suppressed);
+		rl->window_start_ns = now;
+		rl->count = 0;
+		rl->suppressed = 0;
+	}
+	if (rl->count >= LOG_GUEST_BURST) {
+		rl->suppressed++;
+		return;
+	}
+	rl->count++;
+	va_start(ap, fmt);
+	log_v("debug: guest: ", fmt, ap, false);
+	va_end(ap);
+}

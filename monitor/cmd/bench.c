@@ -1,0 +1,511 @@
+/* `vtlmon bench`: micro-benchmarks on real KVM, reported as ratios against a baseline from the same
+ * run. */
+#include "monitor/cmd/bench.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "monitor/cmd/cli.h"
+#include "monitor/image/embedded.h"
+#include "monitor/base/exitcodes.h"
+#include "monitor/base/log.h"
+#include "monitor/vm/machine.h"
+#include "vtl_ucall.h"
+
+/* Slot ids written by the bench guest (vtl0/tests/bench.c). */
+#define BENCH_RAW_EXIT	   1
+#define BENCH_NULL_CALL	   2
+#define BENCH_DEFAULT_RUNS 5
+#define BENCH_TIMEOUT_MS   120000
+
+static int bench_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double bench_median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), bench_cmp);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static int bench_per_op(const struct bench_slot *s, double *ns)
+{
+	if (!s->iterations || s->end_ns <= s->begin_ns)
+		return -1;
+	*ns = (double)(s->end_ns - s->begin_ns) / (double)s->iterations;
+	return 0;
+}
+
+/* One fresh machine per run: nothing warmed by an earlier run skews the next. */
+static int bench_once(double *raw_ns, double *call_ns, uint64_t *iters)
+{
+	const struct machine_config cfg = {
+	    .vtl0_image = embedded_bench_elf,
+	    .vtl0_image_len = EMBEDDED_SIZE(embedded_bench_elf),
+	    .vtl0_name = "built-in:bench",
+	    .vtl1_image = embedded_vtl1_elf,
+	    .vtl1_image_len = EMBEDDED_SIZE(embedded_vtl1_elf),
+	    .vtl1_name = "built-in:vtl1",
+	    .vtl0_mem = 32ULL << 20,
+	    .vtl1_mem = 8ULL << 20,
+	    .cpus = 1,
+	    .timeout_ms = BENCH_TIMEOUT_MS,
+	    .quiet = true,
+	};
+	struct machine *m = calloc(1, sizeof(*m));
+	int status;
+
+	if (!m)
+		return VTLMON_EXIT_MONITOR;
+	status = machine_init(m, &cfg);
+	if (!status)
+		status = machine_run(m);
+	if (!status && (bench_per_op(&m->bench[BENCH_RAW_EXIT], raw_ns) ||
+			bench_per_op(&m->bench[BENCH_NULL_CALL], call_ns))) {
+		log_err("bench guest did not report both benchmarks");
+		status = VTLMON_EXIT_MONITOR;
+	}
+	*iters = m->bench[BENCH_NULL_CALL].iterations;
+	machine_destroy(m);
+	free(m);
+	return status;
+}
+
+/* ---- CR-pin detection ----------------------------------------------------------------- */
+
+/*
+ * The parameters of vtl0/tests/cr_latency.c, passed as module 0; the guest
+ * keeps the same layout.
+ */
+#define CRL_MAGIC	    0x314d4c5243ULL /* "CRLM1" */
+#define CRL_CP_SAMPLE	    1
+#define CRL_CP_SAMPLES_DONE 2
+#define CRL_CP_WINDOW_BEGIN 3
+#define CRL_CP_WINDOW_END   4
+
+struct crl_module {
+	uint64_t magic;
+	uint32_t samples;
+	uint32_t nr_windows;
+	struct {
+		uint32_t spin;
+		uint32_t cycles;
+	} window[BENCH_CR_WINDOWS];
+};
+_Static_assert(sizeof(struct crl_module) == 48, "the guest's layout");
+
+#define BENCH_CR_DEFAULT_PERIOD_US 10000
+#define BENCH_CR_DEFAULT_SAMPLES   200
+/* Samples and their events stay inside the event log's default burst (1000 per type). */
+#define BENCH_CR_MAX_SAMPLES  900
+#define BENCH_CR_DEFAULT_LOAD 1
+#define BENCH_CR_MAX_LOAD     8
+
+/*
+ * Transient clears of three lengths: back to back (the shape of "clear WP,
+ * store, set WP"), and two longer windows. Each phase lasts 0.4 to 0.9 s on
+ * a quiet host here (a WP flip costs ~9 us, a dec/jnz pair ~4 us, both
+ * emulated), a few times that when the host is busy.
+ */
+static const struct {
+	uint32_t spin, cycles;
+} bench_cr_windows[] = {{0, 20000}, {100, 500}, {1000, 100}};
+
+/*
+ * Only what the figure needs: the watchdog period under test, WP pinned at
+ * launch, and `deny`, which restores the bit and lets the guest go on.
+ */
+static int bench_cr_policy(char *buf, size_t len, uint32_t period_us)
+{
+	int n = snprintf(buf, len,
+			 "vtlmon-policy 1\n"
+			 "exec-protection best-effort\n"
+			 "cr pin CR0.WP\n"
+			 "cr watchdog %uus\n"
+			 "action cr deny\n"
+			 "action default kill\n",
+			 period_us);
+
+	return n < 0 || (size_t)n >= len ? -1 : n;
+}
+
+static atomic_bool bench_load_stop;
+
+/* The host load: a thread that competes for a core and never sleeps. */
+static void *bench_load_thread(void *arg)
+{
+	(void)arg;
+	while (!atomic_load_explicit(&bench_load_stop, memory_order_relaxed))
+		;
+	return NULL;
+}
+
+/* The unsigned number after `"key":` (a quoted "0x..." too), or `def` when the key is absent. */
+static uint64_t bench_ev_num(const char *line, const char *key, uint64_t def)
+{
+	char pat[32];
+	const char *at;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	at = strstr(line, pat);
+	if (!at)
+		return def;
+	at += strlen(pat);
+	if (*at == '"')
+		at++;
+	return strtoull(at, NULL, 0);
+}
+
+static bool bench_ev_is(const char *line, const char *type)
+{
+	char pat[48];
+
+	snprintf(pat, sizeof(pat), "\"type\":\"%s\"", type);
+	return strstr(line, pat) != NULL;
+}
+
+/* Nearest rank: the smallest sample with at least q percent of the samples at or below it. */
+static double bench_rank(const double *sorted, uint32_t n, uint32_t q)
+{
+	uint64_t rank = ((uint64_t)q * n + 99) / 100;
+
+	return sorted[rank ? rank - 1 : 0];
+}
+
+/*
+ * Pairs each sample's t0 (its checkpoint ucall) with the first CR
+ * `violation` after it. The windows count their detections from the
+ * guest's own #GP count, which a rate-limited event log cannot thin out.
+ */
+static int bench_cr_parse(const char *path, const struct bench_cr_opts *o,
+			  struct bench_cr_result *res)
+{
+	FILE *f = fopen(path, "re");
+	double *lat = calloc(o->samples ? o->samples : 1, sizeof(*lat));
+	uint64_t t0 = 0, wbegin = 0, idx;
+	bool pending = false, sampling = true;
+	int win = -1;
+	char *line = NULL;
+	size_t cap = 0;
+
+	if (!f || !lat) {
+		if (f)
+			fclose(f);
+		free(lat);
+		return -1;
+	}
+	while (getline(&line, &cap, f) > 0) {
+		uint64_t t = bench_ev_num(line, "t", 0);
+
+		if (bench_ev_is(line, "violation") && strstr(line, "\"kind\":\"cr\"")) {
+			if (sampling && pending && res->detected < o->samples)
+				lat[res->detected++] = (double)(t - t0);
+			else if (win >= 0)
+				res->window[win].events++;
+			pending = false;
+			continue;
+		}
+		if (!bench_ev_is(line, "ucall"))
+			continue;
+		if (bench_ev_num(line, "cmd", 0) == VTL_UCALL_DONE) {
+			res->guest_done = true;
+			continue;
+		}
+		if (bench_ev_num(line, "cmd", 0) != VTL_UCALL_CHECKPOINT)
+			continue;
+		switch (bench_ev_num(line, "arg0", 0)) {
+		case CRL_CP_SAMPLE:
+			res->samples++;
+			t0 = t;
+			pending = true;
+			break;
+		case CRL_CP_SAMPLES_DONE:
+			res->guest_gp = (uint32_t)bench_ev_num(line, "arg1", 0);
+			sampling = pending = false;
+			break;
+		case CRL_CP_WINDOW_BEGIN:
+			idx = bench_ev_num(line, "arg1", BENCH_CR_WINDOWS);
+			win = idx < o->nr_windows ? (int)idx : -1;
+			wbegin = t;
+			break;
+		case CRL_CP_WINDOW_END:
+			if (win < 0)
+				break;
+			res->window[win].duration_ns = t - wbegin;
+			res->window[win].detected = (uint32_t)bench_ev_num(line, "arg1", 0);
+			res->nr_windows = (uint32_t)win + 1;
+			win = -1;
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	if (res->detected) {
+		qsort(lat, res->detected, sizeof(*lat), bench_cmp);
+		res->min_ns = lat[0];
+		res->median_ns = bench_median(lat, (int)res->detected);
+		res->p99_ns = bench_rank(lat, res->detected, 99);
+		res->max_ns = lat[res->detected - 1];
+	}
+	free(lat);
+	return 0;
+}
+
+int bench_cr_run(const struct bench_cr_opts *o, struct bench_cr_result *res)
+{
+	char path[] = "/tmp/vtlmon-bench-cr-XXXXXX", policy[256];
+	struct crl_module mod = {.magic = CRL_MAGIC, .samples = o->samples};
+	struct machine_config cfg = {
+	    .vtl0_image = embedded_cr_latency_elf,
+	    .vtl0_image_len = EMBEDDED_SIZE(embedded_cr_latency_elf),
+	    .vtl0_name = "built-in:cr_latency",
+	    .vtl1_image = embedded_vtl1_elf,
+	    .vtl1_image_len = EMBEDDED_SIZE(embedded_vtl1_elf),
+	    .vtl1_name = "built-in:vtl1",
+	    .policy = policy,
+	    .policy_name = "built-in:cr-latency.policy",
+	    .vtl0_mem = 32ULL << 20,
+	    .vtl1_mem = 8ULL << 20,
+	    .cpus = 1,
+	    .events_path = path,
+	    .timeout_ms = BENCH_TIMEOUT_MS,
+	    .quiet = true,
+	    .modules = {{.data = &mod, .len = sizeof(mod), .name = "built-in:cr-latency-params"}},
+	    .nr_modules = 1,
+	};
+	pthread_t load[BENCH_CR_MAX_LOAD];
+	uint32_t nr_load = 0;
+	struct machine *m;
+	int fd, plen, status;
+
+	memset(res, 0, sizeof(*res));
+	if (o->nr_windows > BENCH_CR_WINDOWS || o->load_threads > BENCH_CR_MAX_LOAD ||
+	    o->samples > BENCH_CR_MAX_SAMPLES)
+		return VTLMON_EXIT_USAGE;
+	plen = bench_cr_policy(policy, sizeof(policy), o->period_us);
+	if (plen < 0)
+		return VTLMON_EXIT_USAGE;
+	cfg.policy_len = (size_t)plen;
+	mod.nr_windows = o->nr_windows;
+	for (uint32_t i = 0; i < o->nr_windows; i++) {
+		mod.window[i].spin = res->window[i].spin = o->window[i].spin;
+		mod.window[i].cycles = res->window[i].cycles = o->window[i].cycles;
+	}
+	fd = mkstemp(path);
+	if (fd < 0) {
+		log_err("cannot create an events file in /tmp: %s", strerror(errno));
+		return VTLMON_EXIT_MONITOR;
+	}
+	close(fd);
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		unlink(path);
+		return VTLMON_EXIT_MONITOR;
+	}
+	status = machine_init(m, &cfg);
+	if (!status) {
+		atomic_store(&bench_load_stop, false);
+		for (; nr_load < o->load_threads; nr_load++)
+			if (pthread_create(&load[nr_load], NULL, bench_load_thread, NULL))
+				break;
+		status = machine_run(m);
+		atomic_store(&bench_load_stop, true);
+		while (nr_load)
+			pthread_join(load[--nr_load], NULL);
+	}
+	machine_destroy(m); /* closes the events file: everything is on disk */
+	free(m);
+	res->status = status;
+	if (bench_cr_parse(path, o, res)) {
+		log_err("cannot read the bench events file %s", path);
+		status = status ? status : VTLMON_EXIT_MONITOR;
+	}
+	unlink(path);
+	return status;
+}
+
+static int bench_parse_period(const char *s, uint32_t *us)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	uint64_t unit = !strcmp(end, "us")   ? 1
+			: !strcmp(end, "ms") ? 1000
+			: !strcmp(end, "s")  ? 1000000
+					     : 0;
+
+	/* The policy's own bounds (`cr watchdog`, docs/policy.md). */
+	if (end == s || !unit || v > 10000000 || v * unit < 100 || v * unit > 10000000)
+		return -1;
+	*us = (uint32_t)(v * unit);
+	return 0;
+}
+
+static void bench_cr_print_latency(const char *label, const struct bench_cr_opts *o,
+				   const struct bench_cr_result *r)
+{
+	double period = o->period_us * 1e3;
+
+	if (!r->detected) {
+		printf("  %-15s %5u of %u clears detected\n", label, r->detected, r->samples);
+		return;
+	}
+	printf("  %-15s %5u %7.2f %7.2f %7.2f %7.2f %6.2fx %6.2fx\n", label, r->detected,
+	       r->min_ns / 1e6, r->median_ns / 1e6, r->p99_ns / 1e6, r->max_ns / 1e6,
+	       r->median_ns / period, r->max_ns / period);
+	if (r->detected != r->samples || r->guest_gp != r->samples)
+		printf(
+		    "  %-15s (%u clears made, %u #GPs taken, %u paired with a violation event)\n",
+		    "", r->samples, r->guest_gp, r->detected);
+}
+
+static void bench_cr_print_windows(const struct bench_cr_opts *o, const struct bench_cr_result *r)
+{
+	printf("  transient clears, in the first run (clear WP, spin, set WP, spin; no exit "
+	       "between):\n");
+	printf("  %6s %11s %7s %9s %10s %13s\n", "spin", "window us", "clears", "detected",
+	       "P(detect)", "min(1,w/T)");
+	for (uint32_t i = 0; i < r->nr_windows; i++) {
+		const struct bench_cr_window *w = &r->window[i];
+		/* WP is clear for half of each cycle: the set half mirrors the clear half. */
+		double window_ns = w->cycles ? (double)w->duration_ns / w->cycles / 2 : 0;
+		double expect = window_ns / (o->period_us * 1e3);
+
+		printf("  %6u %11.1f %7u %9u %9.3f%% %12.3f%%\n", w->spin, window_ns / 1e3,
+		       w->cycles, w->detected, w->cycles ? 100.0 * w->detected / w->cycles : 0,
+		       100.0 * (expect < 1 ? expect : 1));
+	}
+}
+
+/* The CR-pin figure: latency without and with added load, then transient clears. */
+static int bench_cr(uint32_t period_us, uint32_t samples, uint32_t load)
+{
+	struct bench_cr_opts o = {.period_us = period_us, .samples = samples};
+	struct bench_cr_result idle, busy;
+	char label[32];
+	int status;
+
+	o.nr_windows = sizeof(bench_cr_windows) / sizeof(bench_cr_windows[0]);
+	for (uint32_t i = 0; i < o.nr_windows; i++) {
+		o.window[i].spin = bench_cr_windows[i].spin;
+		o.window[i].cycles = bench_cr_windows[i].cycles;
+	}
+	status = bench_cr_run(&o, &idle);
+	if (status) {
+		log_err("CR latency run (idle) failed with status %d", status);
+		return status;
+	}
+	o.nr_windows = 0;
+	o.load_threads = load;
+	if (load) {
+		status = bench_cr_run(&o, &busy);
+		if (status) {
+			log_err("CR latency run (load) failed with status %d", status);
+			return status;
+		}
+	}
+	printf("CR-pin detection latency: watchdog period T = %.2f ms, %u samples per line\n",
+	       period_us / 1e3, samples);
+	printf("  latency = `violation` event t - t0 ucall t; each clear of CR0.WP follows the\n"
+	       "  previous detection by ~0.2 ms, just after a kick: the phase an attacker picks\n");
+	printf("  %-15s %5s %7s %7s %7s %7s %7s %7s\n", "host", "count", "min ms", "median", "p99",
+	       "max", "med/T", "max/T");
+	bench_cr_print_latency("no added load", &o, &idle);
+	if (load) {
+		snprintf(label, sizeof(label), "%u busy thread%s", load, load == 1 ? "" : "s");
+		bench_cr_print_latency(label, &o, &busy);
+	}
+	bench_cr_print_windows(&o, &idle);
+	return 0;
+}
+
+int cli_bench(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"runs", required_argument, NULL, 'r'},
+	    {"cr-period", required_argument, NULL, 'p'},
+	    {"cr-samples", required_argument, NULL, 's'},
+	    {"cr-load", required_argument, NULL, 'l'},
+	    {"cr-only", no_argument, NULL, 'c'},
+	    {0, 0, 0, 0},
+	};
+	double raw[64], call[64], ratio[64], raw_med, call_med, ratio_med;
+	int runs = BENCH_DEFAULT_RUNS, c;
+	uint32_t cr_period = BENCH_CR_DEFAULT_PERIOD_US, cr_samples = BENCH_CR_DEFAULT_SAMPLES;
+	uint32_t cr_load = BENCH_CR_DEFAULT_LOAD;
+	bool cr_only = false;
+	uint64_t iters = 0;
+	long v;
+	char *end;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			runs = (int)strtol(optarg, &end, 10);
+			if (*end || runs < 1 || runs > 64) {
+				log_err("--runs must be 1..64");
+				return VTLMON_EXIT_USAGE;
+			}
+			break;
+		case 'p':
+			if (bench_parse_period(optarg, &cr_period)) {
+				log_err("--cr-period must be 100us..10s with its unit (500us, "
+					"10ms, 1s)");
+				return VTLMON_EXIT_USAGE;
+			}
+			break;
+		case 's':
+			v = strtol(optarg, &end, 10);
+			if (*end || v < 0 || v > BENCH_CR_MAX_SAMPLES) {
+				log_err("--cr-samples must be 0..%d (0: no CR figure)",
+					BENCH_CR_MAX_SAMPLES);
+				return VTLMON_EXIT_USAGE;
+			}
+			cr_samples = (uint32_t)v;
+			break;
+		case 'l':
+			v = strtol(optarg, &end, 10);
+			if (*end || v < 0 || v > BENCH_CR_MAX_LOAD) {
+				log_err("--cr-load must be 0..%d busy threads", BENCH_CR_MAX_LOAD);
+				return VTLMON_EXIT_USAGE;
+			}
+			cr_load = (uint32_t)v;
+			break;
+		case 'c': cr_only = true; break;
+		default: return VTLMON_EXIT_USAGE;
+		}
+	}
+	if (cr_only)
+		return cr_samples ? bench_cr(cr_period, cr_samples, cr_load) : 0;
+	for (int i = 0; i < runs; i++) {
+		int status = bench_once(&raw[i], &call[i], &iters);
+
+		if (status) {
+			log_err("bench run %d failed with status %d", i + 1, status);
+			return status;
+		}
+		ratio[i] = call[i] / raw[i];
+	}
+	raw_med = bench_median(raw, runs);
+	call_med = bench_median(call, runs);
+	ratio_med = bench_median(ratio, runs);
+	printf("vtlmon bench: %d runs x %llu iterations, medians\n", runs,
+	       (unsigned long long)iters);
+	printf("  raw MMIO exit round trip (VTL0 -> monitor -> VTL0)   %8.2f us\n", raw_med / 1e3);
+	printf("  null VTL call round trip (VTL0 -> VTL1 -> VTL0)      %8.2f us\n", call_med / 1e3);
+	printf("  ratio null call / raw exit                           %8.2fx\n", ratio_med);
+	printf("  floor: 2.00x (a call is two exits, VTL0's and VTL1's); the %.2fx above it is\n"
+	       "  the vCPU switch between the two VMs plus VTL1's emulated dispatch "
+	       "(docs/results.md)\n",
+	       ratio_med - 2.0);
+	return cr_samples ? bench_cr(cr_period, cr_samples, cr_load) : 0;
+}

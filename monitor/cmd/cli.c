@@ -1,0 +1,282 @@
+/* `vtlmon run` and the helpers shared by the sub-commands: option parsing and bounded file reads.
+ */
+#include "monitor/cmd/cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "monitor/image/embedded.h"
+#include "monitor/base/exitcodes.h"
+#include "monitor/image/inspect.h"
+#include "monitor/base/log.h"
+#include "monitor/vm/machine.h"
+#include "monitor/cmd/policy_cmd.h"
+#include "vtl_layout.h"
+
+#define CLI_DEFAULT_MEM	     (32ULL << 20)
+#define CLI_DEFAULT_VTL1_MEM (8ULL << 20)
+#define CLI_IMAGE_MAX	     (64UL << 20)
+
+int cli_parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	/* Base 10 unless "0x": "010M" must not silently mean 8 MiB. */
+	v = strtoull(s, &end, s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? 16 : 10);
+	if (errno)
+		return -1;
+	switch (*end) {
+	case '\0': break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	default: return -1;
+	}
+	if (*end == 'i' && end[1] == 'B')
+		end += 2;
+	else if (*end == 'B')
+		end++;
+	if (*end || (shift && v > (~0ULL >> shift)))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int cli_read_file(const char *path, size_t max, void **buf, size_t *len)
+{
+	struct stat st;
+	size_t got = 0;
+	int fd, ret;
+	char *p;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		ret = -EINVAL;
+		goto out_close;
+	}
+	if ((uint64_t)st.st_size > max) {
+		ret = -EFBIG;
+		goto out_close;
+	}
+	p = malloc((size_t)st.st_size + 1);
+	if (!p) {
+		ret = -ENOMEM;
+		goto out_close;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, p + got, (size_t)st.st_size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	p[got] = '\0';
+	*buf = p;
+	*len = got;
+	ret = 0;
+out_close:
+	close(fd);
+	return ret;
+}
+
+const char *cli_read_error(int err)
+{
+	if (err == -EINVAL)
+		return "not a regular file";
+	if (err == -EFBIG)
+		return "file too large";
+	return strerror(-err);
+}
+
+static int cli_load(const char *what, const char *path, size_t max, void **buf, size_t *len)
+{
+	int r = cli_read_file(path, max, buf, len);
+
+	if (r)
+		log_err("cannot read %s %s: %s", what, path, cli_read_error(r));
+	return r;
+}
+
+enum {
+	OPT_VTL0 = 256,
+	OPT_VTL1,
+	OPT_POLICY,
+	OPT_MEM,
+	OPT_VTL1_MEM,
+	OPT_CPUS,
+	OPT_EVENTS,
+	OPT_TIMEOUT,
+	OPT_QUIET,
+	OPT_MODULE,
+	OPT_NO_SANDBOX,
+};
+
+int cli_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"vtl0", required_argument, NULL, OPT_VTL0},
+	    {"vtl1", required_argument, NULL, OPT_VTL1},
+	    {"policy", required_argument, NULL, OPT_POLICY},
+	    {"mem", required_argument, NULL, OPT_MEM},
+	    {"vtl1-mem", required_argument, NULL, OPT_VTL1_MEM},
+	    {"cpus", required_argument, NULL, OPT_CPUS},
+	    {"events", required_argument, NULL, OPT_EVENTS},
+	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"quiet", no_argument, NULL, OPT_QUIET},
+	    {"module", required_argument, NULL, OPT_MODULE},
+	    {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {0, 0, 0, 0},
+	};
+	struct machine_config cfg = {
+	    .vtl0_image = embedded_demo_elf,
+	    .vtl0_image_len = EMBEDDED_SIZE(embedded_demo_elf),
+	    .vtl0_name = "built-in:demo",
+	    .vtl1_image = embedded_vtl1_elf,
+	    .vtl1_image_len = EMBEDDED_SIZE(embedded_vtl1_elf),
+	    .vtl1_name = "built-in:vtl1",
+	    .policy = embedded_default_policy,
+	    .policy_len = EMBEDDED_SIZE(embedded_default_policy),
+	    .policy_name = "built-in:default.policy",
+	    .vtl0_mem = CLI_DEFAULT_MEM,
+	    .vtl1_mem = CLI_DEFAULT_VTL1_MEM,
+	    .cpus = 1,
+	};
+	void *vtl0_buf = NULL, *vtl1_buf = NULL, *policy_buf = NULL;
+	void *module_buf[MACHINE_MAX_MODULES] = {NULL};
+	struct machine *m = NULL;
+	int status = VTLMON_EXIT_USAGE;
+	char *end;
+	double secs;
+	long cpus;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_VTL0:
+			if (cli_load("VTL0 image", optarg, CLI_IMAGE_MAX, &vtl0_buf,
+				     &cfg.vtl0_image_len))
+				goto out;
+			cfg.vtl0_image = vtl0_buf;
+			cfg.vtl0_name = optarg;
+			break;
+		case OPT_VTL1:
+			if (cli_load("VTL1 image", optarg, CLI_IMAGE_MAX, &vtl1_buf,
+				     &cfg.vtl1_image_len))
+				goto out;
+			cfg.vtl1_image = vtl1_buf;
+			cfg.vtl1_name = optarg;
+			break;
+		case OPT_POLICY:
+			if (cli_load("policy", optarg, VTL_BOOT_POLICY_MAX, &policy_buf,
+				     &cfg.policy_len)) {
+				status = VTLMON_EXIT_LAUNCH;
+				goto out;
+			}
+			cfg.policy = policy_buf;
+			cfg.policy_name = optarg;
+			break;
+		case OPT_MEM:
+		case OPT_VTL1_MEM:
+			if (cli_parse_size(optarg, c == OPT_MEM ? &cfg.vtl0_mem : &cfg.vtl1_mem)) {
+				log_err("bad size '%s'", optarg);
+				goto out;
+			}
+			break;
+		case OPT_CPUS:
+			errno = 0;
+			cpus = strtol(optarg, &end, 10);
+			if (errno || *end || cpus < 1 || cpus > 4096) {
+				log_err("bad --cpus '%s'", optarg);
+				goto out;
+			}
+			cfg.cpus = (uint32_t)cpus;
+			break;
+		case OPT_EVENTS: cfg.events_path = optarg; break;
+		case OPT_TIMEOUT:
+			secs = strtod(optarg, &end);
+			if (*end || !(secs > 0) || secs > 86400 * 365) {
+				log_err("bad --timeout '%s' (seconds, > 0)", optarg);
+				goto out;
+			}
+			cfg.timeout_ms = (uint64_t)ceil(secs * 1000);
+			break;
+		case OPT_QUIET: cfg.quiet = true; break;
+		case OPT_MODULE:
+			if (cfg.nr_modules == MACHINE_MAX_MODULES) {
+				log_err("at most %d --module files", MACHINE_MAX_MODULES);
+				goto out;
+			}
+			if (cli_load("module", optarg, CLI_IMAGE_MAX, &module_buf[cfg.nr_modules],
+				     &cfg.modules[cfg.nr_modules].len))
+				goto out;
+			cfg.modules[cfg.nr_modules].data = module_buf[cfg.nr_modules];
+			cfg.modules[cfg.nr_modules].name = optarg;
+			cfg.nr_modules++;
+			break;
+		case OPT_NO_SANDBOX: cfg.no_sandbox = true; break;
+		case 'v': log_verbose++; break;
+		default: goto out;
+		}
+	}
+	if (optind != argc) {
+		log_err("unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		status = VTLMON_EXIT_MONITOR;
+		goto out;
+	}
+	status = machine_init(m, &cfg);
+	if (!status)
+		status = machine_run(m);
+	machine_destroy(m);
+out:
+	free(m);
+	for (uint32_t i = 0; i < MACHINE_MAX_MODULES; i++)
+		free(module_buf[i]);
+	free(policy_buf);
+	free(vtl1_buf);
+	free(vtl0_buf);
+	return status;
+}
+
+int cli_inspect(int argc, char **argv)
+{
+	return inspect_main(argc, argv);
+}
+
+int cli_policy(int argc, char **argv)
+{
+	return policy_cmd_main(argc, argv);
+}

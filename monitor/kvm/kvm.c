@@ -1,0 +1,265 @@
+/* Thin wrappers over /dev/kvm: system, VM and vCPU file descriptors. */
+#include "monitor/kvm/kvm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "monitor/base/log.h"
+
+#define KVM_CPUID_MAX_ENTRIES 256
+
+long kvm_check_cap(int fd, long cap)
+{
+	long r = ioctl(fd, KVM_CHECK_EXTENSION, cap);
+
+	return r < 0 ? 0 : r;
+}
+
+int kvm_open(struct kvm *kvm)
+{
+	int ret = -1;
+	long sz;
+
+	memset(kvm, 0, sizeof(*kvm));
+	kvm->fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm->fd < 0) {
+		log_err("cannot open /dev/kvm: %s", strerror(errno));
+		goto out;
+	}
+	if (ioctl(kvm->fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		log_err("unexpected KVM API version");
+		goto out_close;
+	}
+	sz = ioctl(kvm->fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (sz < (long)sizeof(struct kvm_run)) {
+		log_err("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		goto out_close;
+	}
+	kvm->run_size = (size_t)sz;
+	kvm->cpuid = calloc(1, sizeof(*kvm->cpuid) +
+				   KVM_CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2));
+	if (!kvm->cpuid)
+		goto out_close;
+	kvm->cpuid->nent = KVM_CPUID_MAX_ENTRIES;
+	if (ioctl(kvm->fd, KVM_GET_SUPPORTED_CPUID, kvm->cpuid) < 0) {
+		log_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		goto out_free;
+	}
+	ret = 0;
+	goto out;
+
+out_free:
+	free(kvm->cpuid);
+	kvm->cpuid = NULL;
+out_close:
+	close(kvm->fd);
+	kvm->fd = -1;
+out:
+	return ret;
+}
+
+void kvm_close(struct kvm *kvm)
+{
+	free(kvm->cpuid);
+	kvm->cpuid = NULL;
+	if (kvm->fd >= 0)
+		close(kvm->fd);
+	kvm->fd = -1;
+}
+
+int vm_create(struct kvm *kvm, int vtl, struct vm *vm)
+{
+	vm->vtl = vtl;
+	vm->fd = ioctl(kvm->fd, KVM_CREATE_VM, 0);
+	if (vm->fd < 0) {
+		log_err("KVM_CREATE_VM (vtl%d): %s", vtl, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (vm->fd >= 0)
+		close(vm->fd);
+	vm->fd = -1;
+}
+
+int __vm_set_slot(struct vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa, uint64_t size,
+		  void *hva)
+{
+	struct kvm_userspace_memory_region r = {
+	    .slot = slot,
+	    .flags = flags,
+	    .guest_phys_addr = gpa,
+	    .memory_size = size,
+	    .userspace_addr = (uint64_t)(uintptr_t)hva,
+	};
+
+	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
+}
+
+int vm_set_slot(struct vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa, uint64_t size,
+		void *hva)
+{
+	int r = __vm_set_slot(vm, slot, flags, gpa, size, hva);
+
+	if (r)
+		log_err("KVM_SET_USER_MEMORY_REGION vtl%d slot %u gpa %#llx size %#llx: %s",
+			vm->vtl, slot, (unsigned long long)gpa, (unsigned long long)size,
+			strerror(-r));
+	return r;
+}
+
+int vm_disable_quirks(struct vm *vm, uint64_t quirks)
+{
+	struct kvm_enable_cap cap = {.cap = KVM_CAP_DISABLE_QUIRKS2, .args = {quirks}};
+	long supported = kvm_check_cap(vm->fd, KVM_CAP_DISABLE_QUIRKS2);
+
+	if (!(supported & (long)quirks))
+		return -ENOTSUP;
+	return ioctl(vm->fd, KVM_ENABLE_CAP, &cap) < 0 ? -errno : 0;
+}
+
+int vcpu_create(struct kvm *kvm, struct vm *vm, uint32_t index, struct vcpu *vcpu)
+{
+	void *run;
+
+	memset(vcpu, 0, sizeof(*vcpu));
+	vcpu->vtl = vm->vtl;
+	vcpu->index = index;
+	vcpu->fd = ioctl(vm->fd, KVM_CREATE_VCPU, (unsigned long)index);
+	if (vcpu->fd < 0) {
+		log_err("KVM_CREATE_VCPU vtl%d/%u: %s", vm->vtl, index, strerror(errno));
+		goto err;
+	}
+	run = mmap(NULL, kvm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
+	if (run == MAP_FAILED) {
+		log_err("mmap kvm_run: %s", strerror(errno));
+		goto err_close;
+	}
+	vcpu->run = run;
+	vcpu->run_size = kvm->run_size;
+	/* NXE in EFER is only valid once the guest CPUID advertises NX. */
+	if (ioctl(vcpu->fd, KVM_SET_CPUID2, kvm->cpuid) < 0) {
+		log_err("KVM_SET_CPUID2: %s", strerror(errno));
+		goto err_unmap;
+	}
+	return 0;
+
+err_unmap:
+	munmap(vcpu->run, vcpu->run_size);
+	vcpu->run = NULL;
+err_close:
+	close(vcpu->fd);
+err:
+	vcpu->fd = -1;
+	return -1;
+}
+
+void vcpu_destroy(struct vcpu *vcpu)
+{
+	if (vcpu->run)
+		munmap(vcpu->run, vcpu->run_size);
+	vcpu->run = NULL;
+	if (vcpu->fd >= 0)
+		close(vcpu->fd);
+	vcpu->fd = -1;
+}
+
+int __vcpu_run(struct vcpu *vcpu)
+{
+	return ioctl(vcpu->fd, KVM_RUN, 0) < 0 ? -errno : 0;
+}
+
+int __vcpu_complete_exit(struct vcpu *vcpu)
+{
+	int r;
+
+	vcpu->run->immediate_exit = 1;
+	r = __vcpu_run(vcpu);
+	vcpu->run->immediate_exit = 0;
+	return r;
+}
+
+int vcpu_complete_exit(struct vcpu *vcpu)
+{
+	int r = __vcpu_complete_exit(vcpu);
+
+	if (r == -EINTR)
+		return 0;
+	if (r == 0) {
+		log_err("vtl%d/%u: finishing an exit produced another (reason %u)", vcpu->vtl,
+			vcpu->index, vcpu->run->exit_reason);
+		return -EAGAIN;
+	}
+	return r;
+}
+
+#define VCPU_IOCTL(name, req, arg)                                                                 \
+	do {                                                                                       \
+		if (ioctl(vcpu->fd, req, arg) < 0) {                                               \
+			log_err(name " vtl%d/%u: %s", vcpu->vtl, vcpu->index, strerror(errno));    \
+			return -1;                                                                 \
+		}                                                                                  \
+		return 0;                                                                          \
+	} while (0)
+
+int vcpu_get_regs(struct vcpu *vcpu, struct kvm_regs *regs)
+{
+	VCPU_IOCTL("KVM_GET_REGS", KVM_GET_REGS, regs);
+}
+
+int vcpu_set_regs(struct vcpu *vcpu, const struct kvm_regs *regs)
+{
+	if (ioctl(vcpu->fd, KVM_SET_REGS, regs) < 0) {
+		log_err("KVM_SET_REGS vtl%d/%u: %s", vcpu->vtl, vcpu->index, strerror(errno));
+		return -1;
+	}
+	vcpu->run->s.regs.regs = *regs;
+	vcpu->run->kvm_dirty_regs &= ~(__u64)KVM_SYNC_X86_REGS;
+	return 0;
+}
+
+int vcpu_get_sregs(struct vcpu *vcpu, struct kvm_sregs *sregs)
+{
+	VCPU_IOCTL("KVM_GET_SREGS", KVM_GET_SREGS, sregs);
+}
+
+int vcpu_set_sregs(struct vcpu *vcpu, const struct kvm_sregs *sregs)
+{
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, sregs) < 0) {
+		log_err("KVM_SET_SREGS vtl%d/%u: %s", vcpu->vtl, vcpu->index, strerror(errno));
+		return -1;
+	}
+	vcpu->run->s.regs.sregs = *sregs;
+	vcpu->run->kvm_dirty_regs &= ~(__u64)KVM_SYNC_X86_SREGS;
+	return 0;
+}
+
+int vcpu_get_events(struct vcpu *vcpu, struct kvm_vcpu_events *ev)
+{
+	VCPU_IOCTL("KVM_GET_VCPU_EVENTS", KVM_GET_VCPU_EVENTS, ev);
+}
+
+int vcpu_set_events(struct vcpu *vcpu, const struct kvm_vcpu_events *ev)
+{
+	VCPU_IOCTL("KVM_SET_VCPU_EVENTS", KVM_SET_VCPU_EVENTS, ev);
+}
+
+int vcpu_set_run_sigmask(struct vcpu *vcpu)
+{
+	/* The kernel's sigset is 64 bits; struct kvm_signal_mask carries it inline. */
+	struct {
+		struct kvm_signal_mask hdr;
+		uint64_t set;
+	} mask = {.hdr.len = 8, .set = 0};
+
+	VCPU_IOCTL("KVM_SET_SIGNAL_MASK", KVM_SET_SIGNAL_MASK, &mask);
+}

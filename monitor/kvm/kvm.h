@@ -1,0 +1,84 @@
+/* Thin wrappers over /dev/kvm: system, VM and vCPU file descriptors. */
+#ifndef MONITOR_KVM_H
+#define MONITOR_KVM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "monitor/kvm/kvm_compat.h"
+
+/*
+ * Naming follows the KVM selftests: __foo() returns 0 or -errno and logs
+ * nothing; foo() checks the result and logs a monitor error.
+ */
+
+struct kvm {
+	int fd;
+	size_t run_size;
+	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, applied to every vCPU */
+};
+
+struct vm {
+	int fd;
+	int vtl;
+};
+
+struct vcpu {
+	int fd;
+	int vtl;
+	uint32_t index;
+	struct kvm_run *run;
+	size_t run_size;
+};
+
+int kvm_open(struct kvm *kvm);
+void kvm_close(struct kvm *kvm);
+long kvm_check_cap(int fd, long cap);
+
+int vm_create(struct kvm *kvm, int vtl, struct vm *vm);
+void vm_destroy(struct vm *vm);
+int __vm_set_slot(struct vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa, uint64_t size,
+		  void *hva);
+int vm_set_slot(struct vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa, uint64_t size,
+		void *hva);
+int vm_disable_quirks(struct vm *vm, uint64_t quirks);
+
+int vcpu_create(struct kvm *kvm, struct vm *vm, uint32_t index, struct vcpu *vcpu);
+void vcpu_destroy(struct vcpu *vcpu);
+/* KVM_RUN; returns 0, or -errno (-EINTR when kicked). */
+int __vcpu_run(struct vcpu *vcpu);
+/*
+ * Finish a pending exit (MMIO, PIO, MSR) without running guest code:
+ * KVM_RUN with immediate_exit (KVM-HOST-NOTES). Needed before the vCPU's
+ * state is replaced, or KVM completes the old exit on top of the new state.
+ * Returns 0 or -errno (the expected -EINTR counts as success).
+ */
+int vcpu_complete_exit(struct vcpu *vcpu);
+/*
+ * One KVM_RUN with immediate_exit, raw: -EINTR when the pending exit is
+ * finished and no guest code ran; 0 when finishing it produced a new exit
+ * (an emulated instruction that needs another MMIO/PIO round, such as a rep
+ * string op or the second fragment of a straddling access), now in
+ * vcpu->run; another -errno on failure.
+ */
+int __vcpu_complete_exit(struct vcpu *vcpu);
+int vcpu_get_regs(struct vcpu *vcpu, struct kvm_regs *regs);
+/*
+ * The setters also refresh the sync-regs snapshot in vcpu->run and clear its
+ * dirty bit: a later check or write-back must never work on, or put back,
+ * state from before this write (a stale snapshot once let kexec'd kernels
+ * start with the old kernel's control registers).
+ */
+int vcpu_set_regs(struct vcpu *vcpu, const struct kvm_regs *regs);
+int vcpu_get_sregs(struct vcpu *vcpu, struct kvm_sregs *sregs);
+int vcpu_set_sregs(struct vcpu *vcpu, const struct kvm_sregs *sregs);
+int vcpu_get_events(struct vcpu *vcpu, struct kvm_vcpu_events *ev);
+int vcpu_set_events(struct vcpu *vcpu, const struct kvm_vcpu_events *ev);
+/*
+ * No signal is blocked while this vCPU is inside KVM_RUN. The pair thread
+ * blocks its kick signal everywhere else, so a kick sent between two runs
+ * stays pending and makes the next KVM_RUN return -EINTR at once.
+ */
+int vcpu_set_run_sigmask(struct vcpu *vcpu);
+
+#endif

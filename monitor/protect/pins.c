@@ -1,0 +1,249 @@
+/* CR and MSR pins, CR-write sites and the CR watchdog: the state VTL1 set, and its KVM plumbing. */
+#include "monitor/protect/pins.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "monitor/base/log.h"
+#include "policy/policy.h"
+#include "vtl_status.h"
+
+int pins_cr_index(uint64_t cr)
+{
+	return cr == 0 ? 0 : cr == 4 ? 1 : -1;
+}
+
+bool pins_cr_violated(const struct pins *p, int idx, uint64_t value)
+{
+	return ((value ^ p->cr[idx].value) & p->cr[idx].mask) != 0;
+}
+
+uint64_t pins_cr_restore(const struct pins *p, int idx, uint64_t value)
+{
+	return (value & ~p->cr[idx].mask) | (p->cr[idx].value & p->cr[idx].mask);
+}
+
+const struct msr_pin *pins_msr_find(const struct pins *p, uint32_t index)
+{
+	for (uint32_t i = 0; i < p->nr_msrs; i++)
+		if (p->msr[i].index == index)
+			return &p->msr[i];
+	return NULL;
+}
+
+uint32_t pins_msr_add(struct pins *p, uint32_t index, uint64_t value)
+{
+	struct msr_pin *pin = (struct msr_pin *)pins_msr_find(p, index);
+
+	/* The monitor's own check: a VTL1 other than ours may ask for anything. */
+	if (!policy_msr_pinnable(index))
+		return VTL_E_NOT_SUPPORTED;
+	if (!pin) {
+		if (p->nr_msrs == PINS_MAX_MSRS)
+			return VTL_E_NO_RESOURCES;
+		pin = &p->msr[p->nr_msrs++];
+		pin->index = index;
+	}
+	pin->value = value;
+	return VTL_OK;
+}
+
+void pins_msr_remove(struct pins *p, uint32_t index)
+{
+	for (uint32_t i = 0; i < p->nr_msrs; i++) {
+		if (p->msr[i].index != index)
+			continue;
+		p->msr[i] = p->msr[--p->nr_msrs];
+		return;
+	}
+}
+
+void pins_msr_filter(const struct pins *p, struct kvm_msr_filter *f, uint8_t *bitmap)
+{
+	memset(f, 0, sizeof(*f));
+	f->flags = KVM_MSR_FILTER_DEFAULT_ALLOW;
+	for (uint32_t i = 0; i < p->nr_msrs; i++) {
+		bitmap[i] = 0;
+		f->ranges[i].flags = KVM_MSR_FILTER_WRITE;
+		f->ranges[i].nmsrs = 1;
+		f->ranges[i].base = p->msr[i].index;
+		f->ranges[i].bitmap = &bitmap[i];
+	}
+}
+
+/* ---- allowed writes of pinned MSRs ------------------------------------------- */
+
+#define PINS_MSR_SYSENTER_CS  0x174U
+#define PINS_MSR_SYSENTER_ESP 0x175U
+#define PINS_MSR_SYSENTER_EIP 0x176U
+#define PINS_MSR_PAT	      0x277U
+#define PINS_MSR_EFER	      0xC0000080U
+#define PINS_MSR_STAR	      0xC0000081U
+#define PINS_MSR_LSTAR	      0xC0000082U
+#define PINS_MSR_CSTAR	      0xC0000083U
+#define PINS_MSR_SFMASK	      0xC0000084U
+
+#define PINS_EFER_SCE (1ULL << 0)
+#define PINS_EFER_LME (1ULL << 8)
+#define PINS_EFER_LMA (1ULL << 10)
+#define PINS_EFER_NXE (1ULL << 11)
+#define PINS_CR0_PG   (1ULL << 31)
+
+/* `v` sign-extended from bit 47. */
+static uint64_t pins_sext48(uint64_t v)
+{
+	return (uint64_t)((int64_t)(v << 16) >> 16);
+}
+
+/*
+ * The rules are those of the SDM and of KVM's guest-WRMSR path (set_efer(),
+ * __kvm_set_msr(), kvm_pat_valid()), minus every case whose outcome depends
+ * on something this function cannot see (the guest's CPUID, the host's
+ * address width, the vendor): those are refused, never guessed.
+ */
+bool pins_msr_guest_write(uint32_t index, uint64_t cur, uint64_t value, uint64_t cr0, uint64_t efer,
+			  uint64_t *apply)
+{
+	switch (index) {
+	case PINS_MSR_EFER:
+		/*
+		 * SVME, FFXSR, AutoIBRS... are valid only with their CPUID bits:
+		 * refused. KVM_SET_MSRS would let LME flip under paging, which no
+		 * guest WRMSR can (it #GPs), and LMA follows CR0.PG, not WRMSR.
+		 */
+		if (cur != efer)
+			return false;
+		if (value & ~(PINS_EFER_SCE | PINS_EFER_LME | PINS_EFER_LMA | PINS_EFER_NXE))
+			return false;
+		if ((cr0 & PINS_CR0_PG) && ((value ^ cur) & PINS_EFER_LME))
+			return false;
+		*apply = (value & ~PINS_EFER_LMA) | (cur & PINS_EFER_LMA);
+		return true;
+	case PINS_MSR_STAR:
+		/* SYSCALL/SYSRET selectors and the legacy target: every bit is defined. */
+		*apply = value;
+		return true;
+	case PINS_MSR_LSTAR:
+	case PINS_MSR_CSTAR:
+		/* Non-canonical: #GP. At 48 bits even on an LA57 host: stricter, never laxer. */
+		if (pins_sext48(value) != value)
+			return false;
+		*apply = value;
+		return true;
+	case PINS_MSR_SFMASK:
+	case PINS_MSR_SYSENTER_CS:
+		/*
+		 * SFMASK: bits 63:32 are reserved. SYSENTER_CS: VMX keeps 32 bits,
+		 * SVM 64, so a write with high bits has no single outcome.
+		 */
+		if (value >> 32)
+			return false;
+		*apply = value;
+		return true;
+	case PINS_MSR_SYSENTER_ESP:
+	case PINS_MSR_SYSENTER_EIP:
+		/*
+		 * KVM canonicalises rather than #GP (AMD ignores the top half), at
+		 * the host's width, 48 or 57 bits. When bits 56:47 agree both
+		 * widths give the same value; otherwise the outcome is the host's.
+		 */
+		if (((value >> 47) & 0x3FF) != 0 && ((value >> 47) & 0x3FF) != 0x3FF)
+			return false;
+		*apply = pins_sext48(value);
+		return true;
+	case PINS_MSR_PAT:
+		/* Eight memory types: UC, WC, WT, WP, WB, UC-; 2, 3 and 8..255 #GP. */
+		for (unsigned i = 0; i < 8; i++) {
+			uint8_t t = (uint8_t)(value >> (8 * i));
+
+			if (t > 7 || t == 2 || t == 3)
+				return false;
+		}
+		*apply = value;
+		return true;
+	default:
+		/*
+		 * APIC_BASE (mode transitions, the BSP bit), MISC_ENABLE (read-only
+		 * and CPUID-coupled bits), SPEC_CTRL (bits valid per CPUID), and the
+		 * rest: no faithful host-side replay, so the write is refused.
+		 */
+		return false;
+	}
+}
+
+int pins_enable_msr_exits(struct vm *vm)
+{
+	struct kvm_enable_cap cap = {
+	    .cap = KVM_CAP_X86_USER_SPACE_MSR,
+	    .args = {KVM_MSR_EXIT_REASON_FILTER},
+	};
+
+	if (ioctl(vm->fd, KVM_ENABLE_CAP, &cap) < 0) {
+		log_err("KVM_CAP_X86_USER_SPACE_MSR: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int pins_apply_msr_filter(struct vm *vm, const struct pins *p)
+{
+	uint8_t bitmap[PINS_MAX_MSRS];
+	struct kvm_msr_filter f;
+
+	pins_msr_filter(p, &f, bitmap);
+	if (ioctl(vm->fd, KVM_X86_SET_MSR_FILTER, &f) < 0) {
+		log_err("KVM_X86_SET_MSR_FILTER: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int pins_apply_sites(struct vcpu *vcpu, const struct pins *p, bool single_step)
+{
+	struct kvm_guest_debug dbg;
+
+	memset(&dbg, 0, sizeof(dbg));
+	if (single_step) {
+		/* Stepping over a site: breakpoints off, or it fires again forever (RF is ignored).
+		 */
+		dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+	} else {
+		for (unsigned i = 0; i < VTL1_CR_SITES; i++) {
+			if (!p->cr_site[i])
+				continue;
+			dbg.arch.debugreg[i] = p->cr_site[i];
+			dbg.arch.debugreg[7] |= 1ULL << (2 * i); /* L_i; R/W_i = 00: execute */
+		}
+		if (dbg.arch.debugreg[7])
+			dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+	}
+	if (ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0) {
+		log_err("KVM_SET_GUEST_DEBUG: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int vcpu_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *value)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m = {.hdr.nmsrs = 1, .e.index = index};
+
+	if (ioctl(vcpu->fd, KVM_GET_MSRS, &m) != 1)
+		return -1;
+	*value = m.e.data;
+	return 0;
+}
+
+int vcpu_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m = {.hdr.nmsrs = 1, .e.index = index, .e.data = value};
+
+	return ioctl(vcpu->fd, KVM_SET_MSRS, &m) == 1 ? 0 : -1;
+}

@@ -1,0 +1,198 @@
+/* The machine: two KVM VMs (one per VTL) sharing VTL0 RAM, vCPU pairs, and the run's end state. */
+#ifndef MONITOR_MACHINE_H
+#define MONITOR_MACHINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "monitor/image/elf_load.h"
+#include "monitor/base/events.h"
+#include "monitor/kvm/kvm.h"
+#include "monitor/base/mem.h"
+#include "monitor/protect/perm.h"
+#include "monitor/protect/pins.h"
+#include "vtl1_abi.h"
+
+#define MACHINE_MAX_CPUS    1 /* raise once SMP bring-up exists; the loop is per pair already */
+#define MACHINE_BENCH_SLOTS 8
+#define MACHINE_MAX_MODULES 3 /* boot info has 8 memory ranges; VTL1's own take 5 */
+#define VTLMON_KICK_SIGNAL  SIGUSR1
+
+struct machine_module {
+	const void *data;
+	size_t len;
+	const char *name;
+};
+
+struct machine_config {
+	const void *vtl0_image;
+	size_t vtl0_image_len;
+	const char *vtl0_name;
+	const void *vtl1_image;
+	size_t vtl1_image_len;
+	const char *vtl1_name;
+	const void *policy; /* may be NULL */
+	size_t policy_len;
+	const char *policy_name;
+	uint64_t vtl0_mem;
+	uint64_t vtl1_mem;
+	uint32_t cpus;
+	const char *events_path;
+	uint64_t timeout_ms;   /* 0: none */
+	bool quiet;	       /* no guest console on stdout */
+	bool no_sandbox;       /* debugging only: run without the seccomp allowlist */
+	uint32_t max_memslots; /* 0: what the host offers; tests lower it to reach the limit */
+	struct machine_module modules[MACHINE_MAX_MODULES];
+	uint32_t nr_modules;
+};
+
+enum run_end {
+	RUN_END_NONE = 0,
+	RUN_END_SHUTDOWN,
+	RUN_END_KILLED,
+	RUN_END_TIMEOUT,
+	RUN_END_VTL0_FAULT,
+	RUN_END_VTL1_FAULT,
+	RUN_END_LAUNCH_REFUSED,
+	RUN_END_MONITOR_ERROR,
+	RUN_END_RESET_LIMIT,
+};
+
+#define CONSOLE_LINE_MAX 160
+
+struct console_line {
+	uint32_t n;
+	char buf[CONSOLE_LINE_MAX];
+};
+
+struct machine;
+
+/* VTL1's answer to an INTERCEPT entry (one of INJECT, ALLOW, SKIP). */
+struct intercept_outcome {
+	uint32_t op; /* 0: none yet */
+	uint32_t vector;
+	uint32_t error_code;
+	uint64_t cr2;
+};
+
+/* One VTL0 vCPU, its VTL1 partner, and the host thread that runs both. */
+struct vcpu_pair {
+	struct machine *m;
+	uint32_t index;
+	struct vcpu vtl0;
+	struct vcpu vtl1;
+	pthread_t thread;
+	bool thread_started;
+	uint32_t call_status; /* VTL0_REG_CALL_STATUS */
+	uint64_t entry_seq;
+	uint64_t calls;
+	struct console_line con[2];
+	uint32_t entry_reason; /* the VTL1 entry being handled (enum vtl1_entry_reason) */
+	bool in_intercept;     /* outcome ops are valid only while VTL1 handles an intercept */
+	struct intercept_outcome outcome;
+	/*
+	 * Stepping over a CR-write site: its breakpoint is off and one sits on
+	 * the next instruction instead; every VTL0 exit re-arms the sites.
+	 */
+	bool stepping;
+	/*
+	 * VTL0's vCPU was just built (launch, reset, kexec) and has not run: its
+	 * sync-regs snapshot is empty, so no post-exit check may read it.
+	 */
+	bool vtl0_fresh;
+	/* This exit already gives VTL0 an exception: never stack a second (#DF). */
+	bool exception_queued;
+	const char *reset_trigger; /* set when a reset is due: "triple_fault", "port_cf9", "vtl1" */
+};
+
+struct bench_slot {
+	uint64_t begin_ns;
+	uint64_t end_ns;
+	uint64_t iterations;
+};
+
+struct machine {
+	struct machine_config cfg;
+	struct kvm kvm;
+	struct vm vm[2];
+	struct guest_ram vtl0_ram;
+	struct guest_ram vtl1_ram;
+	struct events events;
+	struct elf_image vtl0_img;
+	struct elf_image vtl1_img;
+	struct vtl_mem_range modules[MACHINE_MAX_MODULES]; /* where each module was loaded */
+	struct vcpu_pair pairs[MACHINE_MAX_CPUS];
+	uint32_t nr_pairs;
+	uint64_t features; /* VTL_FEAT_* reported to both VTLs */
+	uint64_t t0;
+	char policy_sha256[65];
+
+	/* What VTL1 decided, as the monitor enforces it. Written by pair threads only. */
+	struct perm_engine perm;
+	struct pins pins;
+	bool msr_exits; /* KVM_CAP_X86_USER_SPACE_MSR is on for VTL0's VM */
+
+	/*
+	 * Reset settings, from the monitor's own compile of the same policy
+	 * bytes VTL1 parses: a reset must work even when VTL1 is what failed.
+	 */
+	bool reset_zero_vtl0;
+	uint32_t max_resets;
+	uint32_t resets;
+
+	/* The image a successful KEXEC_STAGE accepted (VTL1 has write-protected it). */
+	char vtl0_image_name[256]; /* what VTL0 runs now: the --vtl0 image, or a kexec image */
+	bool kexec_staged;
+	uint64_t kexec_gpa;
+	uint64_t kexec_size;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint32_t pairs_running;
+	_Atomic int end; /* enum run_end; the first writer wins */
+	int guest_code;
+	char end_detail[160];
+
+	struct bench_slot bench[MACHINE_BENCH_SLOTS];
+};
+
+/* Returns 0, or the process exit status explaining why the machine could not be built. */
+int machine_init(struct machine *m, const struct machine_config *cfg);
+/* Secure launch and run to the end; returns the process exit status. */
+int machine_run(struct machine *m);
+void machine_destroy(struct machine *m);
+
+/* Ends the run (first caller wins) and kicks every vCPU out of the guest. */
+void machine_end(struct machine *m, enum run_end why, int guest_code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static inline bool machine_ended(struct machine *m)
+{
+	return atomic_load_explicit(&m->end, memory_order_acquire) != RUN_END_NONE;
+}
+int machine_exit_status(const struct machine *m);
+const char *run_end_name(enum run_end why);
+
+/*
+ * Reset (pair thread only, with every other pair stopped): drops every VTL0
+ * restriction, scrubs and reloads VTL1, zeroes VTL0 RAM if the policy says
+ * so, reloads VTL0. The caller then repeats the secure launch. Returns 0, or
+ * -1 when the run has ended (reset limit, or a host error).
+ */
+int machine_reset(struct machine *m, const char *trigger);
+/*
+ * KEXEC_COMMIT: re-measure the staged image against `digest`, drop VTL0's
+ * protections and pins, load the image and reset VTL0's vCPU. Returns a
+ * vtl_status; on anything but VTL_OK nothing has changed.
+ */
+uint32_t machine_kexec_commit(struct machine *m, struct vcpu_pair *p, const uint8_t digest[32]);
+
+/* The permission the memslots really enforce on a VTL0 page (see perm_effective()). */
+uint8_t machine_page_perms(struct machine *m, uint64_t gpa);
+
+/* The pair loop (pair.c). */
+void *pair_thread(void *arg);
+
+#endif

@@ -1,0 +1,34 @@
+/* Boot area construction: page tables, GDT/TSS/IDT and the long-mode entry state of a VTL. */
+#ifndef MONITOR_BOOT_H
+#define MONITOR_BOOT_H
+
+#include <stdint.h>
+
+#include "monitor/kvm/kvm.h"
+#include "monitor/base/mem.h"
+
+/*
+ * A VTL's boot area is the first MiB of its base region: VTL0 RAM at GPA 0
+ * for VTL0, private RAM at VTL1_PRIV_GPA for VTL1 (offsets in vtl_layout.h).
+ * `va_base` is the VA at which the region's first byte is mapped.
+ */
+struct boot_area {
+	int vtl;
+	struct guest_ram *ram;
+	uint64_t va_base;
+};
+
+#define PTE_P  (1ULL << 0)
+#define PTE_RW (1ULL << 1)
+#define PTE_PS (1ULL << 7)
+#define PTE_NX (1ULL << 63)
+
+/* Writes the page tables, GDT, TSS and an empty IDT. */
+int boot_build_tables(const struct boot_area *a);
+/* Entry state: `sregs` must hold KVM_GET_SREGS output (unrelated fields are kept). */
+void boot_entry_state(const struct boot_area *a, uint64_t entry, struct kvm_sregs *sregs,
+		      struct kvm_regs *regs);
+/* Writes tables, then programs the vCPU for its first instruction at `entry`. */
+int boot_vcpu(const struct boot_area *a, struct vcpu *vcpu, uint64_t entry);
+
+#endif

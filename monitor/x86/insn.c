@@ -1,0 +1,536 @@
+/* Pure x86-64 instruction helpers for enforcement: CR-write decoding and write rewinding. */
+#include "monitor/x86/insn.h"
+
+#include <capstone/capstone.h>
+#include <string.h>
+
+#define INSN_PAGE_SIZE 4096ULL
+/* Bytes of one MMIO exit (sizeof(run->mmio.data)): KVM splits wider accesses into these. */
+#define INSN_MMIO_CHUNK 8ULL
+
+static bool insn_is_legacy_prefix(uint8_t b)
+{
+	switch (b) {
+	case 0x26:
+	case 0x2E:
+	case 0x36:
+	case 0x3E:
+	case 0x64:
+	case 0x65:
+	case 0x66:
+	case 0x67:
+	case 0xF0:
+	case 0xF2:
+	case 0xF3: return true;
+	}
+	return false;
+}
+
+int insn_mov_to_cr(const uint8_t *bytes, size_t len, unsigned *cr, unsigned *gpr, size_t *insn_len)
+{
+	size_t i = 0;
+	uint8_t rex = 0, modrm;
+
+	if (len > INSN_MAX)
+		len = INSN_MAX;
+	while (i < len && insn_is_legacy_prefix(bytes[i]))
+		i++;
+	/* REX must come last, right before the opcode. */
+	if (i < len && (bytes[i] & 0xF0) == 0x40)
+		rex = bytes[i++];
+	if (i + 3 > len || bytes[i] != 0x0F || bytes[i + 1] != 0x22)
+		return -1;
+	modrm = bytes[i + 2];
+	*cr = ((modrm >> 3) & 7) | (rex & 0x4 ? 8 : 0);
+	*gpr = (modrm & 7) | (rex & 0x1 ? 8 : 0);
+	*insn_len = i + 3;
+	return 0;
+}
+
+__u64 *insn_gpr(struct kvm_regs *regs, unsigned idx)
+{
+	__u64 *const map[16] = {
+	    &regs->rax, &regs->rcx, &regs->rdx, &regs->rbx, &regs->rsp, &regs->rbp,
+	    &regs->rsi, &regs->rdi, &regs->r8,	&regs->r9,  &regs->r10, &regs->r11,
+	    &regs->r12, &regs->r13, &regs->r14, &regs->r15,
+	};
+
+	return idx < 16 ? map[idx] : NULL;
+}
+
+/* ---- decoding for enforcement ------------------------------------------------------ */
+
+/* A GPR as Capstone names it at any width: its kvm_regs index and how to read it. */
+struct insn_gpr_alias {
+	x86_reg reg;
+	uint8_t idx;
+	uint8_t bytes;
+	uint8_t shift; /* 8 for ah, ch, dh, bh */
+};
+
+static const struct insn_gpr_alias insn_gpr_aliases[] = {
+    {X86_REG_RAX, 0, 8, 0},   {X86_REG_EAX, 0, 4, 0},	{X86_REG_AX, 0, 2, 0},
+    {X86_REG_AL, 0, 1, 0},    {X86_REG_AH, 0, 1, 8},	{X86_REG_RCX, 1, 8, 0},
+    {X86_REG_ECX, 1, 4, 0},   {X86_REG_CX, 1, 2, 0},	{X86_REG_CL, 1, 1, 0},
+    {X86_REG_CH, 1, 1, 8},    {X86_REG_RDX, 2, 8, 0},	{X86_REG_EDX, 2, 4, 0},
+    {X86_REG_DX, 2, 2, 0},    {X86_REG_DL, 2, 1, 0},	{X86_REG_DH, 2, 1, 8},
+    {X86_REG_RBX, 3, 8, 0},   {X86_REG_EBX, 3, 4, 0},	{X86_REG_BX, 3, 2, 0},
+    {X86_REG_BL, 3, 1, 0},    {X86_REG_BH, 3, 1, 8},	{X86_REG_RSP, 4, 8, 0},
+    {X86_REG_ESP, 4, 4, 0},   {X86_REG_SP, 4, 2, 0},	{X86_REG_SPL, 4, 1, 0},
+    {X86_REG_RBP, 5, 8, 0},   {X86_REG_EBP, 5, 4, 0},	{X86_REG_BP, 5, 2, 0},
+    {X86_REG_BPL, 5, 1, 0},   {X86_REG_RSI, 6, 8, 0},	{X86_REG_ESI, 6, 4, 0},
+    {X86_REG_SI, 6, 2, 0},    {X86_REG_SIL, 6, 1, 0},	{X86_REG_RDI, 7, 8, 0},
+    {X86_REG_EDI, 7, 4, 0},   {X86_REG_DI, 7, 2, 0},	{X86_REG_DIL, 7, 1, 0},
+    {X86_REG_R8, 8, 8, 0},    {X86_REG_R8D, 8, 4, 0},	{X86_REG_R8W, 8, 2, 0},
+    {X86_REG_R8B, 8, 1, 0},   {X86_REG_R9, 9, 8, 0},	{X86_REG_R9D, 9, 4, 0},
+    {X86_REG_R9W, 9, 2, 0},   {X86_REG_R9B, 9, 1, 0},	{X86_REG_R10, 10, 8, 0},
+    {X86_REG_R10D, 10, 4, 0}, {X86_REG_R10W, 10, 2, 0}, {X86_REG_R10B, 10, 1, 0},
+    {X86_REG_R11, 11, 8, 0},  {X86_REG_R11D, 11, 4, 0}, {X86_REG_R11W, 11, 2, 0},
+    {X86_REG_R11B, 11, 1, 0}, {X86_REG_R12, 12, 8, 0},	{X86_REG_R12D, 12, 4, 0},
+    {X86_REG_R12W, 12, 2, 0}, {X86_REG_R12B, 12, 1, 0}, {X86_REG_R13, 13, 8, 0},
+    {X86_REG_R13D, 13, 4, 0}, {X86_REG_R13W, 13, 2, 0}, {X86_REG_R13B, 13, 1, 0},
+    {X86_REG_R14, 14, 8, 0},  {X86_REG_R14D, 14, 4, 0}, {X86_REG_R14W, 14, 2, 0},
+    {X86_REG_R14B, 14, 1, 0}, {X86_REG_R15, 15, 8, 0},	{X86_REG_R15D, 15, 4, 0},
+    {X86_REG_R15W, 15, 2, 0}, {X86_REG_R15B, 15, 1, 0},
+};
+
+static const struct insn_gpr_alias *insn_gpr_alias(x86_reg reg)
+{
+	for (size_t i = 0; i < sizeof(insn_gpr_aliases) / sizeof(insn_gpr_aliases[0]); i++)
+		if (insn_gpr_aliases[i].reg == reg)
+			return &insn_gpr_aliases[i];
+	return NULL;
+}
+
+/* Every flag Capstone can report as tested rather than changed. */
+#define INSN_EFLAGS_TESTS                                                                          \
+	(X86_EFLAGS_TEST_OF | X86_EFLAGS_TEST_SF | X86_EFLAGS_TEST_ZF | X86_EFLAGS_TEST_PF |       \
+	 X86_EFLAGS_TEST_CF | X86_EFLAGS_TEST_NT | X86_EFLAGS_TEST_DF | X86_EFLAGS_TEST_RF |       \
+	 X86_EFLAGS_TEST_IF | X86_EFLAGS_TEST_TF | X86_EFLAGS_TEST_AF)
+
+/* Instructions whose only effect is the store to their first operand (with no flags). */
+static bool insn_is_pure_store_id(unsigned id)
+{
+	switch (id) {
+	case X86_INS_MOV:
+	case X86_INS_MOVABS:
+	case X86_INS_MOVNTI:
+	case X86_INS_MOVBE:
+	case X86_INS_NOT:
+	case X86_INS_SETAE:
+	case X86_INS_SETA:
+	case X86_INS_SETBE:
+	case X86_INS_SETB:
+	case X86_INS_SETE:
+	case X86_INS_SETGE:
+	case X86_INS_SETG:
+	case X86_INS_SETLE:
+	case X86_INS_SETL:
+	case X86_INS_SETNE:
+	case X86_INS_SETNO:
+	case X86_INS_SETNP:
+	case X86_INS_SETNS:
+	case X86_INS_SETO:
+	case X86_INS_SETP:
+	case X86_INS_SETS: return true;
+	}
+	return false;
+}
+
+/* Loads whose every effect is on GPRs, RFLAGS and RIP (checked again on Capstone's reg list). */
+static bool insn_is_pure_load_id(unsigned id)
+{
+	switch (id) {
+	case X86_INS_MOV:
+	case X86_INS_MOVABS:
+	case X86_INS_MOVZX:
+	case X86_INS_MOVSX:
+	case X86_INS_MOVSXD:
+	case X86_INS_CMP:
+	case X86_INS_TEST:
+	case X86_INS_ADD:
+	case X86_INS_SUB:
+	case X86_INS_AND:
+	case X86_INS_OR:
+	case X86_INS_XOR:
+	case X86_INS_ADC:
+	case X86_INS_SBB:
+	case X86_INS_IMUL:
+	case X86_INS_BT: return true;
+	}
+	return false;
+}
+
+/* Memory operands that only read, although they come first (Capstone cannot be trusted here). */
+static bool insn_first_mem_reads_only(unsigned id)
+{
+	switch (id) {
+	case X86_INS_CMP:
+	case X86_INS_TEST:
+	case X86_INS_BT:
+	case X86_INS_PUSH:
+	case X86_INS_CALL:
+	case X86_INS_JMP:
+	case X86_INS_LGDT:
+	case X86_INS_LIDT:
+	case X86_INS_LLDT:
+	case X86_INS_LTR:
+	case X86_INS_LMSW:
+	case X86_INS_UCOMISS:
+	case X86_INS_UCOMISD:
+	case X86_INS_COMISS:
+	case X86_INS_COMISD:
+	case X86_INS_FXRSTOR:
+	case X86_INS_FXRSTOR64:
+	case X86_INS_XRSTOR:
+	case X86_INS_XRSTOR64:
+	case X86_INS_XRSTORS:
+	case X86_INS_XRSTORS64:
+	case X86_INS_CLFLUSH:
+	case X86_INS_PREFETCH:
+	case X86_INS_PREFETCHNTA:
+	case X86_INS_PREFETCHT0:
+	case X86_INS_PREFETCHT1:
+	case X86_INS_PREFETCHT2:
+	case X86_INS_PREFETCHW: return true;
+	}
+	return false;
+}
+
+/* Capstone reports 8 bytes for these; the architecture touches more. */
+static uint32_t insn_mem_size(unsigned id, uint8_t cs_size)
+{
+	switch (id) {
+	case X86_INS_FXSAVE:
+	case X86_INS_FXSAVE64:
+	case X86_INS_FXRSTOR:
+	case X86_INS_FXRSTOR64: return 512;
+	case X86_INS_XSAVE:
+	case X86_INS_XSAVE64:
+	case X86_INS_XSAVEC:
+	case X86_INS_XSAVEC64:
+	case X86_INS_XSAVEOPT:
+	case X86_INS_XSAVEOPT64:
+	case X86_INS_XSAVES:
+	case X86_INS_XSAVES64:
+	case X86_INS_XRSTOR:
+	case X86_INS_XRSTOR64:
+	case X86_INS_XRSTORS:
+	case X86_INS_XRSTORS64: return 576; /* legacy area + header: the least any XSAVE touches */
+	case X86_INS_CMPXCHG16B: return 16;
+	case X86_INS_CMPXCHG8B: return 8;
+	}
+	return cs_size ? cs_size : 1;
+}
+
+static bool insn_is_string_store(unsigned id)
+{
+	switch (id) {
+	case X86_INS_STOSB:
+	case X86_INS_STOSW:
+	case X86_INS_STOSD:
+	case X86_INS_STOSQ:
+	case X86_INS_MOVSB:
+	case X86_INS_MOVSW:
+	case X86_INS_MOVSD:
+	case X86_INS_MOVSQ: return true;
+	}
+	return false;
+}
+
+static bool insn_is_string(unsigned id)
+{
+	switch (id) {
+	case X86_INS_LODSB:
+	case X86_INS_LODSW:
+	case X86_INS_LODSD:
+	case X86_INS_LODSQ:
+	case X86_INS_SCASB:
+	case X86_INS_SCASW:
+	case X86_INS_SCASD:
+	case X86_INS_SCASQ:
+	case X86_INS_CMPSB:
+	case X86_INS_CMPSW:
+	case X86_INS_CMPSD:
+	case X86_INS_CMPSQ:
+	case X86_INS_INSB:
+	case X86_INS_INSW:
+	case X86_INS_INSD:
+	case X86_INS_OUTSB:
+	case X86_INS_OUTSW:
+	case X86_INS_OUTSD: return true;
+	}
+	return insn_is_string_store(id);
+}
+
+/* Pushes onto the stack: an implicit 8-byte store below RSP. */
+static bool insn_pushes(unsigned id)
+{
+	switch (id) {
+	case X86_INS_PUSH:
+	case X86_INS_PUSHFQ:
+	case X86_INS_CALL:
+	case X86_INS_ENTER: return true;
+	}
+	return false;
+}
+
+/* Pops from the stack: an implicit 8-byte load at RSP. */
+static bool insn_pops(unsigned id)
+{
+	switch (id) {
+	case X86_INS_POP:
+	case X86_INS_POPFQ:
+	case X86_INS_RET:
+	case X86_INS_LEAVE:
+	case X86_INS_IRETQ: return true;
+	}
+	return false;
+}
+
+/* Does the instruction write this GPR (at any width)? */
+static bool insn_writes_gpr(const cs_regs wr, uint8_t nwr, unsigned idx)
+{
+	for (uint8_t i = 0; i < nwr; i++) {
+		const struct insn_gpr_alias *a = insn_gpr_alias((x86_reg)wr[i]);
+
+		if (a && a->idx == idx)
+			return true;
+	}
+	return false;
+}
+
+static void insn_add_mem(struct insn_info *out, uint64_t ea, uint32_t size, bool known, bool write)
+{
+	if (out->nmem == INSN_MEM_MAX)
+		return;
+	out->mem[out->nmem++] = (struct insn_mem){ea, size, known, write};
+}
+
+/* Value of a register used in an address; false for anything outside kvm_regs. */
+static bool insn_addr_reg(const struct insn_cpu *cpu, uint64_t next_rip, x86_reg reg, uint64_t *v)
+{
+	const struct insn_gpr_alias *a;
+	struct kvm_regs copy;
+
+	if (reg == X86_REG_INVALID) {
+		*v = 0;
+		return true;
+	}
+	if (reg == X86_REG_RIP || reg == X86_REG_EIP) {
+		*v = reg == X86_REG_EIP ? next_rip & 0xFFFFFFFFULL : next_rip;
+		return true;
+	}
+	a = insn_gpr_alias(reg);
+	if (!a || a->shift || a->bytes < 4)
+		return false;
+	copy = *cpu->regs;
+	*v = *insn_gpr(&copy, a->idx);
+	if (a->bytes == 4)
+		*v &= 0xFFFFFFFFULL;
+	return true;
+}
+
+int insn_decode(const uint8_t *bytes, size_t n, uint64_t rip, const struct insn_cpu *cpu,
+		struct insn_info *out)
+{
+	cs_regs rd, wr;
+	uint8_t nrd = 0, nwr = 0;
+	const cs_x86 *x;
+	uint64_t rflags;
+	int64_t dir;
+	cs_insn *in;
+	size_t size;
+	int ret = -1;
+	csh h;
+
+	memset(out, 0, sizeof(*out));
+	if (n > INSN_MAX)
+		n = INSN_MAX;
+	if (!n || cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+		return -1;
+	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	in = cs_malloc(h);
+	size = n;
+	if (!in || !cs_disasm_iter(h, &bytes, &size, &rip, in))
+		goto out;
+	rip -= in->size; /* cs_disasm_iter moved it past the instruction */
+	x = &in->detail->x86;
+	if (cs_regs_access(h, in, rd, &nrd, wr, &nwr) != CS_ERR_OK)
+		nwr = 0xFF; /* unknown: treated as writing everything below */
+	out->len = in->size;
+	out->id = in->id;
+	rflags = cpu->regs->rflags;
+	dir = rflags & (1ULL << 10) ? -1 : 1; /* RFLAGS.DF */
+	out->rep = insn_is_string(in->id) &&
+		   (x->prefix[0] == X86_PREFIX_REP || x->prefix[0] == X86_PREFIX_REPNE);
+	for (uint8_t i = 0; i < x->op_count; i++) {
+		const cs_x86_op *op = &x->operands[i];
+		uint64_t base, index, ea, seg = 0;
+		uint32_t sz = insn_mem_size(in->id, op->size);
+		bool known, write;
+		const struct insn_gpr_alias *ab = insn_gpr_alias(op->mem.base);
+		const struct insn_gpr_alias *ai = insn_gpr_alias(op->mem.index);
+
+		if (op->type != X86_OP_MEM)
+			continue;
+		write =
+		    (op->access & CS_AC_WRITE) || (i == 0 && !insn_first_mem_reads_only(in->id));
+		known = insn_addr_reg(cpu, rip + in->size, op->mem.base, &base) &&
+			insn_addr_reg(cpu, rip + in->size, op->mem.index, &index);
+		if (op->mem.segment == X86_REG_FS)
+			seg = cpu->fs_base;
+		else if (op->mem.segment == X86_REG_GS)
+			seg = cpu->gs_base;
+		ea = seg + base + index * (uint64_t)op->mem.scale + (uint64_t)op->mem.disp;
+		if (x->addr_size == 4)
+			ea &= 0xFFFFFFFFULL;
+		if (known && cpu->regs_after && nwr != 0xFF &&
+		    ((ab && insn_writes_gpr(wr, nwr, ab->idx)) ||
+		     (ai && insn_writes_gpr(wr, nwr, ai->idx)))) {
+			/* The instruction moved its own pointer: unwind string ops, else unknown.
+			 */
+			if (insn_is_string(in->id))
+				ea -= (uint64_t)(dir * (int64_t)sz);
+			else
+				known = false;
+		} else if (nwr == 0xFF) {
+			known = known && !cpu->regs_after;
+		}
+		insn_add_mem(out, ea, sz, known, write);
+	}
+	if (insn_pushes(in->id)) {
+		uint64_t rsp = cpu->regs->rsp;
+
+		insn_add_mem(out, cpu->regs_after ? rsp : rsp - 8, 8, true, true);
+	} else if (insn_pops(in->id) && !cpu->regs_after) {
+		insn_add_mem(out, cpu->regs->rsp, 8, true, false);
+	}
+	for (unsigned i = 0; i < out->nmem; i++)
+		out->known_store |= out->mem[i].write;
+	if (x->prefix[0] == 0 && nwr != 0xFF) {
+		bool flags = (x->eflags & ~(uint64_t)INSN_EFLAGS_TESTS) != 0;
+		bool gprs_only = true;
+
+		for (uint8_t i = 0; i < nwr; i++)
+			if (!insn_gpr_alias((x86_reg)wr[i]) && wr[i] != X86_REG_EFLAGS &&
+			    wr[i] != X86_REG_RIP)
+				gprs_only = false;
+		out->pure_store = insn_is_pure_store_id(in->id) && out->nmem == 1 &&
+				  x->op_count >= 1 && x->operands[0].type == X86_OP_MEM && !nwr &&
+				  !flags;
+		out->pure_load =
+		    insn_is_pure_load_id(in->id) && out->nmem == 1 && gprs_only &&
+		    !(x->operands[0].type == X86_OP_MEM && !insn_first_mem_reads_only(in->id));
+	}
+	ret = 0;
+out:
+	if (in)
+		cs_free(in, 1);
+	cs_close(&h);
+	return ret;
+}
+
+/*
+ * How KVM hands an emulated store to userspace: split at the page boundary,
+ * then each part in exits of at most 8 bytes (run->mmio.data). True if
+ * one of those exits of [va, va + n) is `len` bytes at `gpa`.
+ */
+static bool insn_part_wrote(uint64_t va, uint64_t n, const struct insn_write_exit *x)
+{
+	for (uint64_t off = 0; off < n; off += INSN_MMIO_CHUNK) {
+		uint64_t chunk = n - off < INSN_MMIO_CHUNK ? n - off : INSN_MMIO_CHUNK;
+
+		if (chunk == x->len && x->va_is_gpa(x->ctx, va + off, x->gpa))
+			return true;
+	}
+	return false;
+}
+
+/* Could access `m` have produced this write exit? */
+static bool insn_mem_wrote(const struct insn_mem *m, const struct insn_write_exit *x)
+{
+	uint64_t page_end, first;
+
+	if (!m->write || m->size < x->len)
+		return false;
+	if (!m->ea_known)
+		return true; /* cannot rule it out */
+	page_end = (m->ea | (INSN_PAGE_SIZE - 1)) + 1;
+	first = page_end - m->ea < m->size ? page_end - m->ea : m->size;
+	return insn_part_wrote(m->ea, first, x) ||
+	       (first < m->size && insn_part_wrote(page_end, m->size - first, x));
+}
+
+static bool insn_info_wrote(const struct insn_info *in, const struct insn_write_exit *x)
+{
+	for (unsigned i = 0; i < in->nmem; i++)
+		if (insn_mem_wrote(&in->mem[i], x))
+			return true;
+	return false;
+}
+
+void insn_write_origin(const uint8_t *before, size_t n, const uint8_t *at, size_t at_n,
+		       const struct insn_write_exit *x, struct insn_write_origin *o)
+{
+	struct insn_cpu cpu = *x->cpu;
+	struct insn_info in;
+	unsigned matches = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->rip = x->rip;
+	cpu.regs_after = true;
+	if (n > INSN_MAX)
+		n = INSN_MAX;
+	/* A rep string store mid-way: RIP stays on it, its pointers already moved. */
+	if (at_n && !insn_decode(at, at_n, x->rip, &cpu, &in) && in.rep &&
+	    insn_is_string_store(in.id) && insn_info_wrote(&in, x)) {
+		matches++;
+		o->rip = x->rip;
+		o->len = in.len;
+		o->at_rip = true;
+	}
+	for (size_t back = 1; back <= n; back++) {
+		if (insn_decode(before + (n - back), back, x->rip - back, &cpu, &in) ||
+		    in.len != back || !insn_info_wrote(&in, x))
+			continue;
+		matches++;
+		o->rip = x->rip - back;
+		o->len = back;
+		o->at_rip = false;
+		o->precise = in.pure_store && in.mem[0].ea_known && in.mem[0].size == x->len &&
+			     x->va_is_gpa(x->ctx, in.mem[0].ea, x->gpa);
+	}
+	o->known = matches == 1;
+	if (!o->known) {
+		o->rip = x->rip;
+		o->len = 0;
+		o->at_rip = false;
+	}
+	o->precise = o->known && !o->at_rip && o->precise;
+}
+
+/* insn_write_start's callback, in insn_write_origin's terms (one exit, one GPA). */
+static bool insn_start_va_is_gpa(void *ctx, uint64_t va, uint64_t gpa)
+{
+	const struct insn_write_ctx *c = ctx;
+
+	(void)gpa;
+	return !c->ea_matches || c->ea_matches(c->ctx, va);
+}
+
+size_t insn_write_start(const uint8_t *before, size_t n, const struct insn_write_ctx *c)
+{
+	const struct insn_cpu cpu = {.regs = c->regs, .regs_after = true};
+	const struct insn_write_exit x = {
+	    .rip = c->rip,
+	    .len = c->len,
+	    .cpu = &cpu,
+	    .va_is_gpa = insn_start_va_is_gpa,
+	    .ctx = (void *)c,
+	};
+	struct insn_write_origin o;
+
+	insn_write_origin(before, n, NULL, 0, &x, &o);
+	return o.precise ? o.len : 0;
+}
