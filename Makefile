@@ -66,7 +66,7 @@ DEMO_ELF := $(B)/vtl0/demo.elf
 VTL1_ELF := $(B)/vtl1/vtl1.elf
 GUESTS := $(DEMO_ELF) $(VTL1_ELF) $(VTL0_TEST_ELFS)
 
-.PHONY: all test unit-test kvm-test bench valgrind deps format check-format clean guests
+.PHONY: all test unit-test kvm-test bench valgrind deps format check-format check-layers clean guests
 all: $(VTLMON) $(GUESTS)
 guests: $(GUESTS)
 
@@ -166,6 +166,10 @@ format:
 	@clang-format -i $(FORMAT_FILES)
 check-format:
 	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "check-format: $(words $(FORMAT_FILES)) files formatted"
+
+# monitor/ layers depend one way, no file cycles, ioctl() only in monitor/kvm/ (docs/architecture.md).
+check-layers:
+	@bash tests/check-layers.sh
 
 clean:
 	rm -rf build build-san

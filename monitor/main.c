@@ -2,7 +2,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "monitor/cmd/bench.h"
+#include "monitor/cmd/caps.h"
 #include "monitor/cmd/cli.h"
+#include "monitor/cmd/policy_cmd.h"
+#include "monitor/cmd/inspect_cmd.h"
 #include "monitor/base/exitcodes.h"
 #include "monitor/base/log.h"
 
@@ -45,9 +49,9 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "bench"))
 		return cli_bench(argc - 1, argv + 1);
 	if (!strcmp(cmd, "inspect"))
-		return cli_inspect(argc - 1, argv + 1);
+		return inspect_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "policy"))
-		return cli_policy(argc - 1, argv + 1);
+		return policy_cmd_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		usage(stdout);
 		return 0;

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hypercalls/range.h" /* range_within(): one overflow-safe check for host and guests */
+
 /*
  * A gpa_t is a guest-physical address and an hva_t a host-virtual one. They
  * are distinct struct types so they cannot be mixed up or dereferenced; the
@@ -21,12 +23,6 @@ typedef struct {
 static inline gpa_t gpa(uint64_t v)
 {
 	return (gpa_t){v};
-}
-
-/* True if [addr, addr+len) lies inside [base, base+size), with no overflow anywhere. */
-static inline bool range_within(uint64_t addr, uint64_t len, uint64_t base, uint64_t size)
-{
-	return addr >= base && addr - base <= size && len <= size - (addr - base);
 }
 
 struct guest_ram {

@@ -1,6 +1,7 @@
 /* `vtlmon bench`: micro-benchmarks on real KVM, reported as ratios against a baseline from the same
  * run. */
 #include "monitor/cmd/bench.h"
+#include "monitor/base/limits.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +17,7 @@
 #include "monitor/base/exitcodes.h"
 #include "monitor/base/log.h"
 #include "monitor/vm/machine.h"
+#include "monitor/vm/run.h"
 #include "vtl_ucall.h"
 
 /* Slot ids written by the bench guest (vtl0/tests/bench.c). */
@@ -55,8 +57,8 @@ static int bench_once(double *raw_ns, double *call_ns, uint64_t *iters)
 	    .vtl1_image = embedded_vtl1_elf,
 	    .vtl1_image_len = EMBEDDED_SIZE(embedded_vtl1_elf),
 	    .vtl1_name = "built-in:vtl1",
-	    .vtl0_mem = 32ULL << 20,
-	    .vtl1_mem = 8ULL << 20,
+	    .vtl0_mem = VTLMON_DEFAULT_VTL0_MEM,
+	    .vtl1_mem = VTLMON_DEFAULT_VTL1_MEM,
 	    .cpus = 1,
 	    .timeout_ms = BENCH_TIMEOUT_MS,
 	    .quiet = true,
@@ -273,8 +275,8 @@ int bench_cr_run(const struct bench_cr_opts *o, struct bench_cr_result *res)
 	    .vtl1_name = "built-in:vtl1",
 	    .policy = policy,
 	    .policy_name = "built-in:cr-latency.policy",
-	    .vtl0_mem = 32ULL << 20,
-	    .vtl1_mem = 8ULL << 20,
+	    .vtl0_mem = VTLMON_DEFAULT_VTL0_MEM,
+	    .vtl1_mem = VTLMON_DEFAULT_VTL1_MEM,
 	    .cpus = 1,
 	    .events_path = path,
 	    .timeout_ms = BENCH_TIMEOUT_MS,

@@ -46,4 +46,7 @@ struct bench_cr_result {
  */
 int bench_cr_run(const struct bench_cr_opts *o, struct bench_cr_result *res);
 
+/* `vtlmon bench`: argv[0] is "bench". Returns a VTLMON_EXIT_* status. */
+int cli_bench(int argc, char **argv);
+
 #endif

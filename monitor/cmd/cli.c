@@ -1,6 +1,9 @@
 /* `vtlmon run` and the helpers shared by the sub-commands: option parsing and bounded file reads.
  */
 #include "monitor/cmd/cli.h"
+#include "monitor/base/limits.h"
+
+#include "monitor/base/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,15 +17,10 @@
 
 #include "monitor/image/embedded.h"
 #include "monitor/base/exitcodes.h"
-#include "monitor/image/inspect.h"
 #include "monitor/base/log.h"
 #include "monitor/vm/machine.h"
-#include "monitor/cmd/policy_cmd.h"
+#include "monitor/vm/run.h"
 #include "vtl_layout.h"
-
-#define CLI_DEFAULT_MEM	     (32ULL << 20)
-#define CLI_DEFAULT_VTL1_MEM (8ULL << 20)
-#define CLI_IMAGE_MAX	     (64UL << 20)
 
 int cli_parse_size(const char *s, uint64_t *out)
 {
@@ -66,63 +64,15 @@ int cli_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-int cli_read_file(const char *path, size_t max, void **buf, size_t *len)
-{
-	struct stat st;
-	size_t got = 0;
-	int fd, ret;
-	char *p;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		ret = -EINVAL;
-		goto out_close;
-	}
-	if ((uint64_t)st.st_size > max) {
-		ret = -EFBIG;
-		goto out_close;
-	}
-	p = malloc((size_t)st.st_size + 1);
-	if (!p) {
-		ret = -ENOMEM;
-		goto out_close;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, p + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	p[got] = '\0';
-	*buf = p;
-	*len = got;
-	ret = 0;
-out_close:
-	close(fd);
-	return ret;
-}
-
-const char *cli_read_error(int err)
-{
-	if (err == -EINVAL)
-		return "not a regular file";
-	if (err == -EFBIG)
-		return "file too large";
-	return strerror(-err);
-}
-
+/* Reads one input file: 0, or the exit status (too large: refused; unreadable: no input). */
 static int cli_load(const char *what, const char *path, size_t max, void **buf, size_t *len)
 {
-	int r = cli_read_file(path, max, buf, len);
+	int r = file_read_all(path, max, buf, len);
 
-	if (r)
-		log_err("cannot read %s %s: %s", what, path, cli_read_error(r));
-	return r;
+	if (!r)
+		return 0;
+	log_err("cannot read %s %s: %s", what, path, file_read_strerror(r));
+	return r == -EFBIG ? VTLMON_EXIT_LAUNCH : VTLMON_EXIT_NOINPUT;
 }
 
 enum {
@@ -166,14 +116,14 @@ int cli_run(int argc, char **argv)
 	    .policy = embedded_default_policy,
 	    .policy_len = EMBEDDED_SIZE(embedded_default_policy),
 	    .policy_name = "built-in:default.policy",
-	    .vtl0_mem = CLI_DEFAULT_MEM,
-	    .vtl1_mem = CLI_DEFAULT_VTL1_MEM,
+	    .vtl0_mem = VTLMON_DEFAULT_VTL0_MEM,
+	    .vtl1_mem = VTLMON_DEFAULT_VTL1_MEM,
 	    .cpus = 1,
 	};
 	void *vtl0_buf = NULL, *vtl1_buf = NULL, *policy_buf = NULL;
 	void *module_buf[MACHINE_MAX_MODULES] = {NULL};
 	struct machine *m = NULL;
-	int status = VTLMON_EXIT_USAGE;
+	int status = VTLMON_EXIT_USAGE, r;
 	char *end;
 	double secs;
 	long cpus;
@@ -183,23 +133,27 @@ int cli_run(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_VTL0:
-			if (cli_load("VTL0 image", optarg, CLI_IMAGE_MAX, &vtl0_buf,
-				     &cfg.vtl0_image_len))
+			if ((r = cli_load("VTL0 image", optarg, VTLMON_IMAGE_MAX, &vtl0_buf,
+					  &cfg.vtl0_image_len))) {
+				status = r;
 				goto out;
+			}
 			cfg.vtl0_image = vtl0_buf;
 			cfg.vtl0_name = optarg;
 			break;
 		case OPT_VTL1:
-			if (cli_load("VTL1 image", optarg, CLI_IMAGE_MAX, &vtl1_buf,
-				     &cfg.vtl1_image_len))
+			if ((r = cli_load("VTL1 image", optarg, VTLMON_IMAGE_MAX, &vtl1_buf,
+					  &cfg.vtl1_image_len))) {
+				status = r;
 				goto out;
+			}
 			cfg.vtl1_image = vtl1_buf;
 			cfg.vtl1_name = optarg;
 			break;
 		case OPT_POLICY:
-			if (cli_load("policy", optarg, VTL_BOOT_POLICY_MAX, &policy_buf,
-				     &cfg.policy_len)) {
-				status = VTLMON_EXIT_LAUNCH;
+			if ((r = cli_load("policy", optarg, VTL_BOOT_POLICY_MAX, &policy_buf,
+					  &cfg.policy_len))) {
+				status = r;
 				goto out;
 			}
 			cfg.policy = policy_buf;
@@ -236,9 +190,12 @@ int cli_run(int argc, char **argv)
 				log_err("at most %d --module files", MACHINE_MAX_MODULES);
 				goto out;
 			}
-			if (cli_load("module", optarg, CLI_IMAGE_MAX, &module_buf[cfg.nr_modules],
-				     &cfg.modules[cfg.nr_modules].len))
+			if ((r = cli_load("module", optarg, VTLMON_IMAGE_MAX,
+					  &module_buf[cfg.nr_modules],
+					  &cfg.modules[cfg.nr_modules].len))) {
+				status = r;
 				goto out;
+			}
 			cfg.modules[cfg.nr_modules].data = module_buf[cfg.nr_modules];
 			cfg.modules[cfg.nr_modules].name = optarg;
 			cfg.nr_modules++;
@@ -269,14 +226,4 @@ out:
 	free(vtl1_buf);
 	free(vtl0_buf);
 	return status;
-}
-
-int cli_inspect(int argc, char **argv)
-{
-	return inspect_main(argc, argv);
-}
-
-int cli_policy(int argc, char **argv)
-{
-	return policy_cmd_main(argc, argv);
 }

@@ -7,11 +7,6 @@
 
 #include "monitor/x86/disasm.h"
 
-/* Exit statuses of inspect_main (sysexits.h values). */
-#define INSPECT_EXIT_OK	   0
-#define INSPECT_EXIT_USAGE 64
-#define INSPECT_EXIT_DATA  65
-
 /* Larger files are refused rather than read into memory. */
 #define INSPECT_MAX_FILE (1ULL << 30)
 
@@ -58,8 +53,5 @@ int inspect_scan(const void *buf, size_t len, const struct inspect_ops *ops, voi
  */
 int inspect_image(const void *buf, size_t len, struct inspect_hit *hits, size_t max, size_t *nhits,
 		  char *err, size_t errlen);
-
-/* `vtlmon inspect ELF [--json]`; argv[0] is "inspect". Returns an INSPECT_EXIT_* status. */
-int inspect_main(int argc, char **argv);
 
 #endif

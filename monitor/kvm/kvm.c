@@ -117,7 +117,7 @@ int vm_set_slot(struct vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa, uint
 	return r;
 }
 
-int vm_disable_quirks(struct vm *vm, uint64_t quirks)
+int __vm_disable_quirks(struct vm *vm, uint64_t quirks)
 {
 	struct kvm_enable_cap cap = {.cap = KVM_CAP_DISABLE_QUIRKS2, .args = {quirks}};
 	long supported = kvm_check_cap(vm->fd, KVM_CAP_DISABLE_QUIRKS2);
@@ -262,4 +262,57 @@ int vcpu_set_run_sigmask(struct vcpu *vcpu)
 	} mask = {.hdr.len = 8, .set = 0};
 
 	VCPU_IOCTL("KVM_SET_SIGNAL_MASK", KVM_SET_SIGNAL_MASK, &mask);
+}
+
+int __vm_enable_cap(struct vm *vm, uint32_t cap, uint64_t arg0)
+{
+	struct kvm_enable_cap ec = {.cap = cap, .args = {arg0}};
+
+	return ioctl(vm->fd, KVM_ENABLE_CAP, &ec) < 0 ? -errno : 0;
+}
+
+int vm_enable_cap(struct vm *vm, uint32_t cap, uint64_t arg0)
+{
+	int r = __vm_enable_cap(vm, cap, arg0);
+
+	if (r)
+		log_err("KVM_ENABLE_CAP %u vtl%d: %s", cap, vm->vtl, strerror(-r));
+	return r;
+}
+
+int vm_set_msr_filter(struct vm *vm, const struct kvm_msr_filter *f)
+{
+	if (ioctl(vm->fd, KVM_X86_SET_MSR_FILTER, f) < 0) {
+		log_err("KVM_X86_SET_MSR_FILTER vtl%d: %s", vm->vtl, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int vcpu_set_guest_debug(struct vcpu *vcpu, const struct kvm_guest_debug *dbg)
+{
+	VCPU_IOCTL("KVM_SET_GUEST_DEBUG", KVM_SET_GUEST_DEBUG, dbg);
+}
+
+int __vcpu_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *value)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m = {.hdr.nmsrs = 1, .e.index = index};
+
+	if (ioctl(vcpu->fd, KVM_GET_MSRS, &m) != 1)
+		return -1;
+	*value = m.e.data;
+	return 0;
+}
+
+int __vcpu_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m = {.hdr.nmsrs = 1, .e.index = index, .e.data = value};
+
+	return ioctl(vcpu->fd, KVM_SET_MSRS, &m) == 1 ? 0 : -1;
 }

@@ -8,8 +8,10 @@
 #include "monitor/kvm/kvm_compat.h"
 
 /*
+ * The only file that calls ioctl() (tests/check-layers.sh enforces it).
  * Naming follows the KVM selftests: __foo() returns 0 or -errno and logs
  * nothing; foo() checks the result and logs a monitor error.
+ * kvm_check_cap() is a query: 0 means "not supported", never an error.
  */
 
 struct kvm {
@@ -41,7 +43,11 @@ int __vm_set_slot(struct vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa, ui
 		  void *hva);
 int vm_set_slot(struct vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa, uint64_t size,
 		void *hva);
-int vm_disable_quirks(struct vm *vm, uint64_t quirks);
+/* KVM_DISABLE_QUIRKS2; -ENOTSUP when this KVM cannot disable them. Raw: the caller decides. */
+int __vm_disable_quirks(struct vm *vm, uint64_t quirks);
+int __vm_enable_cap(struct vm *vm, uint32_t cap, uint64_t arg0);
+int vm_enable_cap(struct vm *vm, uint32_t cap, uint64_t arg0);
+int vm_set_msr_filter(struct vm *vm, const struct kvm_msr_filter *f);
 
 int vcpu_create(struct kvm *kvm, struct vm *vm, uint32_t index, struct vcpu *vcpu);
 void vcpu_destroy(struct vcpu *vcpu);
@@ -74,6 +80,14 @@ int vcpu_get_sregs(struct vcpu *vcpu, struct kvm_sregs *sregs);
 int vcpu_set_sregs(struct vcpu *vcpu, const struct kvm_sregs *sregs);
 int vcpu_get_events(struct vcpu *vcpu, struct kvm_vcpu_events *ev);
 int vcpu_set_events(struct vcpu *vcpu, const struct kvm_vcpu_events *ev);
+int vcpu_set_guest_debug(struct vcpu *vcpu, const struct kvm_guest_debug *dbg);
+/*
+ * One MSR through KVM_GET/SET_MSRS (host-initiated). Raw: 0 or -1 with no
+ * message, because a missing MSR is an answer (PIN_MSR of an MSR the vCPU
+ * lacks), not a monitor error.
+ */
+int __vcpu_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *value);
+int __vcpu_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value);
 /*
  * No signal is blocked while this vCPU is inside KVM_RUN. The pair thread
  * blocks its kick signal everywhere else, so a kick sent between two runs

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "monitor/base/log.h"
 #include "policy/policy.h"
@@ -174,16 +173,8 @@ bool pins_msr_guest_write(uint32_t index, uint64_t cur, uint64_t value, uint64_t
 
 int pins_enable_msr_exits(struct vm *vm)
 {
-	struct kvm_enable_cap cap = {
-	    .cap = KVM_CAP_X86_USER_SPACE_MSR,
-	    .args = {KVM_MSR_EXIT_REASON_FILTER},
-	};
-
-	if (ioctl(vm->fd, KVM_ENABLE_CAP, &cap) < 0) {
-		log_err("KVM_CAP_X86_USER_SPACE_MSR: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	/* Filtered MSR accesses exit to userspace instead of raising #GP in KVM. */
+	return vm_enable_cap(vm, KVM_CAP_X86_USER_SPACE_MSR, KVM_MSR_EXIT_REASON_FILTER);
 }
 
 int pins_apply_msr_filter(struct vm *vm, const struct pins *p)
@@ -192,58 +183,26 @@ int pins_apply_msr_filter(struct vm *vm, const struct pins *p)
 	struct kvm_msr_filter f;
 
 	pins_msr_filter(p, &f, bitmap);
-	if (ioctl(vm->fd, KVM_X86_SET_MSR_FILTER, &f) < 0) {
-		log_err("KVM_X86_SET_MSR_FILTER: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	return vm_set_msr_filter(vm, &f);
 }
 
-int pins_apply_sites(struct vcpu *vcpu, const struct pins *p, bool single_step)
+void pins_sites_debug(const struct pins *p, struct kvm_guest_debug *dbg)
+{
+	memset(dbg, 0, sizeof(*dbg));
+	for (unsigned i = 0; i < VTL1_CR_SITES; i++) {
+		if (!p->cr_site[i])
+			continue;
+		dbg->arch.debugreg[i] = p->cr_site[i];
+		dbg->arch.debugreg[7] |= 1ULL << (2 * i); /* L_i; R/W_i = 00: execute */
+	}
+	if (dbg->arch.debugreg[7])
+		dbg->control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+}
+
+int pins_apply_sites(struct vcpu *vcpu, const struct pins *p)
 {
 	struct kvm_guest_debug dbg;
 
-	memset(&dbg, 0, sizeof(dbg));
-	if (single_step) {
-		/* Stepping over a site: breakpoints off, or it fires again forever (RF is ignored).
-		 */
-		dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
-	} else {
-		for (unsigned i = 0; i < VTL1_CR_SITES; i++) {
-			if (!p->cr_site[i])
-				continue;
-			dbg.arch.debugreg[i] = p->cr_site[i];
-			dbg.arch.debugreg[7] |= 1ULL << (2 * i); /* L_i; R/W_i = 00: execute */
-		}
-		if (dbg.arch.debugreg[7])
-			dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
-	}
-	if (ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0) {
-		log_err("KVM_SET_GUEST_DEBUG: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-int vcpu_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *value)
-{
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
-	} m = {.hdr.nmsrs = 1, .e.index = index};
-
-	if (ioctl(vcpu->fd, KVM_GET_MSRS, &m) != 1)
-		return -1;
-	*value = m.e.data;
-	return 0;
-}
-
-int vcpu_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value)
-{
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
-	} m = {.hdr.nmsrs = 1, .e.index = index, .e.data = value};
-
-	return ioctl(vcpu->fd, KVM_SET_MSRS, &m) == 1 ? 0 : -1;
+	pins_sites_debug(p, &dbg);
+	return vcpu_set_guest_debug(vcpu, &dbg);
 }

@@ -73,8 +73,8 @@ bool pins_msr_guest_write(uint32_t index, uint64_t cur, uint64_t value, uint64_t
 /* KVM plumbing. */
 int pins_enable_msr_exits(struct vm *vm);
 int pins_apply_msr_filter(struct vm *vm, const struct pins *p);
-int pins_apply_sites(struct vcpu *vcpu, const struct pins *p, bool single_step);
-int vcpu_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *value);
-int vcpu_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value);
+/* The guest-debug state that arms a HW execute breakpoint at every CR-write site (pure). */
+void pins_sites_debug(const struct pins *p, struct kvm_guest_debug *dbg);
+int pins_apply_sites(struct vcpu *vcpu, const struct pins *p);
 
 #endif

@@ -5,7 +5,9 @@
 #include "monitor/x86/disasm.h"
 #include "monitor/x86/insn.h"
 #include "monitor/base/log.h"
-#include "monitor/vm/pair.h"
+#include "monitor/vm/enforce.h"
+
+#include "monitor/vm/vtl1_entry.h"
 #include "monitor/x86/ptwalk.h"
 #include "vtl1_abi.h"
 #include "vtl_layout.h"
@@ -197,13 +199,13 @@ static void enforce_deny_access(struct vcpu_pair *p, const struct kvm_regs *regs
 static uint32_t enforce_intercept(struct vcpu_pair *p, const struct vtl1_intercept *ic,
 				  struct intercept_outcome *oc)
 {
-	struct vtl1_entry *in = pair_inbox(p, VTL1_ENTRY_INTERCEPT);
+	struct vtl1_entry *in = vtl1_entry_inbox(p, VTL1_ENTRY_INTERCEPT);
 	struct vtl1_outcome res;
 
 	in->intercept = *ic;
 	memset(&p->outcome, 0, sizeof(p->outcome));
 	p->in_intercept = true;
-	pair_enter_vtl1(p, &res);
+	vtl1_entry_run(p, &res);
 	p->in_intercept = false;
 	if (res.kind != VTL1_OUT_RETURN)
 		return 0;
@@ -563,7 +565,7 @@ static bool enforce_msr_as_guest(struct vcpu_pair *p, uint32_t index, uint64_t v
 {
 	const struct kvm_sregs *s = enforce_sregs(p);
 
-	if (vcpu_get_msr(&p->vtl0, index, cur))
+	if (__vcpu_get_msr(&p->vtl0, index, cur))
 		return false;
 	if (value == *cur) {
 		*apply = value; /* writing what it holds changes nothing */
@@ -580,7 +582,7 @@ static uint8_t enforce_msr_apply(struct vcpu_pair *p, uint32_t index, bool valid
 		return 1;
 	if (apply == cur)
 		return 0;
-	return vcpu_set_msr(&p->vtl0, index, apply) ? 1 : 0;
+	return __vcpu_set_msr(&p->vtl0, index, apply) ? 1 : 0;
 }
 
 void enforce_msr(struct vcpu_pair *p, const struct vexit *x)
@@ -597,7 +599,7 @@ void enforce_msr(struct vcpu_pair *p, const struct vexit *x)
 
 	if (x->kind == VEXIT_MSR_READ) {
 		/* Reads are never filtered; answer from the vCPU in case a range covers them. */
-		run->msr.error = vcpu_get_msr(&p->vtl0, index, &value) ? 1 : 0;
+		run->msr.error = __vcpu_get_msr(&p->vtl0, index, &value) ? 1 : 0;
 		run->msr.data = run->msr.error ? 0 : value;
 		return;
 	}
@@ -722,7 +724,7 @@ void enforce_check_cr(struct vcpu_pair *p)
 void enforce_rearm_sites(struct vcpu_pair *p)
 {
 	p->stepping = false;
-	if (pins_apply_sites(&p->vtl0, &p->m->pins, false))
+	if (pins_apply_sites(&p->vtl0, &p->m->pins))
 		machine_end(p->m, RUN_END_MONITOR_ERROR, 0, "cannot re-arm CR-write sites");
 }
 
@@ -741,7 +743,7 @@ static void enforce_step_over(struct vcpu_pair *p, uint64_t rip, size_t len)
 		if (step.cr_site[i] == rip)
 			step.cr_site[i] = len ? rip + len : 0;
 	p->stepping = true;
-	if (pins_apply_sites(&p->vtl0, &step, false))
+	if (pins_apply_sites(&p->vtl0, &step))
 		machine_end(p->m, RUN_END_MONITOR_ERROR, 0, "cannot step over a CR-write site");
 }
 

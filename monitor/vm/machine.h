@@ -159,12 +159,6 @@ struct machine {
 	struct bench_slot bench[MACHINE_BENCH_SLOTS];
 };
 
-/* Returns 0, or the process exit status explaining why the machine could not be built. */
-int machine_init(struct machine *m, const struct machine_config *cfg);
-/* Secure launch and run to the end; returns the process exit status. */
-int machine_run(struct machine *m);
-void machine_destroy(struct machine *m);
-
 /* Ends the run (first caller wins) and kicks every vCPU out of the guest. */
 void machine_end(struct machine *m, enum run_end why, int guest_code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -173,26 +167,11 @@ static inline bool machine_ended(struct machine *m)
 	return atomic_load_explicit(&m->end, memory_order_acquire) != RUN_END_NONE;
 }
 int machine_exit_status(const struct machine *m);
+/* Kicks every running pair thread out of KVM_RUN (VTLMON_KICK_SIGNAL). */
+void machine_kick_all(struct machine *m);
 const char *run_end_name(enum run_end why);
-
-/*
- * Reset (pair thread only, with every other pair stopped): drops every VTL0
- * restriction, scrubs and reloads VTL1, zeroes VTL0 RAM if the policy says
- * so, reloads VTL0. The caller then repeats the secure launch. Returns 0, or
- * -1 when the run has ended (reset limit, or a host error).
- */
-int machine_reset(struct machine *m, const char *trigger);
-/*
- * KEXEC_COMMIT: re-measure the staged image against `digest`, drop VTL0's
- * protections and pins, load the image and reset VTL0's vCPU. Returns a
- * vtl_status; on anything but VTL_OK nothing has changed.
- */
-uint32_t machine_kexec_commit(struct machine *m, struct vcpu_pair *p, const uint8_t digest[32]);
 
 /* The permission the memslots really enforce on a VTL0 page (see perm_effective()). */
 uint8_t machine_page_perms(struct machine *m, uint64_t gpa);
-
-/* The pair loop (pair.c). */
-void *pair_thread(void *arg);
 
 #endif

@@ -1,5 +1,5 @@
 /* The seccomp allowlists: each syscall a sandboxed monitor thread may make, with its reason. */
-#include "monitor/base/sandbox.h"
+#include "monitor/vm/sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>

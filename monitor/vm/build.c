@@ -1,0 +1,327 @@
+/* Building the machine: both VMs over shared VTL0 RAM, the vCPU pairs, the images, boot state. */
+#include "monitor/vm/build.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "monitor/base/exitcodes.h"
+#include "monitor/base/limits.h"
+#include "monitor/base/log.h"
+#include "monitor/image/embedded.h"
+#include "monitor/image/policy_load.h"
+#include "monitor/x86/boot.h"
+#include "vtl_device.h"
+#include "vtl_layout.h"
+
+/* Memslot numbers of VTL1's VM; VTL0's VM's slots belong to the permission engine. */
+#define SLOT_VTL1_VTL0_RAM 0
+#define SLOT_VTL1_PRIVATE  1
+
+int machine_check_caps(struct machine *m)
+{
+	static const struct {
+		long cap;
+		long min;
+		const char *name;
+	} required[] = {
+	    {KVM_CAP_SYNC_REGS, KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS, "KVM_CAP_SYNC_REGS"},
+	    {KVM_CAP_IMMEDIATE_EXIT, 1, "KVM_CAP_IMMEDIATE_EXIT"},
+	    {KVM_CAP_USER_MEMORY, 1, "KVM_CAP_USER_MEMORY"},
+	};
+
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		long v = kvm_check_cap(m->kvm.fd, required[i].cap);
+
+		if ((v & required[i].min) != required[i].min) {
+			log_err("this host lacks %s", required[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * One VM. VTL0's view of its RAM belongs to the permission engine from the
+ * start; VTL1's VM maps VTL0 RAM and, as the only mapping anywhere, its own
+ * private RAM.
+ */
+int machine_create_vm(struct machine *m, int vtl)
+{
+	long slots;
+	int r;
+
+	if (vm_create(&m->kvm, vtl, &m->vm[vtl]))
+		return -1;
+	/* Slot deletes must not zap the whole shadow MMU (KVM-HOST-NOTES: 15 ms re-fault). */
+	r = __vm_disable_quirks(&m->vm[vtl], KVM_X86_QUIRK_SLOT_ZAP_ALL);
+	if (r)
+		log_info("vtl%d: cannot disable SLOT_ZAP_ALL: %s", vtl, strerror(-r));
+	if (vtl) {
+		if (vm_set_slot(&m->vm[1], SLOT_VTL1_VTL0_RAM, 0, 0, m->vtl0_ram.size,
+				(void *)m->vtl0_ram.hva.v))
+			return -1;
+		/* VTL0's VM never gets a slot for it. */
+		return vm_set_slot(&m->vm[1], SLOT_VTL1_PRIVATE, 0, VTL1_PRIV_GPA, m->vtl1_ram.size,
+				   (void *)m->vtl1_ram.hva.v);
+	}
+	slots = kvm_check_cap(m->vm[0].fd, KVM_CAP_NR_MEMSLOTS);
+	if (m->cfg.max_memslots && m->cfg.max_memslots < slots)
+		slots = m->cfg.max_memslots;
+	if (perm_init(&m->perm, &m->vm[0], &m->vtl0_ram, slots > 0 ? (uint32_t)slots : 1))
+		return -1;
+	/* CR2 of an injected #PF comes from the payload (KVM-HOST-NOTES). */
+	if (vm_enable_cap(&m->vm[0], KVM_CAP_EXCEPTION_PAYLOAD, 1))
+		return -1;
+	/* The cap reads 1 here, not a reason mask: enabling it is the real test. */
+	m->msr_exits = kvm_check_cap(m->vm[0].fd, KVM_CAP_X86_MSR_FILTER) &&
+		       kvm_check_cap(m->vm[0].fd, KVM_CAP_X86_USER_SPACE_MSR) &&
+		       !pins_enable_msr_exits(&m->vm[0]);
+	return 0;
+}
+
+int machine_create_vms(struct machine *m)
+{
+	return machine_create_vm(m, 0) || machine_create_vm(m, 1) ? -1 : 0;
+}
+
+/*
+ * A new vCPU has exactly KVM's power-on state: no pending event, no debug
+ * state, no MSR or FPU state left by an earlier kernel. Per-pair flags that
+ * describe the old vCPU go with it.
+ */
+int machine_create_vcpu(struct machine *m, struct vcpu_pair *p, int vtl)
+{
+	struct vcpu *v = vtl ? &p->vtl1 : &p->vtl0;
+
+	if (vcpu_create(&m->kvm, &m->vm[vtl], p->index, v) || vcpu_set_run_sigmask(v))
+		return -1;
+	/* Sync regs cost 0.27 us per exit (measured) and give CR state at every exit. */
+	v->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+	if (!vtl) {
+		p->call_status = 0;
+		p->in_intercept = p->stepping = p->exception_queued = false;
+		/* Its sync regs hold nothing until it runs: no check may read them before. */
+		p->vtl0_fresh = true;
+	}
+	return 0;
+}
+
+int machine_create_vcpus(struct machine *m, struct vcpu_pair *p)
+{
+	return machine_create_vcpu(m, p, 0) || machine_create_vcpu(m, p, 1) ? -1 : 0;
+}
+
+int machine_create_pairs(struct machine *m)
+{
+	for (uint32_t i = 0; i < m->cfg.cpus; i++) {
+		struct vcpu_pair *p = &m->pairs[i];
+
+		memset(p, 0, sizeof(*p));
+		p->m = m;
+		p->index = i;
+		p->vtl0.fd = p->vtl1.fd = -1;
+		m->nr_pairs++;
+		if (machine_create_vcpus(m, p))
+			return -1;
+	}
+	return 0;
+}
+
+static int machine_load_image(struct machine *m, int vtl)
+{
+	struct guest_ram *ram = vtl ? &m->vtl1_ram : &m->vtl0_ram;
+	const struct elf_limits lim = {
+	    .min_gpa = ram->gpa_base + VTL_IMAGE_MIN_OFFSET,
+	    .max_gpa = ram->gpa_base + ram->size,
+	    .va_offset = vtl ? VTL1_KERNEL_VA - VTL1_PRIV_GPA : 0,
+	    .max_file_size = VTLMON_IMAGE_MAX,
+	};
+	const struct elf_dest dst = {
+	    .base_gpa = ram->gpa_base,
+	    .size = ram->size,
+	    .hva = (uint8_t *)ram->hva.v,
+	};
+	const void *buf = vtl ? m->cfg.vtl1_image : m->cfg.vtl0_image;
+	size_t len = vtl ? m->cfg.vtl1_image_len : m->cfg.vtl0_image_len;
+	const char *name = vtl ? m->cfg.vtl1_name : m->cfg.vtl0_name;
+	struct elf_image *img = vtl ? &m->vtl1_img : &m->vtl0_img;
+	char msg[256];
+	enum elf_err err;
+
+	err = elf_load(buf, len, &lim, &dst, img, msg, sizeof(msg));
+	if (err != ELF_OK) {
+		log_err("vtl%d image %s rejected: %s%s%s", vtl, name, elf_strerror(err),
+			msg[0] ? ": " : "", msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void boot_info_add_mem(struct vtl_boot_info *bi, uint64_t base, uint64_t size, uint32_t type)
+{
+	if (bi->nr_mem >= VTL_BOOT_MAX_MEM)
+		return;
+	bi->mem[bi->nr_mem].base = base;
+	bi->mem[bi->nr_mem].size = size;
+	bi->mem[bi->nr_mem].type = type;
+	bi->nr_mem++;
+}
+
+void machine_fill_boot_info(struct machine *m, int vtl, uint32_t vcpu_index)
+{
+	struct guest_ram *ram = vtl ? &m->vtl1_ram : &m->vtl0_ram;
+	struct vtl_boot_info *bi =
+	    guest_ram_ptr(ram, gpa(ram->gpa_base + VTL_BOOT_INFO), sizeof(*bi));
+
+	memset(bi, 0, sizeof(*bi));
+	bi->magic = VTL_BOOT_MAGIC;
+	bi->abi_version = VTL_ABI_VERSION;
+	bi->vtl = (uint32_t)vtl;
+	bi->vcpu_index = vcpu_index;
+	bi->nr_vcpus = m->cfg.cpus;
+	bi->device_gpa = vtl ? VTL1_DEVICE_GPA : VTL0_DEVICE_GPA;
+	bi->console_port = VTL_CONSOLE_PORT;
+	boot_info_add_mem(bi, 0, VTL_IMAGE_MIN_OFFSET, vtl ? VTL_MEM_RAM : VTL_MEM_BOOT);
+	boot_info_add_mem(bi, VTL_IMAGE_MIN_OFFSET, m->vtl0_ram.size - VTL_IMAGE_MIN_OFFSET,
+			  VTL_MEM_RAM);
+	boot_info_add_mem(bi, m->vtl0_img.low_gpa, m->vtl0_img.high_gpa - m->vtl0_img.low_gpa,
+			  VTL_MEM_IMAGE);
+	boot_info_add_mem(bi, bi->device_gpa, VTL_DEVICE_SIZE, VTL_MEM_DEVICE);
+	if (vtl)
+		boot_info_add_mem(bi, VTL1_PRIV_GPA, m->vtl1_ram.size, VTL_MEM_VTL1_PRIVATE);
+	for (uint32_t i = 0; i < m->cfg.nr_modules; i++)
+		boot_info_add_mem(bi, m->modules[i].base, m->modules[i].size, VTL_MEM_MODULE);
+	bi->vtl0_ram_size = m->vtl0_ram.size;
+	bi->vtl0_entry = m->vtl0_img.entry;
+	bi->nr_vtl0_segments = m->vtl0_img.nr_segments;
+	memcpy(bi->vtl0_segments, m->vtl0_img.segments,
+	       m->vtl0_img.nr_segments * sizeof(bi->vtl0_segments[0]));
+	if (!vtl)
+		return;
+	bi->vtl1_priv_gpa = VTL1_PRIV_GPA;
+	bi->vtl1_priv_size = m->vtl1_ram.size;
+	bi->vtl1_free_gpa = m->vtl1_img.high_gpa;
+	bi->inbox_gpa = VTL1_PRIV_GPA + VTL_BOOT_INBOX;
+	bi->policy_gpa = m->cfg.policy ? VTL1_PRIV_GPA + VTL_BOOT_POLICY : 0;
+	bi->policy_size = m->cfg.policy ? m->cfg.policy_len : 0;
+}
+
+int machine_boot_vtl(struct machine *m, int vtl)
+{
+	struct guest_ram *ram = vtl ? &m->vtl1_ram : &m->vtl0_ram;
+	const struct boot_area area = {
+	    .vtl = vtl,
+	    .ram = ram,
+	    .va_base = vtl ? VTL1_KERNEL_VA : 0,
+	};
+	struct elf_image *img = vtl ? &m->vtl1_img : &m->vtl0_img;
+	struct vcpu_pair *p = &m->pairs[0];
+
+	if (boot_vcpu(&area, vtl ? &p->vtl1 : &p->vtl0, img->entry))
+		return -1;
+	machine_fill_boot_info(m, vtl, 0);
+	return 0;
+}
+
+/*
+ * The monitor compiles the policy too, with the same parser, only to report
+ * errors as FILE:LINE:COL and to refuse a launch this host cannot honour
+ * before anything runs. VTL1 parses its own copy and makes every decision.
+ */
+int machine_check_policy(struct machine *m)
+{
+	struct policy pol;
+
+	if (!m->cfg.policy) {
+		m->cfg.policy = embedded_default_policy;
+		m->cfg.policy_len = EMBEDDED_SIZE(embedded_default_policy);
+		m->cfg.policy_name = "built-in:default.policy";
+	}
+	if (policy_sha256_hex(m->cfg.policy, m->cfg.policy_len, m->policy_sha256))
+		return -1;
+	if (policy_compile(m->cfg.policy_name, m->cfg.policy, m->cfg.policy_len, &pol, stderr)) {
+		log_err("policy %s rejected (errors above)", m->cfg.policy_name);
+		return -1;
+	}
+	m->reset_zero_vtl0 = pol.flags & POLICY_F_RESET_ZERO_MEM;
+	m->max_resets = pol.max_resets;
+	if ((pol.flags & POLICY_F_NEEDS_EXEC_PROTECT) && !(m->features & VTL_FEAT_PERM_NOEXEC)) {
+		log_err("policy %s requires exec protection, which this host cannot enforce "
+			"(upstream KVM has no non-executable pages; see `vtlmon caps`)",
+			m->cfg.policy_name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Modules go after the VTL0 image, page-aligned, in order (like an initrd). */
+static int machine_load_modules(struct machine *m)
+{
+	uint64_t at = m->vtl0_img.high_gpa;
+
+	for (uint32_t i = 0; i < m->cfg.nr_modules; i++) {
+		const struct machine_module *mod = &m->cfg.modules[i];
+		uint64_t size = (mod->len + VTL_PAGE_SIZE - 1) & ~(VTL_PAGE_SIZE - 1);
+
+		if (!mod->len || guest_ram_write(&m->vtl0_ram, gpa(at), mod->data, mod->len)) {
+			log_err("module %s (%zu bytes) does not fit in VTL0 RAM after the image",
+				mod->name, mod->len);
+			return -1;
+		}
+		m->modules[i] =
+		    (struct vtl_mem_range){.base = at, .size = mod->len, .type = VTL_MEM_MODULE};
+		at += size;
+	}
+	return 0;
+}
+
+static int machine_place_policy(struct machine *m)
+{
+	if (m->cfg.policy_len > VTL_BOOT_POLICY_MAX) {
+		log_err("policy %s is %zu bytes; the limit is %llu", m->cfg.policy_name,
+			m->cfg.policy_len, (unsigned long long)VTL_BOOT_POLICY_MAX);
+		return -1;
+	}
+	return guest_ram_write(&m->vtl1_ram, gpa(VTL1_PRIV_GPA + VTL_BOOT_POLICY), m->cfg.policy,
+			       m->cfg.policy_len);
+}
+
+int machine_check_config(const struct machine_config *cfg)
+{
+	if (cfg->nr_modules > MACHINE_MAX_MODULES) {
+		log_err("at most %d --module files", MACHINE_MAX_MODULES);
+		return -1;
+	}
+	if (cfg->cpus < 1 || cfg->cpus > MACHINE_MAX_CPUS) {
+		log_err("--cpus %u: only %d vCPU pair%s supported for now (SMP bring-up is not "
+			"implemented yet)",
+			cfg->cpus, MACHINE_MAX_CPUS, MACHINE_MAX_CPUS == 1 ? " is" : "s are");
+		return -1;
+	}
+	if (cfg->vtl0_mem < VTL0_RAM_MIN || cfg->vtl0_mem > VTL0_RAM_MAX ||
+	    cfg->vtl0_mem % VTL_LARGE_PAGE_SIZE) {
+		log_err("--mem must be a multiple of 2 MiB between %llu MiB and %llu MiB",
+			VTL0_RAM_MIN >> 20, VTL0_RAM_MAX >> 20);
+		return -1;
+	}
+	if (cfg->vtl1_mem < VTL1_PRIV_MIN || cfg->vtl1_mem > VTL1_PRIV_MAX ||
+	    cfg->vtl1_mem % VTL_LARGE_PAGE_SIZE) {
+		log_err("--vtl1-mem must be a multiple of 2 MiB between %llu MiB and %llu MiB",
+			VTL1_PRIV_MIN >> 20, VTL1_PRIV_MAX >> 20);
+		return -1;
+	}
+	return 0;
+}
+
+/* Images, modules, policy and boot state: at launch and again after every reset. */
+int machine_load_guests(struct machine *m)
+{
+	snprintf(m->vtl0_image_name, sizeof(m->vtl0_image_name), "%s", m->cfg.vtl0_name);
+	/* VTL0's image is loaded first so VTL1's boot info can describe it for protection. */
+	if (machine_load_image(m, 0) || machine_load_modules(m) || machine_load_image(m, 1) ||
+	    machine_place_policy(m))
+		return VTLMON_EXIT_LAUNCH;
+	if (machine_boot_vtl(m, 1) || machine_boot_vtl(m, 0))
+		return VTLMON_EXIT_MONITOR;
+	return 0;
+}

@@ -1,0 +1,159 @@
+/* Reset and kexec: rebuilding VTL0 (and for a reset VTL1) so that nothing of the old state
+ * survives. */
+#include "monitor/vm/lifecycle.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor/base/limits.h"
+#include "monitor/vm/build.h"
+#include "vtl_layout.h"
+
+static void machine_event_reset(struct machine *m, const char *trigger, const char *step)
+{
+	struct ev e;
+
+	ev_begin(&e, &m->events, "reset");
+	ev_str(&e, "trigger", trigger);
+	ev_str(&e, "step", step);
+	ev_u64(&e, "count", m->resets);
+	ev_emit(&e);
+}
+
+/*
+ * Every VTL0 restriction (slots, MSR filter, breakpoints) and every bit of
+ * VTL0 vCPU state lives in VTL0's VM: destroying it drops it all, with no
+ * piece that could be forgotten. VTL0's vCPUs are stopped: this thread runs
+ * them, and there is one pair.
+ */
+static void machine_drop_vtl0(struct machine *m)
+{
+	for (uint32_t i = m->nr_pairs; i-- > 0;)
+		vcpu_destroy(&m->pairs[i].vtl0);
+	perm_destroy(&m->perm);
+	vm_destroy(&m->vm[0]);
+	memset(&m->pins, 0, sizeof(m->pins));
+}
+
+/* A new VTL0 VM and vCPUs over the same RAM, with no restriction and power-on state. */
+static int machine_rebuild_vtl0(struct machine *m)
+{
+	machine_drop_vtl0(m);
+	if (machine_create_vm(m, 0))
+		return -1;
+	for (uint32_t i = 0; i < m->nr_pairs; i++)
+		if (machine_create_vcpu(m, &m->pairs[i], 0))
+			return -1;
+	return 0;
+}
+
+int machine_reset(struct machine *m, const char *trigger)
+{
+	m->resets++;
+	machine_event_reset(m, trigger, "trigger");
+	if (m->resets > m->max_resets) {
+		machine_end(m, RUN_END_RESET_LIMIT, 0,
+			    "reset %u (%s) exceeds the policy's maximum of %u", m->resets, trigger,
+			    m->max_resets);
+		return -1;
+	}
+	/* Like kexec, and VTL1's VM and RAM go too. */
+	machine_drop_vtl0(m);
+	m->kexec_staged = false;
+	machine_event_reset(m, trigger, "drop_restrictions");
+	for (uint32_t i = m->nr_pairs; i-- > 0;)
+		vcpu_destroy(&m->pairs[i].vtl1);
+	vm_destroy(&m->vm[1]);
+	guest_ram_zero(&m->vtl1_ram);
+	machine_event_reset(m, trigger, "scrub_vtl1");
+	if (m->reset_zero_vtl0)
+		guest_ram_zero(&m->vtl0_ram);
+	machine_event_reset(m, trigger, m->reset_zero_vtl0 ? "zero_vtl0" : "keep_vtl0");
+	if (machine_create_vms(m))
+		goto fail;
+	for (uint32_t i = 0; i < m->nr_pairs; i++) {
+		struct vcpu_pair *p = &m->pairs[i];
+
+		p->reset_trigger = NULL;
+		if (machine_create_vcpus(m, p))
+			goto fail;
+	}
+	if (machine_load_guests(m))
+		goto fail;
+	machine_event_reset(m, trigger, "reload");
+	return 0;
+fail:
+	machine_end(m, RUN_END_MONITOR_ERROR, 0, "reset failed: cannot rebuild the machine");
+	return -1;
+}
+
+uint32_t machine_kexec_commit(struct machine *m, struct vcpu_pair *p, const uint8_t digest[32])
+{
+	const struct elf_limits lim = {
+	    .min_gpa = VTL_IMAGE_MIN_OFFSET,
+	    .max_gpa = m->vtl0_ram.size,
+	    .max_file_size = VTLMON_IMAGE_MAX,
+	};
+	const struct elf_dest dst = {0, m->vtl0_ram.size, (uint8_t *)m->vtl0_ram.hva.v};
+	unsigned char got[crypto_hash_sha256_BYTES];
+	struct elf_image img;
+	uint32_t st = VTL_E_BAD_STATE;
+	uint8_t *copy = NULL;
+	const void *src;
+	char msg[160];
+	struct ev e;
+
+	if (!m->kexec_staged)
+		goto out;
+	/* With VTL0's own rights, like every read the monitor makes for it. */
+	src = perm_vtl0_ptr(&m->perm, m->kexec_gpa, m->kexec_size, VTL_PERM_R);
+	copy = malloc(m->kexec_size);
+	st = VTL_E_NO_RESOURCES;
+	if (!src || !copy)
+		goto out;
+	/* One copy: what is measured is exactly what is loaded. */
+	memcpy(copy, src, m->kexec_size);
+	crypto_hash_sha256(got, copy, m->kexec_size);
+	st = VTL_E_VERIFY;
+	if (memcmp(got, digest, sizeof(got)))
+		goto out;
+	st = VTL_E_INVALID;
+	if (elf_check(copy, m->kexec_size, &lim, &img, msg, sizeof(msg)) != ELF_OK)
+		goto out;
+	/*
+	 * Point of no return. The old kernel's vCPU (parked in the MMIO exit of
+	 * its KEXEC_EXEC call) and VM go: the new kernel gets a new VM and vCPU,
+	 * so its first instruction runs with exactly the documented entry state
+	 * and nothing of the old kernel's (control registers, pending events,
+	 * MSRs, debug and FPU state) and none of its restrictions survive.
+	 */
+	if (machine_rebuild_vtl0(m) ||
+	    elf_load(copy, m->kexec_size, &lim, &dst, &img, msg, sizeof(msg)) != ELF_OK) {
+		machine_end(m, RUN_END_MONITOR_ERROR, 0,
+			    "kexec failed after the point of no return");
+		st = VTL_E_NO_RESOURCES;
+		goto out;
+	}
+	m->vtl0_img = img;
+	m->kexec_staged = false;
+	snprintf(m->vtl0_image_name, sizeof(m->vtl0_image_name), "kexec@0x%llx",
+		 (unsigned long long)m->kexec_gpa);
+	if (machine_boot_vtl(m, 0)) {
+		machine_end(m, RUN_END_MONITOR_ERROR, 0, "kexec: cannot reset VTL0's vCPU");
+		st = VTL_E_NO_RESOURCES;
+		goto out;
+	}
+	/* VTL1's boot info now describes the new kernel it is about to protect. */
+	machine_fill_boot_info(m, 1, p->index);
+	ev_begin(&e, &m->events, "kexec");
+	ev_str(&e, "step", "exec");
+	ev_hex(&e, "gpa", m->kexec_gpa);
+	ev_u64(&e, "size", m->kexec_size);
+	ev_hex(&e, "entry", img.entry);
+	ev_emit(&e);
+	st = VTL_OK;
+out:
+	free(copy);
+	return st;
+}

@@ -1,0 +1,24 @@
+/* Reset and kexec: rebuilding VTL0 (and for a reset VTL1) so that nothing of the old state
+ * survives. */
+#ifndef MONITOR_VM_LIFECYCLE_H
+#define MONITOR_VM_LIFECYCLE_H
+
+#include <stdint.h>
+
+#include "monitor/vm/machine.h"
+
+/*
+ * Reset (pair thread only, with every other pair stopped): drops every VTL0
+ * restriction, scrubs and reloads VTL1, zeroes VTL0 RAM if the policy says
+ * so, reloads VTL0. The caller then repeats the secure launch. Returns 0, or
+ * -1 when the run has ended (reset limit, or a host error).
+ */
+int machine_reset(struct machine *m, const char *trigger);
+/*
+ * KEXEC_COMMIT: re-measure the staged image against `digest`, drop VTL0's
+ * protections and pins, load the image and reset VTL0's vCPU. Returns a
+ * vtl_status; on anything but VTL_OK nothing has changed.
+ */
+uint32_t machine_kexec_commit(struct machine *m, struct vcpu_pair *p, const uint8_t digest[32]);
+
+#endif

@@ -1,0 +1,213 @@
+/* A run: start-up in order (events, KVM, RAM, VMs, policy, images), the pairs, the end and
+ * teardown. */
+#include "monitor/vm/run.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "monitor/base/exitcodes.h"
+#include "monitor/base/log.h"
+#include "monitor/protect/features.h"
+#include "monitor/vm/build.h"
+#include "monitor/vm/pair.h"
+#include "vtl_layout.h"
+
+static void kick_handler(int sig)
+{
+	/* Nothing to do: the signal exists to make KVM_RUN return -EINTR. */
+	(void)sig;
+}
+
+/*
+ * The run's last event, whoever ended it: the guest, VTL1, the monitor, or
+ * a launch refused before anything ran. Never rate-limited.
+ */
+static void machine_event_exit(struct machine *m, const char *reason, int status,
+			       const char *detail)
+{
+	char summary[512];
+	struct ev e;
+
+	ev_begin(&e, &m->events, "exit");
+	ev_str(&e, "reason", reason);
+	if (atomic_load(&m->end) == RUN_END_SHUTDOWN)
+		ev_i64(&e, "code", m->guest_code);
+	ev_i64(&e, "status", status);
+	ev_str(&e, "detail", detail);
+	events_add_totals(&e, &m->events); /* what the rate limit kept out of the log */
+	ev_emit(&e);
+	events_flush(&m->events);
+	if (events_summary(&m->events, summary, sizeof(summary)))
+		fprintf(stderr, "vtlmon: %s\n", summary);
+}
+
+static int machine_setup(struct machine *m, const struct machine_config *cfg);
+
+int machine_init(struct machine *m, const struct machine_config *cfg)
+{
+	char detail[sizeof(m->end_detail)];
+	int status = machine_setup(m, cfg);
+
+	if (!status)
+		return 0;
+	/* Refused by the monitor itself: the log still ends with an `exit` event. */
+	log_last_error(detail, sizeof(detail));
+	machine_event_exit(m,
+			   status == VTLMON_EXIT_USAGE	  ? "usage"
+			   : status == VTLMON_EXIT_LAUNCH ? "launch_refused"
+							  : "monitor_error",
+			   status, detail[0] ? detail : "the monitor refused the launch");
+	return status;
+}
+
+static int machine_setup(struct machine *m, const struct machine_config *cfg)
+{
+	struct sigaction sa;
+
+	memset(m, 0, sizeof(*m));
+	m->cfg = *cfg;
+	m->kvm.fd = m->vm[0].fd = m->vm[1].fd = -1;
+	m->vtl0_ram.memfd = m->vtl1_ram.memfd = -1;
+	m->t0 = clock_ns();
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->cond, NULL);
+	if (events_open(&m->events, cfg->events_path, m->t0))
+		return VTLMON_EXIT_USAGE;
+	if (machine_check_config(cfg))
+		return VTLMON_EXIT_USAGE;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler; /* no SA_RESTART: KVM_RUN must return -EINTR */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(VTLMON_KICK_SIGNAL, &sa, NULL))
+		return VTLMON_EXIT_MONITOR;
+
+	if (kvm_open(&m->kvm) || machine_check_caps(m))
+		return VTLMON_EXIT_MONITOR;
+	if (guest_ram_create(&m->vtl0_ram, "vtl0-ram", 0, cfg->vtl0_mem) ||
+	    guest_ram_create(&m->vtl1_ram, "vtl1-private", VTL1_PRIV_GPA, cfg->vtl1_mem))
+		return VTLMON_EXIT_MONITOR;
+	if (machine_create_vms(m) || machine_create_pairs(m))
+		return VTLMON_EXIT_MONITOR;
+	m->features = features_of_host(&m->kvm);
+	if (machine_check_policy(m))
+		return VTLMON_EXIT_LAUNCH;
+	return machine_load_guests(m);
+}
+
+void machine_destroy(struct machine *m)
+{
+	for (uint32_t i = m->nr_pairs; i-- > 0;) {
+		vcpu_destroy(&m->pairs[i].vtl1);
+		vcpu_destroy(&m->pairs[i].vtl0);
+	}
+	m->nr_pairs = 0;
+	vm_destroy(&m->vm[1]);
+	perm_destroy(&m->perm);
+	vm_destroy(&m->vm[0]);
+	guest_ram_destroy(&m->vtl1_ram);
+	guest_ram_destroy(&m->vtl0_ram);
+	kvm_close(&m->kvm);
+	events_close(&m->events);
+	pthread_cond_destroy(&m->cond);
+	pthread_mutex_destroy(&m->lock);
+}
+
+static void timespec_add_us(struct timespec *t, uint64_t us)
+{
+	t->tv_sec += (time_t)(us / 1000000);
+	t->tv_nsec += (long)(us % 1000000) * 1000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
+static bool timespec_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* CR pins are only checked at exits: force one every watchdog period (detection bound). */
+static uint32_t machine_watchdog_us(struct machine *m)
+{
+	if (!m->pins.cr[0].mask && !m->pins.cr[1].mask)
+		return 0;
+	return __atomic_load_n(&m->pins.watchdog_us, __ATOMIC_RELAXED);
+}
+
+static void machine_wait(struct machine *m)
+{
+	struct timespec deadline, now, wake;
+	bool timed_out = false;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	timespec_add_us(&deadline, m->cfg.timeout_ms * 1000);
+	pthread_mutex_lock(&m->lock);
+	while (m->pairs_running) {
+		uint32_t tick = timed_out || machine_ended(m) ? 0 : machine_watchdog_us(m);
+		bool bounded = (m->cfg.timeout_ms && !timed_out) || tick;
+		int r;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		wake = now;
+		timespec_add_us(&wake, tick);
+		if (!tick || (m->cfg.timeout_ms && !timed_out && timespec_before(&deadline, &wake)))
+			wake = deadline;
+		r = bounded ? pthread_cond_timedwait(&m->cond, &m->lock, &wake)
+			    : pthread_cond_wait(&m->cond, &m->lock);
+		if (r != ETIMEDOUT || !m->pairs_running)
+			continue;
+		clock_gettime(CLOCK_REALTIME, &now);
+		pthread_mutex_unlock(&m->lock);
+		if (m->cfg.timeout_ms && !timed_out && !timespec_before(&now, &deadline)) {
+			timed_out = true;
+			machine_end(m, RUN_END_TIMEOUT, 0, "no exit within %llu ms",
+				    (unsigned long long)m->cfg.timeout_ms);
+		} else {
+			machine_kick_all(m);
+		}
+		pthread_mutex_lock(&m->lock);
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+int machine_run(struct machine *m)
+{
+	sigset_t kick, old;
+	int status;
+
+	/* Pair threads inherit the block: the kick is deliverable only inside KVM_RUN. */
+	sigemptyset(&kick);
+	sigaddset(&kick, VTLMON_KICK_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &kick, &old);
+	for (uint32_t i = 0; i < m->nr_pairs; i++) {
+		pthread_mutex_lock(&m->lock);
+		m->pairs_running++;
+		pthread_mutex_unlock(&m->lock);
+		if (pthread_create(&m->pairs[i].thread, NULL, pair_thread, &m->pairs[i])) {
+			pthread_mutex_lock(&m->lock);
+			m->pairs_running--;
+			pthread_mutex_unlock(&m->lock);
+			machine_end(m, RUN_END_MONITOR_ERROR, 0, "cannot start vCPU thread");
+			break;
+		}
+		m->pairs[i].thread_started = true;
+	}
+	machine_wait(m);
+	for (uint32_t i = 0; i < m->nr_pairs; i++)
+		if (m->pairs[i].thread_started)
+			pthread_join(m->pairs[i].thread, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+	status = machine_exit_status(m);
+	machine_event_exit(m, run_end_name((enum run_end)atomic_load(&m->end)), status,
+			   m->end_detail);
+	if (atomic_load(&m->end) != RUN_END_SHUTDOWN)
+		log_err("run ended: %s: %s", run_end_name((enum run_end)atomic_load(&m->end)),
+			m->end_detail);
+	return status;
+}
