@@ -1,4 +1,5 @@
 /* vtlmon's entry point: the command line, and the init steps of a run in order. */
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,7 +28,8 @@ static void usage(FILE *f)
 	      "the demo VTL0 kernel and the default policy.\n"
 	      "Exit status of run: the guest's code (0-63), 64 usage, 65 launch refused,\n"
 	      "66 VTL0 killed by VTL1, 67 timeout, 68 reset limit, 69 VTL1 fault,\n"
-	      "70 monitor error, 71 VTL0 crashed. See docs/cli.md.\n",
+	      "70 monitor error, 71 VTL0 crashed. Every sub-command: 64 usage, 65 input\n"
+	      "refused, 70 monitor error, 72 input cannot be read. See docs/cli.md.\n",
 	      f);
 }
 
@@ -35,8 +37,14 @@ int main(int argc, char **argv)
 {
 	const char *cmd;
 
-	/* Guest console lines and monitor diagnostics interleave in the order they happen. */
+	/* Start-up, in order. 1: guest console lines and diagnostics interleave as they happen. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* 2: libsodium picks its implementations once, before any thread measures or verifies. */
+	if (sodium_init() < 0) {
+		fprintf(stderr, "vtlmon: error: libsodium cannot start\n");
+		return VTLMON_EXIT_MONITOR;
+	}
+	/* 3: the sub-command, which runs its own ordered steps (machine_init for `run`). */
 	if (argc < 2) {
 		usage(stderr);
 		return VTLMON_EXIT_USAGE;

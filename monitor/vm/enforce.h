@@ -18,10 +18,6 @@ bool enforce_cr_violated(struct vcpu_pair *p, struct vtl1_intercept *ic);
  * kernel before the check): recorded, decided by no one, delivered nowhere.
  */
 void enforce_report_replaced(struct vcpu_pair *p, const struct vtl1_intercept *ic);
-/* A VTL0 MMIO exit inside VTL0 RAM: a permission exit (or a race with an update). */
-void enforce_mem_access(struct vcpu_pair *p, const struct vexit *x);
-/* INTERNAL_ERROR: a fetch from a no-access page, or a real VTL0 crash. */
-void enforce_internal_error(struct vcpu_pair *p, const struct vexit *x);
 void enforce_msr(struct vcpu_pair *p, const struct vexit *x);
 void enforce_debug(struct vcpu_pair *p, const struct vexit *x);
 /* After a step over a CR-write site: the sites' breakpoints back in place (any exit). */

@@ -6,6 +6,7 @@
 #include "monitor/base/log.h"
 #include "monitor/dev/device.h"
 #include "monitor/vm/enforce.h"
+#include "monitor/vm/enforce_mem.h"
 #include "monitor/vm/lifecycle.h"
 #include "monitor/vm/ports.h"
 #include "monitor/vm/sandbox.h"

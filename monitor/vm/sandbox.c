@@ -82,7 +82,8 @@ static const struct sandbox_rule pair_rules[] = {
     IOCTL(KVM_X86_SET_MSR_FILTER, "PIN_MSR/UNPIN_MSR and kexec set which MSRs exit"),
     IOCTL(KVM_SET_USER_MEMORY_REGION, "SET_PERMS reshapes VTL0's memslots; reset maps RAM "
 				      "into the new VMs"),
-    IOCTL(KVM_SET_GUEST_DEBUG, "CR_SITE breakpoints and the single-step over a CR write"),
+    IOCTL(KVM_SET_GUEST_DEBUG, "CR_SITE breakpoints, and the step over a site (a breakpoint on "
+			       "the next instruction)"),
     IOCTL(KVM_CHECK_EXTENSION, "reset probes the new VM (memslots, MSR filter, quirks)"),
     IOCTL(KVM_ENABLE_CAP, "reset enables exception payloads, user-space MSR exits and "
 			  "quirks on the new VM"),

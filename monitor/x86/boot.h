@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "monitor/kvm/kvm.h"
+#include "monitor/x86/pte.h"
 #include "monitor/base/mem.h"
 
 /*
@@ -18,10 +19,10 @@ struct boot_area {
 	uint64_t va_base;
 };
 
-#define PTE_P  (1ULL << 0)
-#define PTE_RW (1ULL << 1)
-#define PTE_PS (1ULL << 7)
-#define PTE_NX (1ULL << 63)
+#define PTE_P  X86_PTE_P
+#define PTE_RW X86_PTE_RW
+#define PTE_PS X86_PTE_PS
+#define PTE_NX X86_PTE_NX
 
 /* Writes the page tables, GDT, TSS and an empty IDT. */
 int boot_build_tables(const struct boot_area *a);

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "monitor/x86/pte.h"
+
 /* Architectural bits the walker looks at. */
 #define PTWALK_CR0_PE	(1ULL << 0)
 #define PTWALK_CR0_PG	(1ULL << 31)
@@ -13,11 +15,11 @@
 #define PTWALK_EFER_LMA (1ULL << 10)
 #define PTWALK_EFER_NXE (1ULL << 11)
 
-#define PTWALK_PTE_P  (1ULL << 0)
-#define PTWALK_PTE_RW (1ULL << 1)
-#define PTWALK_PTE_US (1ULL << 2)
-#define PTWALK_PTE_PS (1ULL << 7)
-#define PTWALK_PTE_NX (1ULL << 63)
+#define PTWALK_PTE_P  X86_PTE_P
+#define PTWALK_PTE_RW X86_PTE_RW
+#define PTWALK_PTE_US X86_PTE_US
+#define PTWALK_PTE_PS X86_PTE_PS
+#define PTWALK_PTE_NX X86_PTE_NX
 /* Physical address bits 12..51 of a table pointer or 4 KiB page. */
 #define PTWALK_ADDR_MASK 0x000FFFFFFFFFF000ULL
 
