@@ -128,7 +128,7 @@ uint32_t machine_kexec_commit(struct machine *m, struct vcpu_pair *p, const uint
 	 * and nothing of the old kernel's (control registers, pending events,
 	 * MSRs, debug and FPU state) and none of its restrictions survive.
 	 */
-	if (machine_rebuild_vtl0(m) ||
+	if (machine_request_rebuild(m, MACHINE_REBUILD_VTL0, "kexec") ||
 	    elf_load(copy, m->kexec_size, &lim, &dst, &img, msg, sizeof(msg)) != ELF_OK) {
 		machine_end(m, RUN_END_MONITOR_ERROR, 0,
 			    "kexec failed after the point of no return");
@@ -156,4 +156,31 @@ uint32_t machine_kexec_commit(struct machine *m, struct vcpu_pair *p, const uint
 out:
 	free(copy);
 	return st;
+}
+
+int machine_request_rebuild(struct machine *m, enum machine_rebuild what, const char *trigger)
+{
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	m->rebuild = what;
+	m->rebuild_trigger = trigger;
+	pthread_cond_broadcast(&m->cond);
+	while (m->rebuild != MACHINE_REBUILD_NONE)
+		pthread_cond_wait(&m->cond, &m->lock);
+	r = m->rebuild_result;
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
+void machine_do_rebuild(struct machine *m)
+{
+	int r = m->rebuild == MACHINE_REBUILD_RESET ? machine_reset(m, m->rebuild_trigger)
+						    : machine_rebuild_vtl0(m);
+
+	pthread_mutex_lock(&m->lock);
+	m->rebuild_result = r;
+	m->rebuild = MACHINE_REBUILD_NONE;
+	pthread_cond_broadcast(&m->cond);
+	pthread_mutex_unlock(&m->lock);
 }

@@ -21,4 +21,13 @@ int machine_reset(struct machine *m, const char *trigger);
  */
 uint32_t machine_kexec_commit(struct machine *m, struct vcpu_pair *p, const uint8_t digest[32]);
 
+/*
+ * From a pair thread: ask the main thread (machine_wait) for a rebuild and
+ * wait until it is done. The pair's vCPUs are stopped meanwhile (this thread
+ * runs them). Returns what machine_reset() or the VTL0 rebuild returned.
+ */
+int machine_request_rebuild(struct machine *m, enum machine_rebuild what, const char *trigger);
+/* On the main thread, without m->lock: does the requested rebuild and wakes the pair. */
+void machine_do_rebuild(struct machine *m);
+
 #endif

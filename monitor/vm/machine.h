@@ -41,12 +41,22 @@ struct machine_config {
 	uint64_t vtl1_mem;
 	uint32_t cpus;
 	const char *events_path;
-	uint64_t timeout_ms;   /* 0: none */
-	bool quiet;	       /* no guest console on stdout */
-	bool no_sandbox;       /* debugging only: run without the seccomp allowlist */
+	uint64_t timeout_ms; /* 0: none */
+	bool quiet;	     /* no guest console on stdout */
+	bool no_sandbox;     /* debugging only: run without the seccomp allowlists */
+	/* The calling thread enters its own allowlist once the pairs run (`vtlmon run` only). */
+	bool sandbox_main;
 	uint32_t max_memslots; /* 0: what the host offers; tests lower it to reach the limit */
 	struct machine_module modules[MACHINE_MAX_MODULES];
 	uint32_t nr_modules;
+};
+
+/* A rebuild that needs new VMs or vCPUs: only the main thread may create them (docs/security.md).
+ */
+enum machine_rebuild {
+	MACHINE_REBUILD_NONE = 0,
+	MACHINE_REBUILD_RESET, /* both VMs, VTL1 scrubbed, images reloaded */
+	MACHINE_REBUILD_VTL0,  /* VTL0's VM and vCPUs only (kexec) */
 };
 
 enum run_end {
@@ -150,7 +160,14 @@ struct machine {
 	uint64_t kexec_size;
 
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	pthread_cond_t cond; /* on CLOCK_MONOTONIC: a wall-clock step moves no deadline */
+	/*
+	 * A rebuild a pair thread asked for and is waiting on (under lock): the
+	 * main thread does it, so the pair threads' allowlist creates nothing.
+	 */
+	enum machine_rebuild rebuild;
+	const char *rebuild_trigger;
+	int rebuild_result;
 	uint32_t pairs_running;
 	_Atomic int end; /* enum run_end; the first writer wins */
 	int guest_code;

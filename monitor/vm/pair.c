@@ -90,7 +90,7 @@ static void pair_reset(struct vcpu_pair *p)
 
 		ports_console_flush(p, 0);
 		ports_console_flush(p, 1);
-		if (machine_reset(p->m, trigger))
+		if (machine_request_rebuild(p->m, MACHINE_REBUILD_RESET, trigger))
 			return;
 		vtl1_entry_boot(p, VTL1_BOOT_LAUNCH);
 	}

@@ -12,7 +12,9 @@
 #include "monitor/base/log.h"
 #include "monitor/protect/features.h"
 #include "monitor/vm/build.h"
+#include "monitor/vm/lifecycle.h"
 #include "monitor/vm/pair.h"
+#include "monitor/vm/sandbox.h"
 #include "vtl_layout.h"
 
 static void kick_handler(int sig)
@@ -65,6 +67,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg)
 
 static int machine_setup(struct machine *m, const struct machine_config *cfg)
 {
+	pthread_condattr_t cattr;
 	struct sigaction sa;
 
 	memset(m, 0, sizeof(*m));
@@ -73,7 +76,12 @@ static int machine_setup(struct machine *m, const struct machine_config *cfg)
 	m->vtl0_ram.memfd = m->vtl1_ram.memfd = -1;
 	m->t0 = clock_ns();
 	pthread_mutex_init(&m->lock, NULL);
-	pthread_cond_init(&m->cond, NULL);
+	pthread_condattr_init(&cattr);
+	/* Deadlines (--timeout, the CR watchdog) on CLOCK_MONOTONIC: a wall-clock step moves none.
+	 */
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&m->cond, &cattr);
+	pthread_condattr_destroy(&cattr);
 	if (events_open(&m->events, cfg->events_path, m->t0))
 		return VTLMON_EXIT_USAGE;
 	if (machine_check_config(cfg))
@@ -139,20 +147,45 @@ static uint32_t machine_watchdog_us(struct machine *m)
 	return __atomic_load_n(&m->pins.watchdog_us, __ATOMIC_RELAXED);
 }
 
+/*
+ * The main thread gives up what it no longer needs once the pairs run: from
+ * here on it waits, kicks, rebuilds VMs for a reset or kexec, and tears down.
+ * Sanitizer builds skip it: LeakSanitizer's exit-time check needs ptrace.
+ */
+static void machine_enter_main_sandbox(struct machine *m)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	(void)m;
+#else
+	if (!m->cfg.sandbox_main || m->cfg.no_sandbox || machine_ended(m))
+		return;
+	if (sandbox_enter(SANDBOX_MAIN))
+		machine_end(m, RUN_END_MONITOR_ERROR, 0,
+			    "cannot install the main thread's seccomp sandbox");
+#endif
+}
+
 static void machine_wait(struct machine *m)
 {
 	struct timespec deadline, now, wake;
 	bool timed_out = false;
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	timespec_add_us(&deadline, m->cfg.timeout_ms * 1000);
 	pthread_mutex_lock(&m->lock);
 	while (m->pairs_running) {
+		if (m->rebuild != MACHINE_REBUILD_NONE) {
+			/* A pair waits for new VMs: this thread alone may create them. */
+			pthread_mutex_unlock(&m->lock);
+			machine_do_rebuild(m);
+			pthread_mutex_lock(&m->lock);
+			continue;
+		}
 		uint32_t tick = timed_out || machine_ended(m) ? 0 : machine_watchdog_us(m);
 		bool bounded = (m->cfg.timeout_ms && !timed_out) || tick;
 		int r;
 
-		clock_gettime(CLOCK_REALTIME, &now);
+		clock_gettime(CLOCK_MONOTONIC, &now);
 		wake = now;
 		timespec_add_us(&wake, tick);
 		if (!tick || (m->cfg.timeout_ms && !timed_out && timespec_before(&deadline, &wake)))
@@ -161,7 +194,7 @@ static void machine_wait(struct machine *m)
 			    : pthread_cond_wait(&m->cond, &m->lock);
 		if (r != ETIMEDOUT || !m->pairs_running)
 			continue;
-		clock_gettime(CLOCK_REALTIME, &now);
+		clock_gettime(CLOCK_MONOTONIC, &now);
 		pthread_mutex_unlock(&m->lock);
 		if (m->cfg.timeout_ms && !timed_out && !timespec_before(&now, &deadline)) {
 			timed_out = true;
@@ -197,6 +230,7 @@ int machine_run(struct machine *m)
 		}
 		m->pairs[i].thread_started = true;
 	}
+	machine_enter_main_sandbox(m);
 	machine_wait(m);
 	for (uint32_t i = 0; i < m->nr_pairs; i++)
 		if (m->pairs[i].thread_started)

@@ -5,7 +5,8 @@
 #include <stddef.h>
 
 enum sandbox_role {
-	SANDBOX_PAIR, /* a vCPU-pair thread: KVM_RUN and the ioctls of enforcement and reset */
+	SANDBOX_PAIR, /* a vCPU-pair thread: KVM_RUN and the ioctls of enforcement */
+	SANDBOX_MAIN, /* `vtlmon run`'s main thread once the pairs run: waits, kicks, rebuilds */
 };
 
 /*
