@@ -100,6 +100,27 @@ static enum elf_err elf_check_ident(const uint8_t *img, size_t len, char *msg, s
 	return ELF_OK;
 }
 
+enum elf_err elf_check_header(const void *buf, size_t len, bool allow_dyn, char *msg, size_t msglen)
+{
+	enum elf_err err = elf_check_ident(buf, len, msg, msglen);
+	Elf64_Ehdr eh;
+
+	if (err != ELF_OK)
+		return err;
+	memcpy(&eh, buf, sizeof(eh));
+	if (eh.e_version != EV_CURRENT)
+		return elf_fail(msg, msglen, ELF_E_VERSION, "e_version is %u, need EV_CURRENT",
+				eh.e_version);
+	if (eh.e_machine != EM_X86_64)
+		return elf_fail(msg, msglen, ELF_E_MACHINE,
+				"not x86-64: e_machine is %u, need EM_X86_64 (%u)", eh.e_machine,
+				EM_X86_64);
+	if (eh.e_type != ET_EXEC && !(allow_dyn && eh.e_type == ET_DYN))
+		return elf_fail(msg, msglen, ELF_E_TYPE, "e_type is %u, need ET_EXEC (%u)",
+				eh.e_type, ET_EXEC);
+	return ELF_OK;
+}
+
 static enum elf_err elf_check_ehdr(Elf *elf, size_t len, uint64_t *entry, size_t *phnum, char *msg,
 				   size_t msglen)
 {
@@ -108,15 +129,7 @@ static enum elf_err elf_check_ehdr(Elf *elf, size_t len, uint64_t *entry, size_t
 
 	if (!eh)
 		return elf_fail(msg, msglen, ELF_E_LIBELF, "elf64_getehdr: %s", elf_errmsg(-1));
-	if (eh->e_version != EV_CURRENT)
-		return elf_fail(msg, msglen, ELF_E_VERSION, "e_version is %u, need EV_CURRENT",
-				eh->e_version);
-	if (eh->e_machine != EM_X86_64)
-		return elf_fail(msg, msglen, ELF_E_MACHINE, "e_machine is %u, need EM_X86_64 (%u)",
-				eh->e_machine, EM_X86_64);
-	if (eh->e_type != ET_EXEC)
-		return elf_fail(msg, msglen, ELF_E_TYPE, "e_type is %u, need ET_EXEC (%u)",
-				eh->e_type, ET_EXEC);
+	/* e_ident, e_version, e_machine and e_type: elf_check_header() already, before libelf. */
 	/* The raw e_phnum: PN_XNUM (0xffff) is far above the cap, so no extended numbering. */
 	if (eh->e_phnum == 0)
 		return elf_fail(msg, msglen, ELF_E_NO_SEGMENTS, "e_phnum is 0");
@@ -334,7 +347,7 @@ static enum elf_err elf_process(const void *buf, size_t len, const struct elf_li
 	if (len)
 		memcpy(copy, buf, len);
 
-	err = elf_check_ident(copy, len, msg, msglen);
+	err = elf_check_header(copy, len, false, msg, msglen);
 	if (err)
 		goto out;
 

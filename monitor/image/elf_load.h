@@ -2,6 +2,7 @@
 #ifndef VTLMON_ELF_LOAD_H
 #define VTLMON_ELF_LOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,15 @@ enum elf_err {
 
 /* Never NULL; unknown codes get a generic string. */
 const char *elf_strerror(enum elf_err err);
+
+/*
+ * The ELF header rules every vtlmon reader shares (the loader, kexec staging,
+ * `vtlmon inspect`): magic, ELF64, little-endian, EV_CURRENT, x86-64, and
+ * ET_EXEC (or ET_DYN with allow_dyn, for inspection only). Works on the raw
+ * bytes, before libelf sees them. ELF_OK, or why not (with a message).
+ */
+enum elf_err elf_check_header(const void *buf, size_t len, bool allow_dyn, char *msg,
+			      size_t msglen);
 
 /*
  * Where an image may load. GPA window [min_gpa, max_gpa), min_gpa < max_gpa.

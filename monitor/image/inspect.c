@@ -1,6 +1,8 @@
 /* `vtlmon inspect`: sensitive-instruction sites (CR, MSR, GDT/IDT/TR writes) in an ELF. */
 #include "monitor/image/inspect.h"
 
+#include "monitor/image/elf_load.h"
+
 #include <elf.h>
 #include <errno.h>
 #include <gelf.h>
@@ -56,19 +58,11 @@ static int inspect_check_ehdr(struct inspect_ctx *c)
 
 	if (c->len < sizeof(eh))
 		return inspect_fail(c, "file too small for an ELF header (%zu bytes)", c->len);
+	char why[160];
+
+	if (elf_check_header(c->img, c->len, true, why, sizeof(why)) != ELF_OK)
+		return inspect_fail(c, "%s", why);
 	memcpy(&eh, c->img, sizeof(eh));
-	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
-		return inspect_fail(c, "not an ELF file");
-	if (eh.e_ident[EI_CLASS] != ELFCLASS64)
-		return inspect_fail(c, "not ELF64");
-	if (eh.e_ident[EI_DATA] != ELFDATA2LSB)
-		return inspect_fail(c, "not little-endian");
-	if (eh.e_ident[EI_VERSION] != EV_CURRENT || eh.e_version != EV_CURRENT)
-		return inspect_fail(c, "unknown ELF version");
-	if (eh.e_machine != EM_X86_64)
-		return inspect_fail(c, "not x86-64 (e_machine %u)", eh.e_machine);
-	if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)
-		return inspect_fail(c, "not an executable (e_type %u)", eh.e_type);
 	if (eh.e_phnum == PN_XNUM)
 		return inspect_fail(c, "extended program header numbering is not supported");
 	if (eh.e_phnum == 0)

@@ -613,7 +613,7 @@ Test(elf_load, msg_optional_and_truncated)
 	cr_assert_eq(msg[0], 'x');
 	cr_assert_eq(elf_check(t.buf, t.len, &t_lim, NULL, msg, sizeof(msg)), ELF_E_MACHINE);
 	cr_assert_eq(msg[sizeof(msg) - 1], '\0');
-	cr_assert_str_eq(msg, "e_machi");
+	cr_assert_str_eq(msg, "not x86"); /* "not x86-64: e_machine is ..." */
 	t_free(&t);
 }
 
