@@ -41,8 +41,10 @@ VTL0_CFLAGS := $(GUEST_CFLAGS) -mcmodel=small -Ivtl0/lib -Iguestlib -DVTL_GUEST_
 VTL1_CFLAGS := $(GUEST_CFLAGS) -mcmodel=kernel -Ivtl1 -Iguestlib -DVTL_GUEST_VTL=1
 
 # ---- sources -------------------------------------------------------------
+# policy/*.c goes into both the host library and VTL1; policy/host/*.c (host-only) never into VTL1.
 POLICY_SRCS := $(wildcard policy/*.c)
-LIB_SRCS := $(wildcard monitor/*/*.c hypercalls/*.c) $(POLICY_SRCS)
+POLICY_HOST_SRCS := $(wildcard policy/host/*.c)
+LIB_SRCS := $(wildcard monitor/*/*.c hypercalls/*.c) $(POLICY_SRCS) $(POLICY_HOST_SRCS)
 LIB_ASM := $(wildcard monitor/*/*.S)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/host/%.o) $(LIB_ASM:%.S=$(B)/host/%.o)
 

@@ -1,33 +1,12 @@
 /* VTL0->VTL1 call table and the monitor's checks on a call block before VTL1 sees it. */
 #include "hypercalls/calls.h"
 
-#include <stddef.h>
-
-#include "monitor/base/mem.h"
+#include "hypercalls/range.h"
 #include "vtl_layout.h"
-
-static const struct {
-	uint32_t nr;
-	const char *name;
-} call_table[] = {
-    {VTL_CALL_NOP, "nop"},
-    {VTL_CALL_ECHO, "echo"},
-    {VTL_CALL_PROTECT, "protect"},
-    {VTL_CALL_PIN_CR, "pin_cr"},
-    {VTL_CALL_PIN_MSR, "pin_msr"},
-    {VTL_CALL_END_OF_BOOT, "end_of_boot"},
-    {VTL_CALL_UNPIN_CR, "unpin_cr"},
-    {VTL_CALL_UNPIN_MSR, "unpin_msr"},
-    {VTL_CALL_KEXEC_LOAD, "kexec_load"},
-    {VTL_CALL_KEXEC_EXEC, "kexec_exec"},
-};
 
 const char *call_name(uint32_t nr)
 {
-	for (size_t i = 0; i < sizeof(call_table) / sizeof(call_table[0]); i++)
-		if (call_table[i].nr == nr)
-			return call_table[i].name;
-	return "unknown";
+	return vtl_call_name(nr);
 }
 
 enum vtl_status call_check_gpa(uint64_t gpa, uint32_t write_len, uint64_t ram_size)

@@ -15,7 +15,7 @@
 enum vtl_status call_check_gpa(uint64_t gpa, uint32_t write_len, uint64_t ram_size);
 /* The copied block's fixed fields: flags and reserved must be zero. */
 enum vtl_status call_check_block(const struct vtl_call_block *blk);
-/* Name for events and logs ("nop", "echo", or "unknown"). */
+/* Name for events and logs ("nop", "echo", or "unknown"): vtl_call_name(), the ABI's table. */
 const char *call_name(uint32_t nr);
 
 #endif

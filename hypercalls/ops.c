@@ -1,9 +1,7 @@
 /* VTL1->monitor op table and the checks on a copied op list before anything is applied. */
 #include "hypercalls/ops.h"
 
-#include <stddef.h>
-
-#include "monitor/base/mem.h"
+#include "hypercalls/range.h"
 #include "vtl_layout.h"
 
 typedef enum vtl_status (*op_check_fn)(const struct vtl1_op *op, const struct ops_limits *lim);
@@ -122,35 +120,37 @@ static enum vtl_status op_check_commit(const struct vtl1_op *op, const struct op
 		   : VTL_E_BAD_ADDRESS;
 }
 
-/* The op table: a const array, so nothing can retarget a handler at run time. */
+/*
+ * The op table: a const array, so nothing can retarget a handler at run
+ * time. Names are the ABI's (vtl1_op_name()), shared with VTL1.
+ */
 static const struct {
-	const char *name;
 	bool terminal;
 	op_check_fn check;
 } op_table[VTL1_OP_COUNT] = {
-    [VTL1_OP_RETURN] = {"return", true, op_check_return},
-    [VTL1_OP_LOG] = {"log", false, op_check_log},
-    [VTL1_OP_SET_PERMS] = {"set_perms", false, op_check_set_perms},
-    [VTL1_OP_KILL] = {"kill", true, op_check_any},
-    [VTL1_OP_PIN_CR] = {"pin_cr", false, op_check_cr},
-    [VTL1_OP_UNPIN_CR] = {"unpin_cr", false, op_check_cr},
-    [VTL1_OP_PIN_MSR] = {"pin_msr", false, op_check_msr},
-    [VTL1_OP_UNPIN_MSR] = {"unpin_msr", false, op_check_msr},
-    [VTL1_OP_INJECT] = {"inject", false, op_check_inject},
-    [VTL1_OP_ALLOW] = {"allow", false, op_check_any},
-    [VTL1_OP_SKIP] = {"skip", false, op_check_any},
-    [VTL1_OP_RESET] = {"reset", true, op_check_any},
-    [VTL1_OP_CR_SITE] = {"cr_site", false, op_check_cr_site},
-    [VTL1_OP_WATCHDOG] = {"watchdog", false, op_check_watchdog},
-    [VTL1_OP_MEASURE] = {"measure", false, op_check_measure},
-    [VTL1_OP_VERIFY_SIG] = {"verify_sig", false, op_check_verify},
-    [VTL1_OP_KEXEC_STAGE] = {"kexec_stage", false, op_check_stage},
-    [VTL1_OP_KEXEC_COMMIT] = {"kexec_commit", true, op_check_commit},
+    [VTL1_OP_RETURN] = {true, op_check_return},
+    [VTL1_OP_LOG] = {false, op_check_log},
+    [VTL1_OP_SET_PERMS] = {false, op_check_set_perms},
+    [VTL1_OP_KILL] = {true, op_check_any},
+    [VTL1_OP_PIN_CR] = {false, op_check_cr},
+    [VTL1_OP_UNPIN_CR] = {false, op_check_cr},
+    [VTL1_OP_PIN_MSR] = {false, op_check_msr},
+    [VTL1_OP_UNPIN_MSR] = {false, op_check_msr},
+    [VTL1_OP_INJECT] = {false, op_check_inject},
+    [VTL1_OP_ALLOW] = {false, op_check_any},
+    [VTL1_OP_SKIP] = {false, op_check_any},
+    [VTL1_OP_RESET] = {true, op_check_any},
+    [VTL1_OP_CR_SITE] = {false, op_check_cr_site},
+    [VTL1_OP_WATCHDOG] = {false, op_check_watchdog},
+    [VTL1_OP_MEASURE] = {false, op_check_measure},
+    [VTL1_OP_VERIFY_SIG] = {false, op_check_verify},
+    [VTL1_OP_KEXEC_STAGE] = {false, op_check_stage},
+    [VTL1_OP_KEXEC_COMMIT] = {true, op_check_commit},
 };
 
 static bool op_known(uint32_t code)
 {
-	return code < VTL1_OP_COUNT && op_table[code].name;
+	return code < VTL1_OP_COUNT && op_table[code].check;
 }
 
 bool op_is_terminal(uint32_t code)
@@ -160,7 +160,7 @@ bool op_is_terminal(uint32_t code)
 
 const char *op_name(uint32_t code)
 {
-	return op_known(code) ? op_table[code].name : "unknown";
+	return vtl1_op_name(code);
 }
 
 enum vtl_status ops_check_header_gpa(uint64_t gpa, const struct ops_limits *lim)

@@ -28,6 +28,7 @@ enum vtl_status ops_check_count(uint64_t gpa, uint32_t count, const struct ops_l
 enum vtl_status ops_check_list(const struct vtl1_op *ops, uint32_t count,
 			       const struct ops_limits *lim, uint32_t *bad);
 bool op_is_terminal(uint32_t code);
+/* Name for events and logs ("set_perms", or "unknown"): vtl1_op_name(), the ABI's table. */
 const char *op_name(uint32_t code);
 
 #endif

@@ -1,4 +1,4 @@
-/* Guest ABI: the VTL1 entry message (inbox) and the VTL1->monitor op list. */
+/* Guest ABI: the VTL1 entry message (inbox), the VTL1->monitor op list and vtl1_op_name(). */
 #ifndef VTL1_ABI_H
 #define VTL1_ABI_H
 
@@ -127,6 +127,38 @@ enum vtl1_op_code {
 	VTL1_OP_KEXEC_COMMIT = 18,
 	VTL1_OP_COUNT
 };
+
+/*
+ * The name of an op in logs and events ("set_perms"), or "unknown": the one
+ * table VTL1 and the monitor share, as vtl_strerror() is for statuses. A
+ * switch on the enum with no default, so -Wswitch (-Wall) refuses to build
+ * an op code added without a name.
+ */
+static inline const char *vtl1_op_name(uint32_t code)
+{
+	switch ((enum vtl1_op_code)code) {
+	case VTL1_OP_RETURN: return "return";
+	case VTL1_OP_LOG: return "log";
+	case VTL1_OP_SET_PERMS: return "set_perms";
+	case VTL1_OP_KILL: return "kill";
+	case VTL1_OP_PIN_CR: return "pin_cr";
+	case VTL1_OP_UNPIN_CR: return "unpin_cr";
+	case VTL1_OP_PIN_MSR: return "pin_msr";
+	case VTL1_OP_UNPIN_MSR: return "unpin_msr";
+	case VTL1_OP_INJECT: return "inject";
+	case VTL1_OP_ALLOW: return "allow";
+	case VTL1_OP_SKIP: return "skip";
+	case VTL1_OP_RESET: return "reset";
+	case VTL1_OP_CR_SITE: return "cr_site";
+	case VTL1_OP_WATCHDOG: return "watchdog";
+	case VTL1_OP_MEASURE: return "measure";
+	case VTL1_OP_VERIFY_SIG: return "verify_sig";
+	case VTL1_OP_KEXEC_STAGE: return "kexec_stage";
+	case VTL1_OP_KEXEC_COMMIT: return "kexec_commit";
+	case VTL1_OP_COUNT: break;
+	}
+	return "unknown";
+}
 
 /* PIN_CR / PIN_MSR: pin at whatever value VTL0 has now. */
 #define VTL1_PIN_CURRENT     (~0ULL)

@@ -1,4 +1,4 @@
-/* Guest ABI: the 64-byte VTL0->VTL1 call block and the call numbers. */
+/* Guest ABI: the 64-byte VTL0->VTL1 call block, the call numbers and vtl_call_name(). */
 #ifndef VTL_CALL_H
 #define VTL_CALL_H
 
@@ -77,5 +77,27 @@ enum vtl_call_nr {
 	 */
 	VTL_CALL_KEXEC_EXEC = 0x21,
 };
+
+/*
+ * The name of a call in logs and events ("protect"), or "unknown": one table
+ * for every side, as vtl_strerror() is for statuses. A switch on the enum
+ * with no default, so -Wswitch (-Wall) refuses a call added without a name.
+ */
+static inline const char *vtl_call_name(uint32_t nr)
+{
+	switch ((enum vtl_call_nr)nr) {
+	case VTL_CALL_NOP: return "nop";
+	case VTL_CALL_ECHO: return "echo";
+	case VTL_CALL_PROTECT: return "protect";
+	case VTL_CALL_PIN_CR: return "pin_cr";
+	case VTL_CALL_PIN_MSR: return "pin_msr";
+	case VTL_CALL_END_OF_BOOT: return "end_of_boot";
+	case VTL_CALL_UNPIN_CR: return "unpin_cr";
+	case VTL_CALL_UNPIN_MSR: return "unpin_msr";
+	case VTL_CALL_KEXEC_LOAD: return "kexec_load";
+	case VTL_CALL_KEXEC_EXEC: return "kexec_exec";
+	}
+	return "unknown";
+}
 
 #endif

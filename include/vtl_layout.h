@@ -58,6 +58,9 @@
 #define VTL_BOOT_STACK_BOTTOM 0x40000ULL
 #define VTL_BOOT_STACK_TOP    0x80000ULL
 #define VTL_IMAGE_MIN_OFFSET  0x100000ULL
+_Static_assert(VTL_BOOT_POLICY + VTL_BOOT_POLICY_MAX <= VTL_BOOT_STACK_BOTTOM,
+	       "the largest policy ends below VTL1's boot stack");
+_Static_assert(VTL_BOOT_STACK_TOP <= VTL_IMAGE_MIN_OFFSET, "the boot area ends below any image");
 
 /* GDT selectors the monitor installs (flat 64-bit code, data, busy TSS). */
 #define VTL_SEL_CODE 0x08

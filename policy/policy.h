@@ -6,16 +6,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vtl1_abi.h"
+#include "vtl_layout.h"
+
 /*
- * One parser, built twice: into the host library (for `vtlmon policy check`
- * and the launcher) and into the freestanding VTL1 kernel. It uses no libc,
- * allocates nothing and keeps its state on the stack (about 1 KiB at -O2,
- * all calls included). The language is specified in docs/policy.md.
+ * One parser, built twice: the files of policy/ go into the host library
+ * (for `vtlmon policy check` and the launcher) and into the freestanding
+ * VTL1 kernel; those of policy/host/ (the normalised text, equality) into
+ * the host library only. It uses no libc, allocates nothing and keeps its
+ * state on the stack (about 1 KiB at -O2, all calls included). The
+ * language is specified in docs/policy.md.
  */
 #define POLICY_VERSION 1U
 
 /* Input limits: anything beyond them is a clean error, never a truncation. */
-#define POLICY_MAX_INPUT (16U << 20) /* bytes; VTL1 itself gets at most 64 KiB */
+#define POLICY_MAX_INPUT (16U << 20) /* bytes; VTL1 gets at most VTL_BOOT_POLICY_MAX */
 #define POLICY_MAX_LINE	 512U	     /* bytes per line, without the line ending */
 #define POLICY_MAX_WORDS 48U	     /* words per statement */
 
@@ -133,6 +138,30 @@ struct policy {
 };
 _Static_assert(sizeof(struct policy) == 1656, "compiled policy stays compact");
 
+/*
+ * The policy's limits against the guest ABI's: whatever the parser accepts,
+ * VTL1 can send and the monitor's op checks (hypercalls/ops.c) accept, so a
+ * valid policy never fails at launch on an ABI limit. The monitor's own
+ * limits (MSR filter ranges) are for it to check, against
+ * POLICY_NR_PINNABLE_MSRS below.
+ */
+_Static_assert(VTL_BOOT_POLICY_MAX <= POLICY_MAX_INPUT,
+	       "any policy that fits VTL1's boot area is within the parser's input limit");
+_Static_assert(POLICY_MAX_CR_SITES <= VTL1_CR_SITES,
+	       "each breakpoint site has a debug-register slot (CR_SITE arg0)");
+_Static_assert(POLICY_WATCHDOG_MIN_US >= VTL1_WATCHDOG_MIN_US &&
+		   POLICY_WATCHDOG_MAX_US <= VTL1_WATCHDOG_MAX_US,
+	       "every watchdog period the parser accepts passes the WATCHDOG op's check");
+_Static_assert(POLICY_DEFAULT_WATCHDOG_US >= POLICY_WATCHDOG_MIN_US &&
+		   POLICY_DEFAULT_WATCHDOG_US <= POLICY_WATCHDOG_MAX_US,
+	       "the default watchdog period is one a policy could write");
+_Static_assert(sizeof(((struct policy *)0)->kexec_digest[0]) == VTL_SHA256_SIZE,
+	       "a kexec digest is what MEASURE writes and KEXEC_COMMIT reads");
+_Static_assert(sizeof(((struct policy *)0)->kexec_key[0]) ==
+		   sizeof(((struct vtl1_sig_check *)0)->key),
+	       "a kexec key is what VERIFY_SIG takes");
+_Static_assert(VTL_PERM_MASK <= UINT8_MAX, "policy_mem_rule.perms holds any VTL_PERM_* set");
+
 /* Every error the parser reports. docs/policy.md lists them with examples. */
 enum policy_err {
 	POLICY_OK = 0,
@@ -189,6 +218,13 @@ struct policy_diag {
 enum policy_err policy_parse(const char *text, size_t len, struct policy *out,
 			     struct policy_diag *diags, size_t maxdiags, size_t *ndiags);
 
+#ifndef VTL_GUEST
+/*
+ * Host only (policy/host/): `vtlmon policy check` and the tests. VTL1's
+ * image does not link these, and guest builds do not see them, so a call
+ * from VTL1 fails to compile rather than to link.
+ */
+
 /*
  * Write the normalised form of *p (a policy from policy_parse()): a valid
  * policy in which every setting is explicit, that parses back to a
@@ -201,9 +237,11 @@ size_t policy_format(const struct policy *p, char *buf, size_t len);
 /* Field-by-field equality, ignoring array slots beyond each count. */
 bool policy_equal(const struct policy *a, const struct policy *b);
 
-const char *policy_strerror(enum policy_err err);
 const char *policy_action_name(enum policy_action act); /* "deny", ... or "?" */
-const char *policy_class_name(enum policy_class cls);	/* "mem-write", ... or "?" */
+#endif
+
+const char *policy_strerror(enum policy_err err);
+const char *policy_class_name(enum policy_class cls); /* "mem-write", ... or "?" */
 
 /*
  * The pinnable MSRs, the one list the parser, VTL1 and the monitor share. A
@@ -216,6 +254,12 @@ const char *policy_class_name(enum policy_class cls);	/* "mem-write", ... or "?"
  */
 extern const uint32_t policy_pinnable_msrs[];
 extern const size_t policy_nr_pinnable_msrs;
+/*
+ * Their number, as a constant for static checks: the most MSRs any policy
+ * can pin (boot and VTL0 pins together), since each may be listed once.
+ */
+#define POLICY_NR_PINNABLE_MSRS 17U
+_Static_assert(POLICY_NR_PINNABLE_MSRS <= POLICY_MAX_MSRS, "a policy can list every pinnable MSR");
 bool policy_msr_pinnable(uint32_t index);
 /* Why `index` cannot be pinned (printable ASCII, under 64 bytes), or NULL if it can. */
 const char *policy_msr_unpinnable_reason(uint32_t index);

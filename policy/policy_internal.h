@@ -1,4 +1,4 @@
-/* Policy language internals shared by the parser, the formatter and the name tables. */
+/* Policy language internals shared by the parser, the name tables and the host formatter. */
 #ifndef POLICY_POLICY_INTERNAL_H
 #define POLICY_POLICY_INTERNAL_H
 
@@ -76,6 +76,5 @@ void policy_buf_puts(struct policy_buf *b, const char *s);
 void policy_buf_putn(struct policy_buf *b, const char *s, size_t n);
 void policy_buf_dec(struct policy_buf *b, uint64_t v);
 void policy_buf_hex(struct policy_buf *b, uint64_t v); /* 0x-prefixed, lowercase */
-void policy_buf_finish(struct policy_buf *b);	       /* NUL-terminate */
 
 #endif

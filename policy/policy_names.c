@@ -109,8 +109,9 @@ const uint32_t policy_pinnable_msrs[] = {
 const size_t policy_nr_pinnable_msrs =
     sizeof(policy_pinnable_msrs) / sizeof(policy_pinnable_msrs[0]);
 
-_Static_assert(sizeof(policy_pinnable_msrs) / sizeof(policy_pinnable_msrs[0]) <= POLICY_MAX_MSRS,
-	       "a policy can list every pinnable MSR");
+_Static_assert(sizeof(policy_pinnable_msrs) / sizeof(policy_pinnable_msrs[0]) ==
+		   POLICY_NR_PINNABLE_MSRS,
+	       "POLICY_NR_PINNABLE_MSRS counts the list");
 
 bool policy_msr_pinnable(uint32_t index)
 {
@@ -305,13 +306,6 @@ const char *policy_strerror(enum policy_err err)
 	return "unknown policy error";
 }
 
-const char *policy_action_name(enum policy_action act)
-{
-	const char *s = policy_name_of(policy_action_names, policy_nr_action_names, act);
-
-	return s ? s : "?";
-}
-
 const char *policy_class_name(enum policy_class cls)
 {
 	const char *s = policy_name_of(policy_class_names, policy_nr_class_names, cls);
@@ -375,11 +369,4 @@ void policy_buf_hex(struct policy_buf *b, uint64_t v)
 	policy_buf_puts(b, "0x");
 	while (n)
 		policy_buf_putc(b, tmp[--n]);
-}
-
-void policy_buf_finish(struct policy_buf *b)
-{
-	if (!b->cap)
-		return;
-	b->buf[b->n < b->cap ? b->n : b->cap - 1] = '\0';
 }

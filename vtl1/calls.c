@@ -1,9 +1,16 @@
-/* CALL entries: VTL0's requests (PROTECT, pins, END_OF_BOOT), each decided under the policy. */
-#include <stddef.h>
+/* CALL entries: VTL0's requests (PROTECT, pins, END_OF_BOOT, kexec) decided under the policy. */
+#include "vtl1/calls.h"
+
+#include <stdbool.h>
 #include <stdint.h>
 
-#include "vtl1.h"
-#include "vtl_call.h"
+#include "policy/policy.h"
+#include "vtl1/addr.h"
+#include "vtl1/kexec.h"
+#include "vtl1/oplist.h"
+#include "vtl1/pages.h"
+#include "vtl1/state.h"
+#include "vtl1_abi.h"
 #include "vtl_status.h"
 
 static bool vtl1_end_of_boot;

@@ -1,8 +1,19 @@
 /* INTERCEPT entries: VTL0 broke a protection; answer with the policy's action for its class. */
+#include "vtl1/intercept.h"
+
 #include <stdint.h>
 
-#include "vtl1.h"
+#include "policy/policy.h"
+#include "vtl1/addr.h"
+#include "vtl1/kexec.h"
+#include "vtl1/oplist.h"
+#include "vtl1/pages.h"
+#include "vtl1/state.h"
+#include "vtl_layout.h"
 #include "vtl_status.h"
+
+_Static_assert(VTL1_REASON_CLASS(POLICY_CLASS_COUNT - 1) < VTL1_REASON_BAD_ENTRY,
+	       "a class's KILL reason never reads as one of VTL1's own");
 
 /* #PF error code bits. P is set: the page is mapped, the access broke its protection. */
 #define VTL1_PF_P (1U << 0)
@@ -39,8 +50,7 @@ uint64_t vtl1_on_intercept(const struct vtl1_intercept *ic)
 	 * hold makes read-only: not a policy violation, but the staged bytes
 	 * must not change. Deny it, whatever the policy's action.
 	 */
-	if (ic->kind == VTL1_INT_MEM_WRITE && vtl1_kexec_pages &&
-	    ic->gpa / VTL_PAGE_SIZE - vtl1_kexec_first < vtl1_kexec_pages &&
+	if (ic->kind == VTL1_INT_MEM_WRITE && vtl1_kexec_holds(ic->gpa / VTL_PAGE_SIZE, 1) &&
 	    vtl1_pages_perms(ic->gpa / VTL_PAGE_SIZE) & VTL_PERM_W) {
 		vtl1_list_log(l, "kexec: write to the staged image at gpa 0x%lx rip 0x%lx denied",
 			      ic->gpa, ic->rip);

@@ -1,12 +1,18 @@
-/* kexec: KEXEC_LOAD holds an image read-only and checks it under the policy; KEXEC_EXEC enters it.
- */
+/* kexec: KEXEC_LOAD holds an image read-only and checks it under the policy; EXEC enters it. */
+#include "vtl1/kexec.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include "fmt.h"
 #include "gl_string.h"
-#include "vtl1.h"
-#include "vtl_call.h"
+#include "policy/policy.h"
+#include "vtl1/addr.h"
+#include "vtl1/oplist.h"
+#include "vtl1/pages.h"
+#include "vtl1/state.h"
+#include "vtl1_abi.h"
+#include "vtl_layout.h"
 #include "vtl_status.h"
 
 /*
@@ -374,8 +380,5 @@ bool vtl1_kexec_booted(void)
 		return false;
 	vtl1_kx.committing = false;
 	kx_drop_staged();
-	/* The monitor dropped everything: VTL1's view starts over as at launch. */
-	vtl1_pages_reset();
-	vtl1_calls_reset();
 	return true;
 }

@@ -1,9 +1,12 @@
 /* Per-page state of VTL0 RAM: the permissions VTL1 has applied and which pages are locked. */
+#include "vtl1/pages.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include "gl_string.h"
-#include "vtl1.h"
+#include "vtl1_abi.h"
+#include "vtl_layout.h"
 
 /*
  * One byte per page, storing the permissions taken AWAY (VTL_PERM_* bits)

@@ -1,15 +1,29 @@
-/* The BOOT entry (secure launch): compile the policy and apply its boot-time protections. */
+/* The BOOT entry (launch, or a kexec'd kernel): compile the policy, apply its boot protections. */
+#include "vtl1/policy_apply.h"
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "fmt.h"
 #include "io.h"
-#include "vtl1.h"
+#include "policy/policy.h"
+#include "vtl1/addr.h"
+#include "vtl1/calls.h"
+#include "vtl1/kexec.h"
+#include "vtl1/oplist.h"
+#include "vtl1/pages.h"
+#include "vtl1/state.h"
+#include "vtl1_abi.h"
 #include "vtl_device.h"
+#include "vtl_layout.h"
 #include "vtl_status.h"
 
-struct policy vtl1_policy;
-uint64_t vtl1_features;
+/* A policy diagnostic fits the LOG that refuses the launch (vtl1_boot_parse()), never cut. */
+_Static_assert(sizeof("policy rejected: line 4294967295 col 4294967295: ") - 1 +
+		       POLICY_DIAG_MSG_MAX <=
+		   VTL1_LOG_MAX,
+	       "a policy diagnostic fits one LOG op");
 
 static bool vtl1_booted;
 
@@ -189,6 +203,11 @@ uint64_t vtl1_on_boot(uint32_t boot_kind)
 	if (kexec && !(vtl1_booted && vtl1_kexec_booted()))
 		return vtl1_refuse(VTL_E_BAD_STATE,
 				   "kexec BOOT entry without a committed image refused");
+	if (kexec) {
+		/* The monitor dropped everything: VTL1's view of VTL0 starts over as at launch. */
+		vtl1_pages_reset();
+		vtl1_calls_reset();
+	}
 	if (!kexec && vtl1_booted)
 		return vtl1_refuse(VTL_E_BAD_STATE, "second BOOT entry refused");
 	answer = vtl1_boot_check_info();

@@ -31,7 +31,7 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g $(FUZZ_WARN) -Iinclude -I. -I$(FUZZ_DIR) -D_GNU
 # Per target: the sources under test, extra libraries, the largest input worth mutating.
 FUZZ_SRCS_callblock := hypercalls/calls.c hypercalls/ops.c
 FUZZ_MAXLEN_callblock := 4200
-FUZZ_SRCS_policy := $(wildcard policy/*.c)
+FUZZ_SRCS_policy := $(wildcard policy/*.c policy/host/*.c)
 FUZZ_MAXLEN_policy := 8192
 FUZZ_SRCS_elf := monitor/elf_load.c
 FUZZ_LIBS_elf := $(shell pkg-config --libs libelf 2>/dev/null || echo -lelf)

@@ -1,7 +1,26 @@
-/* Policy language: the normalised summary, policy equality and VTL1's decision helpers. */
+/* Host-only policy code: the normalised text of a compiled policy and policy equality. */
 #include "policy/policy_internal.h"
 
-#include "vtl_boot.h"
+/*
+ * Here, under policy/host/, because only `vtlmon policy check` and the tests
+ * need it: the Makefile links this folder into the host library and never
+ * into VTL1's trusted image (policy/policy.h hides these functions from
+ * guest builds).
+ */
+
+static void policy_buf_finish(struct policy_buf *b)
+{
+	if (!b->cap)
+		return;
+	b->buf[b->n < b->cap ? b->n : b->cap - 1] = '\0';
+}
+
+const char *policy_action_name(enum policy_action act)
+{
+	const char *s = policy_name_of(policy_action_names, policy_nr_action_names, act);
+
+	return s ? s : "?";
+}
 
 static void policy_put_name(struct policy_buf *b, const struct policy_name *tab, size_t n,
 			    uint32_t value)
@@ -219,37 +238,4 @@ bool policy_equal(const struct policy *a, const struct policy *b)
 		if (!policy_bytes_equal(a->kexec_key[i], b->kexec_key[i], 32))
 			return false;
 	return true;
-}
-
-uint32_t policy_msr_flags(const struct policy *p, uint32_t index)
-{
-	/* The parser never lists such an MSR; a struct built some other way gets nothing either. */
-	if (!policy_msr_pinnable(index))
-		return 0;
-	for (uint32_t i = 0; i < p->nr_msrs && i < POLICY_MAX_MSRS; i++)
-		if (p->msrs[i].index == index)
-			return p->msrs[i].flags;
-	return 0;
-}
-
-bool policy_request_allowed(const struct policy *p, uint32_t req, bool after_end_of_boot)
-{
-	uint32_t mask = after_end_of_boot ? p->requests_after : p->requests_before;
-
-	return req && !(req & ~POLICY_REQ_ALL) && (mask & req) == req;
-}
-
-bool policy_region_matches(enum policy_region region, uint32_t seg_flags)
-{
-	bool w = seg_flags & VTL_SEG_W, x = seg_flags & VTL_SEG_X;
-
-	switch (region) {
-	case POLICY_REGION_TEXT: return x;
-	case POLICY_REGION_RODATA: return !w && !x;
-	case POLICY_REGION_DATA: return w && !x;
-	case POLICY_REGION_IMAGE: return true;
-	case POLICY_REGION_RANGE:
-	case POLICY_REGION_COUNT: break;
-	}
-	return false;
 }
