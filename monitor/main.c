@@ -1,4 +1,5 @@
 /* vtlmon's entry point: the command line, and the init steps of a run in order. */
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,7 +45,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vtlmon: error: libsodium cannot start\n");
 		return VTLMON_EXIT_MONITOR;
 	}
-	/* 3: the sub-command, which runs its own ordered steps (machine_init for `run`). */
+	/*
+	 * 3: a closed pipe (console piped into `head`, an events reader gone) is a
+	 * write error the log handles (EPIPE, fail closed), never a silent death.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	/* 4: the sub-command, which runs its own ordered steps (machine_init for `run`). */
 	if (argc < 2) {
 		usage(stderr);
 		return VTLMON_EXIT_USAGE;

@@ -2,6 +2,8 @@
 #include "monitor/base/events.h"
 
 #include <errno.h>
+#include <unistd.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio_ext.h>
@@ -88,7 +90,32 @@ int events_open(struct events *evs, const char *path, uint64_t t0)
 	pthread_mutex_init(&evs->lock, NULL);
 	if (!path)
 		return 0;
-	evs->f = fopen(path, "we");
+	if (!strcmp(path, "-")) {
+		/* `--events -`: standard output, on a descriptor of its own (closed at the end). */
+		int fd = dup(STDOUT_FILENO);
+
+		evs->f = fd < 0 ? NULL : fdopen(fd, "w");
+		if (!evs->f && fd >= 0)
+			close(fd);
+	} else {
+		/*
+		 * O_NONBLOCK: a FIFO with no reader fails at once (ENXIO) instead of
+		 * hanging the launch; a regular file ignores the flag.
+		 */
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+			      0644);
+
+		if (fd >= 0) {
+			int fl = fcntl(fd, F_GETFL);
+
+			/* Writes block again like any log's: the rate limit bounds them. */
+			if (fl >= 0)
+				fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+			evs->f = fdopen(fd, "w");
+			if (!evs->f)
+				close(fd);
+		}
+	}
 	if (!evs->f) {
 		log_err("cannot open events file %s: %s", path, strerror(errno));
 		return -1;

@@ -18,5 +18,8 @@
 #define VTLMON_EXIT_MONITOR	70 /* host or KVM error inside the monitor (any) */
 #define VTLMON_EXIT_VTL0_FAULT	71 /* run: VTL0 crashed (halt, bad fetch); a triple fault resets */
 #define VTLMON_EXIT_NOINPUT	72 /* an input file cannot be read: missing, not regular (any) */
+#define VTLMON_EXIT_AUDIT	73 /* run: the events log could not be written: the guest was stopped */
+/* run: ended by SIGINT, SIGTERM or SIGHUP: 128 + the signal number, as shells report it. */
+#define VTLMON_EXIT_SIGNAL_BASE 128
 
 #endif

@@ -119,8 +119,8 @@ int cli_run(int argc, char **argv)
 	    .vtl0_mem = VTLMON_DEFAULT_VTL0_MEM,
 	    .vtl1_mem = VTLMON_DEFAULT_VTL1_MEM,
 	    .cpus = 1,
-	    /* This process builds one machine: its main thread can give up the rest. */
-	    .sandbox_main = true,
+	    /* This process builds one machine: it takes the signals and gives up the rest. */
+	    .owns_process = true,
 	};
 	void *vtl0_buf = NULL, *vtl1_buf = NULL, *policy_buf = NULL;
 	void *module_buf[MACHINE_MAX_MODULES] = {NULL};

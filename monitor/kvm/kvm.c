@@ -253,13 +253,17 @@ int vcpu_set_events(struct vcpu *vcpu, const struct kvm_vcpu_events *ev)
 	VCPU_IOCTL("KVM_SET_VCPU_EVENTS", KVM_SET_VCPU_EVENTS, ev);
 }
 
-int vcpu_set_run_sigmask(struct vcpu *vcpu)
+int vcpu_set_run_sigmask(struct vcpu *vcpu, int kick)
 {
-	/* The kernel's sigset is 64 bits; struct kvm_signal_mask carries it inline. */
+	/*
+	 * The kernel's sigset is 64 bits; struct kvm_signal_mask carries it
+	 * inline. Inside KVM_RUN only the kick gets through: SIGINT, SIGTERM and
+	 * the rest stay blocked and go to the main thread, which handles them.
+	 */
 	struct {
 		struct kvm_signal_mask hdr;
 		uint64_t set;
-	} mask = {.hdr.len = 8, .set = 0};
+	} mask = {.hdr.len = 8, .set = ~(1ULL << (kick - 1))};
 
 	VCPU_IOCTL("KVM_SET_SIGNAL_MASK", KVM_SET_SIGNAL_MASK, &mask);
 }

@@ -89,10 +89,10 @@ int vcpu_set_guest_debug(struct vcpu *vcpu, const struct kvm_guest_debug *dbg);
 int __vcpu_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *value);
 int __vcpu_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value);
 /*
- * No signal is blocked while this vCPU is inside KVM_RUN. The pair thread
- * blocks its kick signal everywhere else, so a kick sent between two runs
- * stays pending and makes the next KVM_RUN return -EINTR at once.
+ * Inside KVM_RUN this vCPU's thread takes only the `kick` signal. The pair
+ * thread blocks it everywhere else, so a kick sent between two runs stays
+ * pending and makes the next KVM_RUN return -EINTR at once.
  */
-int vcpu_set_run_sigmask(struct vcpu *vcpu);
+int vcpu_set_run_sigmask(struct vcpu *vcpu, int kick);
 
 #endif

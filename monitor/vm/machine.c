@@ -19,6 +19,8 @@ const char *run_end_name(enum run_end why)
 	case RUN_END_LAUNCH_REFUSED: return "launch_refused";
 	case RUN_END_MONITOR_ERROR: return "monitor_error";
 	case RUN_END_RESET_LIMIT: return "reset_limit";
+	case RUN_END_AUDIT: return "audit_failed";
+	case RUN_END_SIGNAL: return "signal";
 	}
 	return "unknown";
 }
@@ -33,6 +35,8 @@ int machine_exit_status(const struct machine *m)
 	case RUN_END_VTL1_FAULT: return VTLMON_EXIT_VTL1_FAULT;
 	case RUN_END_LAUNCH_REFUSED: return VTLMON_EXIT_LAUNCH;
 	case RUN_END_RESET_LIMIT: return VTLMON_EXIT_RESET_LIMIT;
+	case RUN_END_AUDIT: return VTLMON_EXIT_AUDIT;
+	case RUN_END_SIGNAL: return VTLMON_EXIT_SIGNAL_BASE + m->end_signal;
 	case RUN_END_NONE:
 	case RUN_END_MONITOR_ERROR: return VTLMON_EXIT_MONITOR;
 	}

@@ -3,6 +3,7 @@
 #define MONITOR_MACHINE_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -44,8 +45,12 @@ struct machine_config {
 	uint64_t timeout_ms; /* 0: none */
 	bool quiet;	     /* no guest console on stdout */
 	bool no_sandbox;     /* debugging only: run without the seccomp allowlists */
-	/* The calling thread enters its own allowlist once the pairs run (`vtlmon run` only). */
-	bool sandbox_main;
+	/*
+	 * This machine owns the process (`vtlmon run`): its main thread handles
+	 * SIGINT/SIGTERM/SIGHUP and enters its own allowlist once the pairs run.
+	 * Tests and bench build several machines in one process and leave it off.
+	 */
+	bool owns_process;
 	uint32_t max_memslots; /* 0: what the host offers; tests lower it to reach the limit */
 	struct machine_module modules[MACHINE_MAX_MODULES];
 	uint32_t nr_modules;
@@ -69,6 +74,8 @@ enum run_end {
 	RUN_END_LAUNCH_REFUSED,
 	RUN_END_MONITOR_ERROR,
 	RUN_END_RESET_LIMIT,
+	RUN_END_AUDIT,	/* an event could not be written: no guest runs unaudited */
+	RUN_END_SIGNAL, /* SIGINT, SIGTERM or SIGHUP: m->end_signal */
 };
 
 #define CONSOLE_LINE_MAX 160
@@ -171,6 +178,7 @@ struct machine {
 	uint32_t pairs_running;
 	_Atomic int end; /* enum run_end; the first writer wins */
 	int guest_code;
+	int end_signal; /* RUN_END_SIGNAL: which one */
 	char end_detail[160];
 
 	struct bench_slot bench[MACHINE_BENCH_SLOTS];

@@ -157,13 +157,74 @@ static void machine_enter_main_sandbox(struct machine *m)
 #if defined(__SANITIZE_ADDRESS__)
 	(void)m;
 #else
-	if (!m->cfg.sandbox_main || m->cfg.no_sandbox || machine_ended(m))
+	if (!m->cfg.owns_process || m->cfg.no_sandbox || machine_ended(m))
 		return;
 	if (sandbox_enter(SANDBOX_MAIN))
 		machine_end(m, RUN_END_MONITOR_ERROR, 0,
 			    "cannot install the main thread's seccomp sandbox");
 #endif
 }
+
+/* SIGINT, SIGTERM and SIGHUP, noted by the handler; the main thread acts on them. */
+static volatile sig_atomic_t run_signal, run_signal_pid;
+
+static void run_on_signal(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	/* A second Ctrl-C does not wait for the clean end. */
+	if (run_signal == SIGINT && sig == SIGINT)
+		_exit(VTLMON_EXIT_SIGNAL_BASE + SIGINT);
+	run_signal_pid = si ? si->si_pid : 0;
+	run_signal = sig;
+}
+
+/* The signals that end a run cleanly: blocked in the pairs (inherited), taken by this thread. */
+static void run_signal_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+}
+
+static void run_install_signals(void)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = run_on_signal;
+	sa.sa_flags = SA_SIGINFO; /* no SA_RESTART: nothing here waits in a restartable call */
+	sigemptyset(&sa.sa_mask);
+	run_signal_set(&set);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&set, sig) == 1)
+			sigaction(sig, &sa, NULL);
+	run_signal = 0;
+}
+
+/*
+ * What the main thread checks each time it wakes: a signal to end on, and
+ * the audit log (no guest keeps running once an event could not be written).
+ */
+static void machine_check_ends(struct machine *m)
+{
+	int sig = run_signal;
+
+	if (sig && m->cfg.owns_process && !machine_ended(m)) {
+		m->end_signal = sig;
+		fprintf(stderr, "vtlmon: terminating on signal %d (%s) from pid %d\n", sig,
+			strsignal(sig), (int)run_signal_pid);
+		machine_end(m, RUN_END_SIGNAL, 0, "signal %d (%s) from pid %d", sig, strsignal(sig),
+			    (int)run_signal_pid);
+	}
+	if (events_failed(&m->events) && !machine_ended(m))
+		machine_end(m, RUN_END_AUDIT, 0, "the events log could not be written: %s",
+			    strerror(m->events.write_errno));
+}
+
+/* With signals to watch, the main thread wakes at least this often (a handler cannot signal a condvar). */
+#define RUN_SIGNAL_POLL_US 50000U
 
 static void machine_wait(struct machine *m)
 {
@@ -182,7 +243,14 @@ static void machine_wait(struct machine *m)
 			continue;
 		}
 		uint32_t tick = timed_out || machine_ended(m) ? 0 : machine_watchdog_us(m);
-		bool bounded = (m->cfg.timeout_ms && !timed_out) || tick;
+		bool bounded;
+
+		pthread_mutex_unlock(&m->lock);
+		machine_check_ends(m);
+		pthread_mutex_lock(&m->lock);
+		if (m->cfg.owns_process && !machine_ended(m) && (!tick || tick > RUN_SIGNAL_POLL_US))
+			tick = RUN_SIGNAL_POLL_US;
+		bounded = (m->cfg.timeout_ms && !timed_out) || tick;
 		int r;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -213,9 +281,14 @@ int machine_run(struct machine *m)
 	sigset_t kick, old;
 	int status;
 
-	/* Pair threads inherit the block: the kick is deliverable only inside KVM_RUN. */
-	sigemptyset(&kick);
+	/*
+	 * Pair threads inherit the block: the kick is deliverable only inside
+	 * KVM_RUN, and SIGINT/SIGTERM/SIGHUP never (this thread takes them).
+	 */
+	run_signal_set(&kick);
 	sigaddset(&kick, VTLMON_KICK_SIGNAL);
+	if (m->cfg.owns_process)
+		run_install_signals();
 	pthread_sigmask(SIG_BLOCK, &kick, &old);
 	for (uint32_t i = 0; i < m->nr_pairs; i++) {
 		pthread_mutex_lock(&m->lock);
@@ -229,6 +302,12 @@ int machine_run(struct machine *m)
 			break;
 		}
 		m->pairs[i].thread_started = true;
+	}
+	if (m->cfg.owns_process) {
+		sigset_t ends;
+
+		run_signal_set(&ends);
+		pthread_sigmask(SIG_UNBLOCK, &ends, NULL);
 	}
 	machine_enter_main_sandbox(m);
 	machine_wait(m);

@@ -195,7 +195,8 @@ static const struct sandbox_rule main_rules[] = {
     SYS(close, "reset and kexec close the old VM and vCPU fds; teardown closes the rest"),
     SYS(fallocate, "a reset zeroes guest RAM by punching out the memfd's pages",
 	EQ(1, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)),
-    SYS(exit_group, "the end of the process"),
+    SYS(exit_group, "the end of the process; a second Ctrl-C ends it at once"),
+    SYS(rt_sigreturn, "the SIGINT/SIGTERM/SIGHUP handler returns (it only notes the signal)"),
     REFUSE(openat, EACCES,
 	   "glibc's heap trim probes /proc/sys/vm/overcommit_memory: refused "
 	   "with EACCES, glibc copes"),

@@ -1,0 +1,181 @@
+/* KVM tests of running vtlmon as an operator would: signals, a log that fails closed, odd outputs.
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "monitor/base/exitcodes.h"
+#include "monitor/base/file.h"
+#include "tests/kvm/harness.h"
+
+TestSuite(operate, .init = kvm_require, .timeout = KVM_TEST_TIMEOUT_S);
+
+#define HANG_ELF GUEST_DIR "/vtl0/tests/hang.elf"
+
+/* Starts `vtlmon ARGS...` with stdout to `out` (NULL: /dev/null) and stderr to /dev/null. */
+static pid_t op_spawn(const char *const *args, const char *out)
+{
+	char *argv[16];
+	size_t n = 0;
+	pid_t pid;
+
+	argv[n++] = (char *)VTLMON_BIN;
+	for (; *args && n < 15; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		int null = open("/dev/null", O_WRONLY);
+		int o = out ? open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644) : null;
+
+		dup2(o, 1);
+		dup2(null, 2);
+		execv(VTLMON_BIN, argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* waitpid with its own watchdog: a monitor that ignores the signal fails, never hangs. */
+static int op_wait(pid_t pid, int limit_s)
+{
+	for (int i = 0; i < limit_s * 20; i++) {
+		int st;
+
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return st;
+		usleep(50000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	cr_assert_fail("vtlmon did not end within %d s", limit_s);
+	return -1;
+}
+
+static char *op_read(const char *path)
+{
+	void *buf;
+	size_t len;
+
+	cr_assert_eq(file_read_all(path, 1 << 20, &buf, &len), 0, "cannot read %s", path);
+	return buf;
+}
+
+/* A guest that never exits, a signal once it runs: a clean end, an exit event, 128 + signal. */
+static void op_signal_ends_cleanly(int sig)
+{
+	char events[64];
+	char want[64];
+	char *log;
+	pid_t pid;
+	int st;
+
+	snprintf(events, sizeof(events), "/tmp/vtlmon-op-%d.jsonl", getpid());
+	pid = op_spawn((const char *const[]){"run", "--quiet", "--vtl0", HANG_ELF, "--events",
+					     events, "--timeout", "30", NULL},
+		       NULL);
+	/* The guest is running once its boot event is in the log. */
+	for (int i = 0; i < 200; i++) {
+		struct stat sb;
+
+		if (!stat(events, &sb) && sb.st_size > 0) {
+			log = op_read(events);
+			bool booted = strstr(log, "\"type\":\"boot\",\"vtl\":0") != NULL;
+
+			free(log);
+			if (booted)
+				break;
+		}
+		usleep(50000);
+	}
+	kill(pid, sig);
+	st = op_wait(pid, 20);
+	cr_assert(WIFEXITED(st), "wait status %#x: killed instead of ending cleanly", st);
+	cr_assert_eq(WEXITSTATUS(st), (VTLMON_EXIT_SIGNAL_BASE + sig) & 0xFF);
+	log = op_read(events);
+	snprintf(want, sizeof(want), "\"status\":%d", VTLMON_EXIT_SIGNAL_BASE + sig);
+	cr_assert_not_null(strstr(log, "\"type\":\"exit\",\"reason\":\"signal\""), "%s", log);
+	cr_assert_not_null(strstr(log, want), "%s", log);
+	free(log);
+	unlink(events);
+}
+
+Test(operate, sigterm_ends_the_run_cleanly)
+{
+	op_signal_ends_cleanly(SIGTERM);
+}
+
+Test(operate, sigint_ends_the_run_cleanly)
+{
+	op_signal_ends_cleanly(SIGINT);
+}
+
+Test(operate, sighup_ends_the_run_cleanly)
+{
+	op_signal_ends_cleanly(SIGHUP);
+}
+
+Test(operate, an_events_log_that_cannot_be_written_stops_the_guest)
+{
+	/* The guest never exits by itself: only the failed log can end this run. */
+	pid_t pid = op_spawn((const char *const[]){"run", "--quiet", "--vtl0", HANG_ELF, "--events",
+						   "/dev/full", "--timeout", "30", NULL},
+			     NULL);
+	int st = op_wait(pid, 20);
+
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == VTLMON_EXIT_AUDIT, "wait status %#x", st);
+}
+
+Test(operate, events_dash_is_standard_output)
+{
+	char out[64];
+	char *log;
+	int st;
+
+	snprintf(out, sizeof(out), "/tmp/vtlmon-op-out-%d.txt", getpid());
+	st = op_wait(op_spawn((const char *const[]){"run", "--quiet", "--events", "-", NULL}, out),
+		     30);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wait status %#x", st);
+	log = op_read(out);
+	cr_assert_not_null(strstr(log, "\"type\":\"exit\",\"reason\":\"shutdown\""), "%s", log);
+	cr_assert_null(strstr(log, "[vtl0]"), "--quiet still printed the console");
+	free(log);
+	unlink(out);
+	cr_assert_neq(access("-", F_OK), 0, "a file named '-' was created");
+}
+
+Test(operate, an_events_fifo_without_a_reader_is_refused_not_waited_on)
+{
+	char fifo[64];
+	int st;
+
+	snprintf(fifo, sizeof(fifo), "/tmp/vtlmon-op-fifo-%d", getpid());
+	unlink(fifo);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	st = op_wait(
+	    op_spawn((const char *const[]){"run", "--quiet", "--events", fifo, NULL}, NULL), 10);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0, "wait status %#x", st);
+	unlink(fifo);
+}
+
+Test(operate, an_input_fifo_is_refused_not_waited_on)
+{
+	char fifo[64];
+	int st;
+
+	snprintf(fifo, sizeof(fifo), "/tmp/vtlmon-op-in-%d", getpid());
+	unlink(fifo);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	st = op_wait(
+	    op_spawn((const char *const[]){"run", "--quiet", "--policy", fifo, NULL}, NULL), 10);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == VTLMON_EXIT_NOINPUT, "wait status %#x", st);
+	unlink(fifo);
+}
