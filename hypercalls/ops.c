@@ -79,10 +79,10 @@ static enum vtl_status op_check_watchdog(const struct vtl1_op *op, const struct 
 	return VTL_OK;
 }
 
-/* A VTL0 range the monitor will hash or verify; 64 MiB bounds the work per op. */
+/* A VTL0 range the monitor will hash, verify or stage; OPS_VTL0_RANGE_MAX bounds the work. */
 static bool op_vtl0_range(uint64_t gpa, uint64_t len, const struct ops_limits *lim)
 {
-	return len && len <= (64ULL << 20) && range_within(gpa, len, 0, lim->vtl0_ram_size);
+	return len && len <= OPS_VTL0_RANGE_MAX && range_within(gpa, len, 0, lim->vtl0_ram_size);
 }
 
 static enum vtl_status op_check_measure(const struct vtl1_op *op, const struct ops_limits *lim)

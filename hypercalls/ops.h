@@ -8,6 +8,13 @@
 #include "vtl1_abi.h"
 #include "vtl_status.h"
 
+/*
+ * The most VTL0 bytes one MEASURE, VERIFY_SIG or KEXEC_STAGE may cover: it
+ * bounds the monitor's work per op, and a kexec image is a VTL0 image, so it
+ * is the image size limit too (the monitor's own limit should equal it).
+ */
+#define OPS_VTL0_RANGE_MAX (64ULL << 20)
+
 struct ops_limits {
 	uint64_t vtl0_ram_size;
 	uint64_t priv_base;
