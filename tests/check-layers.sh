@@ -98,7 +98,7 @@ for h in $(find monitor -name '*.h' | sort); do
 		awk '{ out = ""; d = 0; for (i = 1; i <= length($0); i++) { ch = substr($0, i, 1);
 			if (ch == "{") d++; else if (ch == "}") d--; else if (d == 0) out = out ch; }
 			print out }' |
-		tr ';' '\n' | grep -vE '^[[:space:]]*(typedef|extern[[:space:]]+const|static)' |
+		tr ';' '\n' | grep -vE '^[[:space:]]*(typedef|extern[[:space:]]+const|static|_Static_assert)' |
 		grep -E '[A-Za-z_][A-Za-z0-9_]*[[:space:]]*\(' |
 		sed -E 's/__attribute__.*$//' |
 		sed -nE 's/.*[[:space:]*]([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*\(.*/\1/p')

@@ -43,6 +43,10 @@ uint32_t pins_msr_add(struct pins *p, uint32_t index, uint64_t value)
 			return VTL_E_NO_RESOURCES;
 		pin = &p->msr[p->nr_msrs++];
 		pin->index = index;
+		if (pins_msr_ranges(p) > KVM_MSR_FILTER_MAX_RANGES) {
+			p->nr_msrs--;
+			return VTL_E_NO_RESOURCES;
+		}
 	}
 	pin->value = value;
 	return VTL_OK;
@@ -58,16 +62,50 @@ void pins_msr_remove(struct pins *p, uint32_t index)
 	}
 }
 
+/* The pinned indices in ascending order (insertion sort: at most PINS_MAX_MSRS). */
+static uint32_t pins_msr_sorted(const struct pins *p, uint32_t *idx)
+{
+	for (uint32_t i = 0; i < p->nr_msrs; i++) {
+		uint32_t v = p->msr[i].index, j = i;
+
+		for (; j > 0 && idx[j - 1] > v; j--)
+			idx[j] = idx[j - 1];
+		idx[j] = v;
+	}
+	return p->nr_msrs;
+}
+
+uint32_t pins_msr_ranges(const struct pins *p)
+{
+	uint32_t idx[PINS_MAX_MSRS], n = pins_msr_sorted(p, idx), ranges = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		ranges += !i || idx[i] != idx[i - 1] + 1;
+	return ranges;
+}
+
 void pins_msr_filter(const struct pins *p, struct kvm_msr_filter *f, uint8_t *bitmap)
 {
+	uint32_t idx[PINS_MAX_MSRS], n = pins_msr_sorted(p, idx), r = 0, used = 0;
+
 	memset(f, 0, sizeof(*f));
 	f->flags = KVM_MSR_FILTER_DEFAULT_ALLOW;
-	for (uint32_t i = 0; i < p->nr_msrs; i++) {
-		bitmap[i] = 0;
-		f->ranges[i].flags = KVM_MSR_FILTER_WRITE;
-		f->ranges[i].nmsrs = 1;
-		f->ranges[i].base = p->msr[i].index;
-		f->ranges[i].bitmap = &bitmap[i];
+	for (uint32_t i = 0; i < n;) {
+		uint32_t run = 1;
+
+		/* One range per run of consecutive indices; every bit clear: deny the write. */
+		while (i + run < n && idx[i + run] == idx[i] + run)
+			run++;
+		if (r == KVM_MSR_FILTER_MAX_RANGES)
+			break; /* pins_msr_add() keeps this from happening */
+		f->ranges[r].flags = KVM_MSR_FILTER_WRITE;
+		f->ranges[r].nmsrs = run;
+		f->ranges[r].base = idx[i];
+		f->ranges[r].bitmap = &bitmap[used];
+		memset(&bitmap[used], 0, (run + 7) / 8);
+		used += (run + 7) / 8;
+		r++;
+		i += run;
 	}
 }
 

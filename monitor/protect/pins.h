@@ -6,10 +6,16 @@
 #include <stdint.h>
 
 #include "monitor/kvm/kvm.h"
+#include "policy/policy.h"
 #include "vtl1_abi.h"
 
-/* One KVM MSR filter range per pinned MSR: KVM allows 16 ranges. */
-#define PINS_MAX_MSRS 16U
+/*
+ * Pinned MSRs: every pinnable one can be pinned at once. The MSR filter
+ * holds them in at most KVM_MSR_FILTER_MAX_RANGES (16) ranges of
+ * consecutive indices; the pinnable set needs 11.
+ */
+#define PINS_MAX_MSRS POLICY_MAX_MSRS
+_Static_assert(POLICY_NR_PINNABLE_MSRS <= PINS_MAX_MSRS, "every pinnable MSR can be pinned");
 
 struct cr_pin {
 	uint64_t mask;
@@ -44,9 +50,12 @@ const struct msr_pin *pins_msr_find(const struct pins *p, uint32_t index);
  */
 uint32_t pins_msr_add(struct pins *p, uint32_t index, uint64_t value);
 void pins_msr_remove(struct pins *p, uint32_t index);
+/* How many filter ranges the pinned MSRs take (runs of consecutive indices). */
+uint32_t pins_msr_ranges(const struct pins *p);
 /*
- * The write-deny filter for the pinned MSRs (pure). `bitmap` is one byte per
- * range, all zero: "deny". Default action is allow; reads are never filtered.
+ * The write-deny filter for the pinned MSRs (pure): one range per run of
+ * consecutive indices, every bit clear ("deny"). `bitmap` has room for
+ * PINS_MAX_MSRS bytes. Default action is allow; reads are never filtered.
  */
 void pins_msr_filter(const struct pins *p, struct kvm_msr_filter *f, uint8_t *bitmap);
 

@@ -31,17 +31,17 @@ Test(pins, msr_table_limits)
 
 	memset(&p, 0, sizeof(p));
 	cr_assert_eq(pins_msr_add(&p, 0x830, 0), VTL_E_NOT_SUPPORTED, "x2APIC bypasses the filter");
-	/* one more pinnable MSR than there are filter ranges */
-	cr_assert_gt(policy_nr_pinnable_msrs, PINS_MAX_MSRS);
-	for (uint32_t i = 0; i < PINS_MAX_MSRS; i++)
+	/* every pinnable MSR at once: consecutive indices share a filter range */
+	for (uint32_t i = 0; i < policy_nr_pinnable_msrs; i++)
 		cr_assert_eq(pins_msr_add(&p, policy_pinnable_msrs[i], i), VTL_OK);
-	cr_assert_eq(pins_msr_add(&p, policy_pinnable_msrs[PINS_MAX_MSRS], 1), VTL_E_NO_RESOURCES);
+	cr_assert_leq(pins_msr_ranges(&p), KVM_MSR_FILTER_MAX_RANGES);
+	cr_assert_eq(p.nr_msrs, policy_nr_pinnable_msrs);
 	/* re-pinning updates in place */
 	cr_assert_eq(pins_msr_add(&p, 0xC0000082, 99), VTL_OK);
 	cr_assert_eq(pins_msr_find(&p, 0xC0000082)->value, 99);
 	pins_msr_remove(&p, 0xC0000082);
 	cr_assert_null(pins_msr_find(&p, 0xC0000082));
-	cr_assert_eq(p.nr_msrs, PINS_MAX_MSRS - 1);
+	cr_assert_eq(p.nr_msrs, policy_nr_pinnable_msrs - 1);
 }
 
 /* MSRs that change without WRMSR: a write filter cannot guard them, so they are never pinned. */
@@ -91,12 +91,21 @@ Test(pins, msr_filter_denies_only_pinned_writes)
 	pins_msr_add(&p, 0xC0000080, 2);
 	pins_msr_filter(&p, &f, bitmap);
 	cr_assert_eq(f.flags, KVM_MSR_FILTER_DEFAULT_ALLOW);
-	cr_assert_eq(f.ranges[0].base, 0xC0000082);
+	cr_assert_eq(f.ranges[0].base, 0xC0000080, "ranges in ascending order");
 	cr_assert_eq(f.ranges[0].nmsrs, 1);
 	cr_assert_eq(f.ranges[0].flags, KVM_MSR_FILTER_WRITE, "reads are never filtered");
 	cr_assert_eq(f.ranges[0].bitmap[0], 0, "bit clear = deny");
-	cr_assert_eq(f.ranges[1].base, 0xC0000080);
+	cr_assert_eq(f.ranges[1].base, 0xC0000082);
 	cr_assert_eq(f.ranges[2].nmsrs, 0, "unused ranges stay empty");
+	/* STAR fills the gap: one range of three, every write denied */
+	pins_msr_add(&p, 0xC0000081, 3);
+	memset(bitmap, 0xFF, sizeof(bitmap));
+	pins_msr_filter(&p, &f, bitmap);
+	cr_assert_eq(pins_msr_ranges(&p), 1);
+	cr_assert_eq(f.ranges[0].base, 0xC0000080);
+	cr_assert_eq(f.ranges[0].nmsrs, 3);
+	cr_assert_eq(f.ranges[0].bitmap[0] & 7, 0);
+	cr_assert_eq(f.ranges[1].nmsrs, 0);
 }
 
 /* ---- pins_msr_guest_write: an allowed write has exactly a guest WRMSR's effect -------- */
