@@ -59,8 +59,10 @@ VTL1_SRCS := $(wildcard vtl1/*.c vtl1/*.S)
 VTL1_OBJS := $(patsubst %,$(B)/guest1/%.o,$(basename $(VTL1_SRCS))) \
 	$(GUESTLIB_SRCS:%.c=$(B)/guest1/%.o) $(POLICY_SRCS:%.c=$(B)/guest1/%.o)
 
-UNIT_SRCS := $(wildcard tests/unit/*.c)
-KVM_SRCS := $(wildcard tests/kvm/*.c)
+# tests/lib/*.c (the event-log reader) is linked into every test program.
+TESTLIB_SRCS := $(wildcard tests/lib/*.c)
+UNIT_SRCS := $(wildcard tests/unit/*.c) $(TESTLIB_SRCS)
+KVM_SRCS := $(wildcard tests/kvm/*.c) $(TESTLIB_SRCS)
 
 VTLMON := $(B)/vtlmon
 LIBVTLMON := $(B)/libvtlmon.a

@@ -44,6 +44,8 @@ FUZZ_SRCS_inspect := monitor/inspect.c monitor/disasm.c
 FUZZ_LIBS_inspect := $(shell pkg-config --libs libelf capstone 2>/dev/null || echo -lelf -lcapstone)
 FUZZ_MAXLEN_inspect := 65536
 FUZZ_SRCS_json := monitor/events.c monitor/log.c
+# The tests' event-log reader decodes json_escape's output back, and parses the raw input too.
+FUZZ_SRCS_json += tests/lib/evlog.c
 FUZZ_LIBS_json := -pthread
 FUZZ_MAXLEN_json := 2048
 

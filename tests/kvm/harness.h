@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "monitor/vm/machine.h"
+#include "tests/lib/evlog.h"
 
 /* Every KVM test carries this watchdog: Criterion kills the test past it. */
 #define KVM_TEST_TIMEOUT_S 60
@@ -20,9 +21,7 @@ struct guest_run {
 	bool inited;
 	int status;
 	char events_path[64];
-	char *events; /* whole events file */
-	char **lines; /* one per event */
-	size_t nlines;
+	struct evlog log; /* the run's events, read by guest_run_go(); use ev_log() */
 	void *images[2];
 	void *policy;
 	void *module; /* the harness's own copy of guest_run_opts.module */
@@ -61,12 +60,23 @@ int guest_run_init(struct guest_run *r, const struct guest_run_opts *o);
 int guest_run_go(struct guest_run *r);
 void guest_run_free(struct guest_run *r);
 
-/* Index of the first event at or after `from` with this type whose line contains every
- * fragment (e.g. "\"vtl\":1"); -1 if none. */
-long ev_find(const struct guest_run *r, size_t from, const char *type, const char *frag1,
-	     const char *frag2);
-size_t ev_count(const struct guest_run *r, const char *type, const char *frag);
-/* Prints all events to stderr (on failure, for diagnosis). */
+/*
+ * The run's events (tests/lib/evlog.h). A log with a malformed line fails the
+ * test here: no check may read "no such event" from a log it cannot trust.
+ */
+const struct evlog *ev_log(const struct guest_run *r);
+/*
+ * Index of the first event at or after `from` of this type (NULL: any) that
+ * matches every "key=value" given (also key!=value, key~text, key^text; values
+ * compare by meaning, so "arg0=0x1" and "arg0=1" agree); -1 if none:
+ *   ev_find(&run, 0, "ucall", "cmd=4", "arg0=0x1")
+ */
+#define ev_find(r, from, ...) evlog_find(ev_log(r), (from), __VA_ARGS__)
+/* How many events of this type (NULL: any) match every "key=value" given. */
+#define ev_count(r, ...) evlog_count(ev_log(r), __VA_ARGS__)
+/* Event i of the run, which must exist (an index from ev_find() that is not -1). */
+const struct evlog_event *ev_at(const struct guest_run *r, long i);
+/* Prints all events to stderr (on failure, for diagnosis), and why the log is malformed. */
 void ev_dump(const struct guest_run *r);
 
 #endif

@@ -169,63 +169,41 @@ static const char *const obs_names[] = {
 #define VECTOR_GP 13
 #define VECTOR_PF 14
 
-#define UCALL_FAILED "\"cmd\":2,"
+#define UCALL_FAILED "cmd=2"
 
 /* ---- events ------------------------------------------------------------------ */
 
-/* The raw value of "key" in a JSON line (string contents or bare token); false when absent. */
-static bool att_field(const char *line, const char *key, char *out, size_t len)
+/* A number of an event ("key":1 or "key":"0x1"); ~0 when absent or not a number. */
+static uint64_t att_u64(const struct evlog_event *e, const char *key)
 {
-	char want[64];
-	const char *p, *end;
+	uint64_t v;
 
-	snprintf(want, sizeof(want), "\"%s\":", key);
-	p = strstr(line, want);
-	if (!p || !len)
-		return false;
-	p += strlen(want);
-	if (*p == '"') {
-		p++;
-		for (end = p; *end && *end != '"'; end++)
-			if (*end == '\\' && end[1])
-				end++;
-	} else {
-		end = p + strcspn(p, ",}");
-	}
-	if ((size_t)(end - p) >= len)
-		return false;
-	memcpy(out, p, (size_t)(end - p));
-	out[end - p] = '\0';
-	return true;
+	return evlog_u64(e, key, &v) ? v : ~0ULL;
 }
 
-static uint64_t att_u64(const char *line, const char *key)
+/* A true/false field with this value (never the string "true"). */
+static bool att_flag(const struct evlog_event *e, const char *key, bool want)
 {
-	char buf[64];
+	bool v;
 
-	return att_field(line, key, buf, sizeof(buf)) ? strtoull(buf, NULL, 0) : ~0ULL;
+	return evlog_bool(e, key, &v) && v == want;
 }
 
-static bool att_is(const char *line, const char *key, const char *val)
+static bool att_type(const struct evlog_event *e, const char *type)
 {
-	char buf[256];
-
-	return att_field(line, key, buf, sizeof(buf)) && !strcmp(buf, val);
-}
-
-static bool att_type(const char *line, const char *type)
-{
-	return att_is(line, "type", type);
+	return evlog_is(e, "type", type);
 }
 
 /* First checkpoint at or after `from` with this arg0 (and msg, when given); -1 if none. */
 static long att_checkpoint(size_t from, uint64_t arg0, const char *msg)
 {
-	for (size_t i = from; i < run.nlines; i++) {
-		const char *l = run.lines[i];
+	const struct evlog *l = ev_log(&run);
 
-		if (att_type(l, "ucall") && att_u64(l, "cmd") == 4 && att_u64(l, "arg0") == arg0 &&
-		    (!msg || att_is(l, "msg", msg)))
+	for (size_t i = from; i < l->n; i++) {
+		const struct evlog_event *e = &l->ev[i];
+
+		if (att_type(e, "ucall") && att_u64(e, "cmd") == 4 && att_u64(e, "arg0") == arg0 &&
+		    (!msg || evlog_is(e, "msg", msg)))
 			return (long)i;
 	}
 	return -1;
@@ -244,7 +222,7 @@ struct att_report {
 	uint64_t vector, faults, strays, value;
 	/* The window's violations. */
 	size_t nviol;
-	const char *viol[64];
+	const struct evlog_event *viol[64];
 };
 
 /* Every problem found, so that a failing form names all of them at once. */
@@ -278,13 +256,12 @@ __attribute__((format(printf, 2, 3))) static void bad(struct verdict *v, const c
 
 static void att_dump(const struct att_report *r)
 {
-	long from = r->begin >= 0 ? r->begin : 0;
-	long to = r->result >= 0 ? r->result + 2 : (long)run.nlines;
+	size_t from = r->begin >= 0 ? (size_t)r->begin : 0;
+	size_t to = r->result >= 0 ? (size_t)r->result + 2 : run.log.n;
 
 	/* From the form's start to its report (and details), or to the end of a run cut short. */
 	fprintf(stderr, "%s: exit status %d; events of the form:\n", r->name, r->status);
-	for (long i = from; i < to && i < (long)run.nlines; i++)
-		fprintf(stderr, "  event %ld: %s\n", i, run.lines[i]);
+	evlog_dump(stderr, &run.log, from, to);
 	if (r->result >= 0) {
 		fprintf(stderr,
 			"  guest: %" PRIu64 " fault(s), vector %" PRIu64 ", %" PRIu64
@@ -322,15 +299,15 @@ static void att_run(struct att_report *r, const char *guest, const char *policy,
 	r->begin = att_checkpoint(0, AP_BEGIN, form);
 	if (r->begin < 0)
 		return;
-	r->site = att_u64(run.lines[r->begin], "arg1") & ((1ULL << 56) - 1);
-	r->end = r->site + (att_u64(run.lines[r->begin], "arg1") >> 56);
-	for (size_t i = (size_t)r->begin + 1; i < run.nlines; i++) {
-		const char *l = run.lines[i];
+	r->site = att_u64(ev_at(&run, r->begin), "arg1") & ((1ULL << 56) - 1);
+	r->end = r->site + (att_u64(ev_at(&run, r->begin), "arg1") >> 56);
+	for (size_t i = (size_t)r->begin + 1; i < ev_log(&run)->n; i++) {
+		const struct evlog_event *l = ev_at(&run, (long)i);
 		uint64_t a0;
 
 		if (att_type(l, "violation") && r->nviol < sizeof(r->viol) / sizeof(r->viol[0]))
 			r->viol[r->nviol++] = l;
-		if (!att_type(l, "ucall") || att_u64(l, "cmd") != 4 || !att_is(l, "msg", form))
+		if (!att_type(l, "ucall") || att_u64(l, "cmd") != 4 || !evlog_is(l, "msg", form))
 			continue;
 		a0 = att_u64(l, "arg0");
 		if ((a0 & 0xffff000000000000ULL) != AP_TAG || (a0 & 0xff) != AP_RESULT)
@@ -462,7 +439,7 @@ static void att_mem(const char *guest, const char *form, enum att_class c, unsig
 	if (c == AC_FETCH || c == AC_STRADDLE_X) {
 		long i = att_checkpoint((size_t)r.result, AP_WANT_RIP, NULL);
 
-		want_rip = i >= 0 ? att_u64(run.lines[i], "arg1") : 0;
+		want_rip = i >= 0 ? att_u64(ev_at(&run, i), "arg1") : 0;
 	}
 
 	if (c == AC_CONTROL) {
@@ -481,15 +458,15 @@ static void att_mem(const char *guest, const char *form, enum att_class c, unsig
 		    c == AC_WIDE_W ? "at least 1" : "1");
 	att_one_fault(&r, &v, VECTOR_PF);
 	for (size_t i = 0; i < n; i++) {
-		const char *l = r.viol[i];
+		const struct evlog_event *l = r.viol[i];
 		uint64_t rip = att_u64(l, "rip"), gpa = att_u64(l, "gpa");
 
-		if (!att_is(l, "kind", kind))
+		if (!evlog_is(l, "kind", kind))
 			bad(&v, "violation %zu: kind is not %s", i, kind);
-		if (!att_is(l, "action", "deny"))
+		if (!evlog_is(l, "action", "deny"))
 			bad(&v, "violation %zu: action is not deny", i);
 		/* "precise" means precise: RIP on the instruction and nothing of it done. */
-		if (att_is(l, "precise", "true")) {
+		if (att_flag(l, "precise", true)) {
 			if ((r.obs & free_mask) != free_mask)
 				bad(&v,
 				    "violation %zu claims \"precise\":true; the guest saw "
@@ -530,7 +507,7 @@ static void att_mem(const char *guest, const char *form, enum att_class c, unsig
 
 	switch (c) {
 	case AC_PRECISE_W:
-		if (n && !att_is(r.viol[0], "precise", "true"))
+		if (n && !att_flag(r.viol[0], "precise", true))
 			bad(&v, "a simple store's denial must be \"precise\":true");
 		if (n && att_u64(r.viol[0], "rip") != r.site)
 			bad(&v, "violation rip is not the store");
@@ -539,7 +516,7 @@ static void att_mem(const char *guest, const char *form, enum att_class c, unsig
 	case AC_DENIED_W:
 	case AC_WIDE_W: att_want_obs(&r, &v, OBS_PROT); break;
 	case AC_PRECISE_R:
-		if (n && !att_is(r.viol[0], "precise", "true"))
+		if (n && !att_flag(r.viol[0], "precise", true))
 			bad(&v, "a load into a GPR must be denied \"precise\":true");
 		if (n && att_u64(r.viol[0], "rip") != r.site)
 			bad(&v, "violation rip is not the load");
@@ -550,7 +527,7 @@ static void att_mem(const char *guest, const char *form, enum att_class c, unsig
 	case AC_DENIED_R:
 	case AC_MEMDEST_R: att_want_obs(&r, &v, OBS_NO_STALE); break;
 	case AC_FETCH:
-		if (n && !att_is(r.viol[0], "precise", "true"))
+		if (n && !att_flag(r.viol[0], "precise", true))
 			bad(&v, "a fetch at a jump target must be denied \"precise\":true");
 		if (n && att_u64(r.viol[0], "rip") != want_rip)
 			bad(&v, "violation rip is not the target %#" PRIx64, want_rip);
@@ -679,12 +656,17 @@ FETCH(straddle_jmp, AC_STRADDLE_X)
 
 /* ---- the monitor's own accesses to VTL0 memory ------------------------------------ */
 
-/* No event may carry a byte of the no-access page (its strings all contain "SECRET"). */
+/*
+ * No event may carry a byte of the no-access page (its strings all contain
+ * "SECRET"): searched in each line as written, whatever field it would be in.
+ */
 static void att_no_secret(struct verdict *v)
 {
-	for (size_t i = 0; i < run.nlines; i++)
-		if (strstr(run.lines[i], "SECRET"))
-			bad(v, "event %zu carries text from a no-access page: %s", i, run.lines[i]);
+	const struct evlog *l = ev_log(&run);
+
+	for (size_t i = 0; i < l->n; i++)
+		if (strstr(l->ev[i].raw, "SECRET"))
+			bad(v, "event %zu carries text from a no-access page: %s", i, l->ev[i].raw);
 }
 
 static void att_rights(const char *form, struct att_report *r, struct verdict *v)
@@ -731,10 +713,12 @@ Test(attacks, rights_ucall_ro)
 	size_t found = 0;
 
 	att_rights("ucall_ro", &r, &v);
-	for (size_t i = 0; i < run.nlines; i++)
-		found += att_type(run.lines[i], "ucall") &&
-			 att_is(run.lines[i], "msg", "ATTACK-PUBLIC-RO") &&
-			 att_u64(run.lines[i], "arg0") == (AP_TAG | 0xF007);
+	for (size_t i = 0; i < ev_log(&run)->n; i++) {
+		const struct evlog_event *e = ev_at(&run, (long)i);
+
+		found += att_type(e, "ucall") && evlog_is(e, "msg", "ATTACK-PUBLIC-RO") &&
+			 att_u64(e, "arg0") == (AP_TAG | 0xF007);
+	}
 	if (found != 1)
 		bad(&v, "a ucall in a read-only page was reported %zu time(s), expected once",
 		    found);
@@ -778,7 +762,7 @@ Test(attacks, rights_console_outsb_na)
 
 	att_rights("console_outsb_na", &r, &v);
 	if (r.result >= 0) {
-		if (r.nviol != 1 || !att_is(r.viol[0], "kind", "mem_read"))
+		if (r.nviol != 1 || !evlog_is(r.viol[0], "kind", "mem_read"))
 			bad(&v, "%zu violation(s), expected one mem_read", r.nviol);
 		att_one_fault(&r, &v, VECTOR_PF);
 	}
@@ -813,11 +797,11 @@ static void att_msr(const char *form, bool control, bool unpin)
 	if (r.nviol != 1)
 		bad(&v, "%zu violation event(s), expected 1", r.nviol);
 	for (size_t i = 0; i < r.nviol; i++) {
-		const char *l = r.viol[i];
+		const struct evlog_event *l = r.viol[i];
 
-		if (!att_is(l, "kind", "msr") || !att_is(l, "action", "deny"))
+		if (!evlog_is(l, "kind", "msr") || !evlog_is(l, "action", "deny"))
 			bad(&v, "violation %zu is not an msr deny", i);
-		if (!att_is(l, "precise", "true"))
+		if (!att_flag(l, "precise", true))
 			bad(&v, "violation %zu: a filtered WRMSR is denied precisely", i);
 		if (att_u64(l, "rip") != r.site)
 			bad(&v, "violation %zu: rip is not the WRMSR", i);
@@ -894,7 +878,7 @@ static void att_refuse_unguardable(const char *form)
 	struct att_report r;
 
 	att_run(&r, "attack_pins", NULL, att_unguardable_policy, form);
-	if (r.status == VTLMON_EXIT_LAUNCH && ev_find(&run, 0, "boot", "\"vtl\":0", NULL) < 0)
+	if (r.status == VTLMON_EXIT_LAUNCH && ev_find(&run, 0, "boot", "vtl=0") < 0)
 		return; /* refused before VTL0 ran: what `policy check` says too */
 	if (att_ran(&r, &v)) {
 		if (r.value != VTL_E_NOT_SUPPORTED && r.value != VTL_E_DENIED)
@@ -977,17 +961,17 @@ static void att_cr(const char *form)
 	if (r.nviol != 1)
 		bad(&v, "%zu violation event(s), expected 1 (kind cr)", r.nviol);
 	for (size_t i = 0; i < r.nviol; i++) {
-		const char *l = r.viol[i];
+		const struct evlog_event *l = r.viol[i];
 		uint64_t rip = att_u64(l, "rip");
 
-		if (!att_is(l, "kind", "cr") || !att_is(l, "action", "deny"))
+		if (!evlog_is(l, "kind", "cr") || !evlog_is(l, "action", "deny"))
 			bad(&v, "violation %zu is not a cr deny", i);
-		if (!att_is(l, "precise", "false"))
+		if (!att_flag(l, "precise", false))
 			bad(&v, "violation %zu: a CR write seen at a later exit cannot be precise",
 			    i);
-		if (w >= 0 && att_u64(l, "value") != att_u64(run.lines[w], "arg1"))
+		if (w >= 0 && att_u64(l, "value") != att_u64(ev_at(&run, w), "arg1"))
 			bad(&v, "violation %zu: value is not what the guest wrote (%#" PRIx64 ")",
-			    i, att_u64(run.lines[w], "arg1"));
+			    i, att_u64(ev_at(&run, w), "arg1"));
 		if (rip < r.site || rip > r.end)
 			bad(&v,
 			    "violation %zu: seen at rip %#" PRIx64 ", not at the exit after the "
@@ -1017,8 +1001,8 @@ static void att_cr_reset(const char *form, const char *trigger)
 {
 	struct verdict v = {.len = 0};
 	struct att_report r;
-	char frag[64];
-	long viol = -1, reset;
+	char trig[64];
+	long viol, reset;
 
 	att_run(&r, "attack_pins", PINS_POLICY, NULL, form);
 	if (r.status)
@@ -1027,15 +1011,11 @@ static void att_cr_reset(const char *form, const char *trigger)
 		bad(&v, "the guest failed an assertion (ucall cmd 2)");
 	if (att_checkpoint(0, AP_LIFE2, NULL) < 0)
 		bad(&v, "the guest's second life never reported");
-	snprintf(frag, sizeof(frag), "\"trigger\":\"%s\"", trigger);
-	reset = ev_find(&run, r.begin >= 0 ? (size_t)r.begin : 0, "reset", frag, NULL);
+	snprintf(trig, sizeof(trig), "trigger=%s", trigger);
+	reset = ev_find(&run, r.begin >= 0 ? (size_t)r.begin : 0, "reset", trig);
 	if (reset < 0)
-		bad(&v, "no reset event with %s", frag);
-	for (size_t i = r.begin >= 0 ? (size_t)r.begin : 0; i < run.nlines; i++)
-		if (att_type(run.lines[i], "violation") && att_is(run.lines[i], "kind", "cr")) {
-			viol = (long)i;
-			break;
-		}
+		bad(&v, "no reset event with %s", trig);
+	viol = ev_find(&run, r.begin >= 0 ? (size_t)r.begin : 0, "violation", "kind=cr");
 	if (viol < 0)
 		bad(&v, "the cleared pinned bit was never reported (no cr violation)");
 	else if (reset >= 0 && viol > reset)
@@ -1130,11 +1110,11 @@ static void att_kexec(const char *name, bool attack)
 		bad(&v, "a guest failed an assertion (ucall cmd 2)");
 	if (r.begin < 0)
 		bad(&v, "the old kernel never loaded the image");
-	else if (att_u64(run.lines[r.begin], "arg1") != attack)
+	else if (att_u64(ev_at(&run, r.begin), "arg1") != attack)
 		bad(&v, "the old kernel %s", attack ? "could not pin CR4.OSXMMEXCPT" : "attacked");
-	if (ev_find(&run, 0, "kexec", "\"step\":\"exec\"", NULL) < 0)
+	if (ev_find(&run, 0, "kexec", "step=exec") < 0)
 		bad(&v, "KEXEC_EXEC never ran (no kexec step=exec event)%s",
-		    ev_find(&run, 0, "ucall", UCALL_FAILED, "\"arg0\":\"0xd\"") >= 0
+		    ev_find(&run, 0, "ucall", UCALL_FAILED, "arg0=0xd") >= 0
 			? ": the old kernel took a #GP for its broken pins instead"
 			: "");
 	for (size_t i = 0; i < sizeof(entry) / sizeof(entry[0]); i++) {
@@ -1145,7 +1125,7 @@ static void att_kexec(const char *name, bool attack)
 			bad(&v, "the new kernel never reported its %s", entry[i].what);
 			continue;
 		}
-		got = att_u64(run.lines[k], "arg1");
+		got = att_u64(ev_at(&run, k), "arg1");
 		if (got != entry[i].want)
 			bad(&v,
 			    "the new kernel started with %s = %#" PRIx64 ", documented %#" PRIx64,

@@ -46,24 +46,22 @@ static void run_fini(void)
 
 TestSuite(cr_latency, .init = kvm_require, .fini = run_fini, .timeout = KVM_TEST_TIMEOUT_S);
 
-static uint64_t crl_num(const char *line, const char *key)
+/* A number of event i ("key":1 or "key":"0x1"), which must be there. */
+static uint64_t crl_num(long i, const char *key)
 {
-	char pat[32];
-	const char *at;
+	const struct evlog_event *e = ev_at(&run, i);
+	uint64_t v;
 
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	at = strstr(line, pat);
-	cr_assert_not_null(at, "no %s in %s", key, line);
-	at += strlen(pat);
-	return strtoull(at + (*at == '"'), NULL, 0);
+	cr_assert(evlog_u64(e, key, &v), "no number %s in %s", key, e->raw);
+	return v;
 }
 
 static long crl_checkpoint(size_t from, uint64_t step)
 {
-	char frag[48];
+	char arg0[48];
 
-	snprintf(frag, sizeof(frag), "\"arg0\":\"0x%" PRIx64 "\"", step);
-	return ev_find(&run, from, "ucall", "\"cmd\":4,", frag);
+	snprintf(arg0, sizeof(arg0), "arg0=0x%" PRIx64, step);
+	return ev_find(&run, from, "ucall", "cmd=4", arg0);
 }
 
 Test(cr_latency, every_clear_is_detected_once_and_restored)
@@ -86,21 +84,23 @@ Test(cr_latency, every_clear_is_detected_once_and_restored)
 	if (status)
 		ev_dump(&run);
 	cr_assert_eq(status, 0, "the guest did not finish: status %d", status);
-	cr_assert(ev_find(&run, 0, "pin", "\"reg\":\"cr0\"", "\"mask\":\"0x10000\"") >= 0,
+	cr_assert(ev_find(&run, 0, "pin", "reg=cr0", "mask=0x10000") >= 0,
 		  "WP was not pinned at launch");
 	/* Each sample: its t0 checkpoint, then exactly one CR violation, denied and restored. */
 	for (uint64_t i = 0; i < CRL_SAMPLES; i++) {
 		long cp = crl_checkpoint((size_t)at, CRL_CP_SAMPLE), v, next;
+		bool precise;
 
 		cr_assert_geq(cp, 0, "no t0 checkpoint for sample %" PRIu64, i);
-		cr_assert_eq(crl_num(run.lines[cp], "arg1"), i, "samples out of order");
-		v = ev_find(&run, (size_t)cp + 1, "violation", "\"kind\":\"cr\"", NULL);
+		cr_assert_eq(crl_num(cp, "arg1"), i, "samples out of order");
+		v = ev_find(&run, (size_t)cp + 1, "violation", "kind=cr");
 		cr_assert_geq(v, 0, "sample %" PRIu64 " was never detected", i);
-		cr_assert(strstr(run.lines[v], "\"action\":\"deny\""), "%s", run.lines[v]);
+		cr_assert(evlog_is(ev_at(&run, v), "action", "deny"), "%s", ev_at(&run, v)->raw);
 		/* Seen at a later exit, never at the write: not precise. */
-		cr_assert(strstr(run.lines[v], "\"precise\":false"), "%s", run.lines[v]);
-		cr_assert_eq(crl_num(run.lines[v], "value") & 0x10000, 0, "the violation's value");
-		next = ev_find(&run, (size_t)v + 1, "violation", "\"kind\":\"cr\"", NULL);
+		cr_assert(evlog_bool(ev_at(&run, v), "precise", &precise) && !precise, "%s",
+			  ev_at(&run, v)->raw);
+		cr_assert_eq(crl_num(v, "value") & 0x10000, 0, "the violation's value");
+		next = ev_find(&run, (size_t)v + 1, "violation", "kind=cr");
 		at = crl_checkpoint((size_t)cp + 1, CRL_CP_SAMPLE);
 		if (at < 0)
 			at = crl_checkpoint((size_t)cp + 1, CRL_CP_SAMPLES_DONE);
@@ -110,12 +110,12 @@ Test(cr_latency, every_clear_is_detected_once_and_restored)
 	/* The guest waited each clear out, so it saw one #GP per sample. */
 	done = crl_checkpoint(0, CRL_CP_SAMPLES_DONE);
 	cr_assert_geq(done, 0);
-	cr_assert_eq(crl_num(run.lines[done], "arg1"), CRL_SAMPLES);
+	cr_assert_eq(crl_num(done, "arg1"), CRL_SAMPLES);
 	/* The transient phase ran to its end; whether a kick landed in a window is chance. */
 	wbegin = crl_checkpoint((size_t)done, CRL_CP_WINDOW_BEGIN);
 	wend = crl_checkpoint((size_t)done, CRL_CP_WINDOW_END);
 	cr_assert(wbegin > done && wend > wbegin, "the transient phase did not run");
-	cr_assert(ev_find(&run, (size_t)wend, "ucall", "\"cmd\":1,", NULL) > wend, "no DONE");
+	cr_assert(ev_find(&run, (size_t)wend, "ucall", "cmd=1") > wend, "no DONE");
 }
 
 Test(cr_latency, the_bench_figure_pairs_every_sample)

@@ -15,10 +15,10 @@
 #include "vtl_status.h"
 #include "vtl_ucall.h"
 
-#define UCALL_FAILED "\"cmd\":2,"
-#define UCALL_DONE   "\"cmd\":1,"
-#define UCALL_CP     "\"cmd\":4,"
-#define PROTECT_OK   "\"result\":\"ok\""
+#define UCALL_FAILED "cmd=2"
+#define UCALL_DONE   "cmd=1"
+#define UCALL_CP     "cmd=4"
+#define PROTECT_OK   "result=ok"
 
 #define DEFAULT_POLICY SRC_DIR "/policy/examples/default.policy"
 
@@ -46,16 +46,22 @@ static void enf_dump(void)
 {
 	size_t skipped = 0;
 
-	for (size_t i = 0; i < run.nlines; i++) {
-		const char *l = run.lines[i];
+	const struct evlog *l = &run.log;
 
-		if (run.nlines > 400 && i + 20 < run.nlines &&
-		    (strstr(l, "\"type\":\"vtl_call\"") || strstr(l, "\"type\":\"protect\""))) {
+	for (size_t i = 0; i < l->n; i++) {
+		const struct evlog_event *e = &l->ev[i];
+
+		if (l->n > 400 && i + 20 < l->n &&
+		    (evlog_matches(e, "vtl_call", NULL, 0) ||
+		     evlog_matches(e, "protect", NULL, 0))) {
 			skipped++;
 			continue;
 		}
-		fprintf(stderr, "  event %zu: %s\n", i, l);
+		evlog_dump(stderr, l, i, i + 1);
 	}
+	/* And why a malformed log is (evlog_dump shows it after the last event). */
+	if (!l->n)
+		evlog_dump(stderr, l, 0, 0);
 	if (skipped)
 		fprintf(stderr, "  (%zu vtl_call/protect events not shown)\n", skipped);
 }
@@ -70,97 +76,67 @@ static void enf_dump(void)
 		}                                                                                  \
 	} while (0)
 
-/*
- * The raw value of "key" in a JSON line: a string's contents without the
- * quotes, or a bare token (number, true/false). False when absent.
- */
-static bool ev_field(const char *line, const char *key, char *out, size_t len)
-{
-	char want[64];
-	const char *p, *end;
-
-	snprintf(want, sizeof(want), "\"%s\":", key);
-	p = strstr(line, want);
-	if (!p || !len)
-		return false;
-	p += strlen(want);
-	if (*p == '"') {
-		p++;
-		for (end = p; *end && *end != '"'; end++)
-			if (*end == '\\' && end[1])
-				end++;
-	} else {
-		end = p + strcspn(p, ",}");
-	}
-	if ((size_t)(end - p) >= len)
-		return false;
-	memcpy(out, p, (size_t)(end - p));
-	out[end - p] = '\0';
-	return true;
-}
-
 /* A numeric field (events write addresses as "0x..." strings, counts as bare numbers). */
-static uint64_t ev_num(const char *line, const char *key)
+static uint64_t ev_num(const struct evlog_event *e, const char *key)
 {
-	char buf[64], *end;
 	uint64_t v;
 
-	cr_assert(ev_field(line, key, buf, sizeof(buf)), "no \"%s\" in %s", key, line);
-	v = strtoull(buf, &end, 0);
-	cr_assert(end != buf && !*end, "\"%s\" is not a number in %s", key, line);
+	cr_assert(evlog_get(e, key), "no \"%s\" in %s", key, e->raw);
+	cr_assert(evlog_u64(e, key, &v), "\"%s\" is not a number in %s", key, e->raw);
 	return v;
 }
 
-static bool ev_is(const char *line, const char *key, const char *val)
+/* A true/false field with this value (never the string "true"). */
+static bool ev_flag(const struct evlog_event *e, const char *key, bool want)
 {
-	char buf[256];
+	bool v;
 
-	return ev_field(line, key, buf, sizeof(buf)) && !strcmp(buf, val);
+	return evlog_bool(e, key, &v) && v == want;
 }
 
 /* arg1 of the guest's CHECKPOINT with arg0 == step (the guests report addresses this way). */
 static uint64_t checkpoint_arg1(uint64_t step)
 {
-	char frag[48];
+	char arg0[48];
 	long i;
 
-	snprintf(frag, sizeof(frag), "\"arg0\":\"0x%" PRIx64 "\"", step);
-	i = ev_find(&run, 0, "ucall", UCALL_CP, frag);
+	snprintf(arg0, sizeof(arg0), "arg0=0x%" PRIx64, step);
+	i = ev_find(&run, 0, "ucall", UCALL_CP, arg0);
 	EXPECT(i >= 0, "guest never reached checkpoint %" PRIu64, step);
-	return ev_num(run.lines[i], "arg1");
+	return ev_num(ev_at(&run, i), "arg1");
 }
 
 static bool has_checkpoint(uint64_t step)
 {
-	char frag[48];
+	char arg0[48];
 
-	snprintf(frag, sizeof(frag), "\"arg0\":\"0x%" PRIx64 "\"", step);
-	return ev_find(&run, 0, "ucall", UCALL_CP, frag) >= 0;
+	snprintf(arg0, sizeof(arg0), "arg0=0x%" PRIx64, step);
+	return ev_find(&run, 0, "ucall", UCALL_CP, arg0) >= 0;
 }
 
 /* Events of `type` from the VTL0 boot on (boot-time protections come before it). */
-static size_t count_after_vtl0_boot(const char *type, const char *frag)
+static size_t count_after_vtl0_boot(const char *type, const char *match)
 {
-	long b0 = ev_find(&run, 0, "boot", "\"vtl\":0", NULL);
+	long b0 = ev_find(&run, 0, "boot", "vtl=0");
 	size_t n = 0;
 
 	EXPECT(b0 >= 0, "no VTL0 boot event");
-	for (long i = b0; (i = ev_find(&run, (size_t)i + 1, type, frag, NULL)) >= 0;)
+	for (long i = b0; (i = ev_find(&run, (size_t)i + 1, type, match)) >= 0;)
 		n++;
 	return n;
 }
 
 /* The only violation of the run; checks its kind and action. */
-static const char *the_violation(const char *kind, const char *action)
+static const struct evlog_event *the_violation(const char *kind, const char *action)
 {
-	long i = ev_find(&run, 0, "violation", NULL, NULL);
+	long i = ev_find(&run, 0, "violation");
 
 	EXPECT(i >= 0, "no violation event");
-	EXPECT(ev_count(&run, "violation", NULL) == 1, "%zu violations, expected 1",
-	       ev_count(&run, "violation", NULL));
-	EXPECT(ev_is(run.lines[i], "kind", kind), "violation kind is not %s", kind);
-	EXPECT(ev_is(run.lines[i], "action", action), "violation action is not %s", action);
-	return run.lines[i];
+	EXPECT(ev_count(&run, "violation") == 1, "%zu violations, expected 1",
+	       ev_count(&run, "violation"));
+	EXPECT(evlog_is(ev_at(&run, i), "kind", kind), "violation kind is not %s", kind);
+	EXPECT(evlog_is(ev_at(&run, i), "action", action), "violation action is not %s", action);
+	return ev_at(&run, i);
 }
 
 /* ---- run helpers ------------------------------------------------------------- */
@@ -196,23 +172,24 @@ static void expect_killed(const char *guest, const char *policy)
 	       VTLMON_EXIT_KILLED);
 	EXPECT(ev_count(&run, "ucall", UCALL_FAILED) == 0, "%s failed an assertion", guest);
 	EXPECT(ev_count(&run, "ucall", UCALL_DONE) == 0, "%s finished after a kill", guest);
-	EXPECT(ev_find(&run, 0, "exit", "\"reason\":\"killed\"", NULL) >= 0, "no killed exit");
+	EXPECT(ev_find(&run, 0, "exit", "reason=killed") >= 0, "no killed exit");
 }
 
 /* ---- 1. read-only page, written ---------------------------------------------- */
 
 Test(enforce, ro_write_is_denied_with_a_precise_page_fault)
 {
-	const char *v;
-	char insn[DISASM_TEXT_MAX];
+	const struct evlog_event *v;
+	const char *insn;
 
 	expect_passed("ro_write", "enforce-deny", NULL, 0);
 	v = the_violation("mem_write", "deny");
 	EXPECT(ev_num(v, "gpa") == checkpoint_arg1(1), "violation gpa is not the page");
 	EXPECT(ev_num(v, "rip") == checkpoint_arg1(2), "violation rip is not the store");
-	EXPECT(ev_field(v, "insn", insn, sizeof(insn)) && strstr(insn, "mov"), "insn: %s", insn);
+	insn = evlog_str(v, "insn");
+	EXPECT(insn && strstr(insn, "mov"), "insn: %s", insn ? insn : "(none)");
 	EXPECT(strstr(insn, "[rax]"), "insn does not name the store's operand: %s", insn);
-	EXPECT(ev_is(v, "precise", "true"), "a denied write must be precise");
+	EXPECT(ev_flag(v, "precise", true), "a denied write must be precise");
 	/* VTL1 applied the protection and its relaxation. */
 	EXPECT(count_after_vtl0_boot("protect", PROTECT_OK) == 2, "expected 2 protect events");
 }
@@ -221,7 +198,7 @@ Test(enforce, ro_write_is_denied_with_a_precise_page_fault)
 
 Test(enforce, ro_write_is_killed_under_a_kill_policy)
 {
-	const char *v;
+	const struct evlog_event *v;
 
 	expect_killed("ro_write", "enforce-kill");
 	v = the_violation("mem_write", "kill");
@@ -233,20 +210,20 @@ Test(enforce, ro_write_is_killed_under_a_kill_policy)
 
 Test(enforce, noaccess_read_is_denied_and_never_observed)
 {
-	const char *v;
+	const struct evlog_event *v;
 
 	expect_passed("noaccess_read", "enforce-deny", NULL, 0);
 	v = the_violation("mem_read", "deny");
 	EXPECT(ev_num(v, "gpa") == checkpoint_arg1(1), "violation gpa is not the exact address");
 	EXPECT(ev_num(v, "rip") == checkpoint_arg1(2), "violation rip is not the load");
-	EXPECT(ev_is(v, "precise", "true"), "a denied read must be precise");
+	EXPECT(ev_flag(v, "precise", true), "a denied read must be precise");
 }
 
 /* ---- 3. no-access page, executed ---------------------------------------------- */
 
 Test(enforce, noaccess_exec_is_killed_under_the_default_policy)
 {
-	const char *v;
+	const struct evlog_event *v;
 	uint64_t buf;
 
 	/* default.policy says `action mem-exec kill`. */
@@ -260,7 +237,7 @@ Test(enforce, noaccess_exec_is_killed_under_the_default_policy)
 
 Test(enforce, noaccess_exec_is_denied_with_an_instruction_fetch_fault)
 {
-	const char *v;
+	const struct evlog_event *v;
 	uint64_t buf;
 
 	expect_passed("noaccess_exec", "enforce-deny", NULL, 0);
@@ -276,21 +253,21 @@ Test(enforce, noaccess_exec_is_denied_with_an_instruction_fetch_fault)
 
 Test(enforce, msr_pin_denies_a_changed_lstar_with_a_precise_gp)
 {
-	const char *v;
+	const struct evlog_event *v;
 
 	expect_passed("msr_pin", "enforce-deny", NULL, 0);
-	EXPECT(ev_find(&run, 0, "pin", "\"reg\":\"msr\"", "\"index\":\"0xc0000082\"") >= 0,
+	EXPECT(ev_find(&run, 0, "pin", "reg=msr", "index=0xc0000082") >= 0,
 	       "no pin event for the MSR");
 	/* Rewriting the pinned value and writing CSTAR are not violations: exactly one. */
 	v = the_violation("msr", "deny");
 	EXPECT(ev_num(v, "rip") == checkpoint_arg1(2), "violation rip is not the WRMSR");
 	EXPECT(ev_num(v, "value") == checkpoint_arg1(1), "violation value is not the attempt");
-	EXPECT(ev_is(v, "precise", "true"), "an MSR denial is synchronous");
+	EXPECT(ev_flag(v, "precise", true), "an MSR denial is synchronous");
 }
 
 Test(enforce, msr_pin_is_killed_under_a_kill_policy)
 {
-	const char *v;
+	const struct evlog_event *v;
 
 	expect_killed("msr_pin", "enforce-kill");
 	v = the_violation("msr", "kill");
@@ -302,25 +279,25 @@ Test(enforce, msr_pin_is_killed_under_a_kill_policy)
 
 Test(enforce, cr4_pin_detects_a_cleared_bit_and_kills)
 {
-	const char *v;
+	const struct evlog_event *v;
 
 	expect_killed("cr4_pin", "enforce-kill");
-	EXPECT(ev_find(&run, 0, "pin", "\"reg\":\"cr4\"", "0x400") >= 0,
+	EXPECT(ev_find(&run, 0, "pin", "reg=cr4", "mask=0x400") >= 0,
 	       "no pin event for CR4.OSXMMEXCPT");
 	v = the_violation("cr", "kill");
 	/* Seen only at a later exit: the report must not claim precision. */
-	EXPECT(ev_is(v, "precise", "false"), "an undeclared CR write cannot be precise");
+	EXPECT(ev_flag(v, "precise", false), "an undeclared CR write cannot be precise");
 	EXPECT(has_checkpoint(1), "the guest never pinned the bit");
 	EXPECT(!has_checkpoint(3), "the guest ran past the attack");
 }
 
 Test(enforce, cr4_pin_detects_a_cleared_bit_and_restores_it_under_deny)
 {
-	const char *v;
+	const struct evlog_event *v;
 
 	expect_passed("cr4_pin", "enforce-deny", NULL, 0);
 	v = the_violation("cr", "deny");
-	EXPECT(ev_is(v, "precise", "false"), "an undeclared CR write cannot be precise");
+	EXPECT(ev_flag(v, "precise", false), "an undeclared CR write cannot be precise");
 	/* The value VTL0 wrote: its CR4 at the pin (checkpoint 1) without the bit. */
 	EXPECT(ev_num(v, "value") == (checkpoint_arg1(1) & ~0x400ULL), "violation value");
 	/* The guest read CR4 back with the bit set (its own assertion) and saw one #GP. */
@@ -357,9 +334,9 @@ static uint64_t cr_site_address(void)
 Test(enforce, cr_site_denies_a_declared_cr4_write_before_it_happens)
 {
 	static char policy[512];
-	char frag[48];
+	char value[48];
 	uint64_t site = cr_site_address();
-	const char *v;
+	const struct evlog_event *v;
 	long i;
 
 	snprintf(policy, sizeof(policy),
@@ -373,21 +350,21 @@ Test(enforce, cr_site_denies_a_declared_cr4_write_before_it_happens)
 		 site);
 	expect_passed("cr_site", NULL, policy, 0);
 	EXPECT(checkpoint_arg1(1) == site, "the guest's site is not the one inspect found");
-	snprintf(frag, sizeof(frag), "\"value\":\"0x%" PRIx64 "\"", site);
-	EXPECT(ev_find(&run, 0, "pin", "\"reg\":\"cr_site\"", frag) >= 0,
+	snprintf(value, sizeof(value), "value=0x%" PRIx64, site);
+	EXPECT(ev_find(&run, 0, "pin", "reg=cr_site", value) >= 0,
 	       "VTL1 never declared the site to the monitor");
 	/*
 	 * Three attacks, each stopped at the site: all precise, all at the site's
 	 * RIP; the third comes after a write that faulted on its own while it was
 	 * stepped over (no TF may leak into its #GP frame, and the site re-arms).
 	 */
-	EXPECT(ev_count(&run, "violation", NULL) == 3, "%zu violations, expected 3",
-	       ev_count(&run, "violation", NULL));
-	for (i = -1; (i = ev_find(&run, (size_t)(i + 1), "violation", NULL, NULL)) >= 0;) {
-		v = run.lines[i];
-		EXPECT(ev_is(v, "kind", "cr"), "violation kind is not cr");
-		EXPECT(ev_is(v, "action", "deny"), "violation action is not deny");
-		EXPECT(ev_is(v, "precise", "true"), "a breakpointed site must be precise");
+	EXPECT(ev_count(&run, "violation") == 3, "%zu violations, expected 3",
+	       ev_count(&run, "violation"));
+	for (i = -1; (i = ev_find(&run, (size_t)(i + 1), "violation")) >= 0;) {
+		v = ev_at(&run, i);
+		EXPECT(evlog_is(v, "kind", "cr"), "violation kind is not cr");
+		EXPECT(evlog_is(v, "action", "deny"), "violation action is not deny");
+		EXPECT(ev_flag(v, "precise", true), "a breakpointed site must be precise");
 		EXPECT(ev_num(v, "rip") == site, "violation rip is not the site");
 	}
 }
@@ -396,14 +373,14 @@ Test(enforce, cr_site_denies_a_declared_cr4_write_before_it_happens)
 
 Test(enforce, protect_bad_arguments_get_statuses_and_change_nothing)
 {
-	const char *protect = "\"nr\":16,";
+	const char *protect = "nr=16";
 
 	expect_passed("protect_bad", "enforce-deny", NULL, 0);
-	EXPECT(ev_count(&run, "violation", NULL) == 0, "a refused PROTECT caused a violation");
+	EXPECT(ev_count(&run, "violation") == 0, "a refused PROTECT caused a violation");
 	/* 12 bad addresses or sizes, 6 invalid sizes or perms, then 2 good calls. */
-	EXPECT(ev_find(&run, 0, "vtl_call", protect, NULL) >= 0, "no PROTECT call events");
-	EXPECT(ev_count(&run, "vtl_call", "\"status\":3,") == 12, "expected 12 BAD_ADDRESS");
-	EXPECT(ev_count(&run, "vtl_call", "\"status\":1,") == 6, "expected 6 INVALID");
+	EXPECT(ev_find(&run, 0, "vtl_call", protect) >= 0, "no PROTECT call events");
+	EXPECT(ev_count(&run, "vtl_call", "status=3") == 12, "expected 12 BAD_ADDRESS");
+	EXPECT(ev_count(&run, "vtl_call", "status=1") == 6, "expected 6 INVALID");
 	/* Only the two well-formed calls were applied. */
 	EXPECT(count_after_vtl0_boot("protect", PROTECT_OK) == 2, "a refused PROTECT was applied");
 }
@@ -449,9 +426,9 @@ Test(enforce, protect_many_flips_leave_exactly_the_final_pattern, .timeout = KVM
 	expect_passed("protect_many", "enforce-deny", NULL, PROTECT_MANY_TIMEOUT_MS);
 	region = checkpoint_arg1(1);
 	EXPECT(region % VTL_PAGE_SIZE == 0, "region is not page-aligned");
-	EXPECT(ev_count(&run, "vtl_call", "\"nr\":16,") == PROTECT_MANY_CALLS,
+	EXPECT(ev_count(&run, "vtl_call", "nr=16") == PROTECT_MANY_CALLS,
 	       "expected %d PROTECT calls", PROTECT_MANY_CALLS);
-	EXPECT(ev_count(&run, "violation", NULL) == 0, "unexpected violation");
+	EXPECT(ev_count(&run, "violation") == 0, "unexpected violation");
 
 	/* Every page of VTL0 RAM, as the memslots enforce it now. */
 	pages = run.m.vtl0_ram.size / VTL_PAGE_SIZE;
@@ -472,12 +449,12 @@ Test(enforce, protect_many_flips_leave_exactly_the_final_pattern, .timeout = KVM
 
 Test(enforce, relax_after_end_of_boot_is_denied_by_the_default_policy)
 {
-	const char *v;
+	const struct evlog_event *v;
 
 	expect_passed("relax_after_eob", DEFAULT_POLICY, NULL, 0);
-	EXPECT(ev_count(&run, "vtl_call", "\"nr\":19,\"call\"") >= 1, "no END_OF_BOOT call event");
+	EXPECT(ev_count(&run, "vtl_call", "nr=19") >= 1, "no END_OF_BOOT call event");
 	/* The locked text before, and four relaxations after. */
-	EXPECT(ev_count(&run, "vtl_call", "\"status\":4,") == 5, "expected 5 DENIED calls");
+	EXPECT(ev_count(&run, "vtl_call", "status=4") == 5, "expected 5 DENIED calls");
 	/* The second END_OF_BOOT is BAD_STATE (docs/abi.md). */
 	EXPECT(checkpoint_arg1(3) == VTL_E_BAD_STATE, "second END_OF_BOOT status");
 	/* The write after the refused relaxation was denied: the page stayed read-only. */
@@ -490,7 +467,7 @@ Test(enforce, relax_after_end_of_boot_is_denied_by_the_default_policy)
 Test(enforce, allow_replay_performs_logged_writes)
 {
 	const uint64_t *page;
-	const char *v;
+	const struct evlog_event *v;
 	long i;
 
 	expect_passed("allow_replay", "enforce-log", NULL, 0);
@@ -498,15 +475,17 @@ Test(enforce, allow_replay_performs_logged_writes)
 	page = guest_ram_ptr(&run.m.vtl0_ram, gpa(checkpoint_arg1(1)), VTL_PAGE_SIZE);
 	EXPECT(page && page[0] == 0x1122334455667788ULL, "the qword write is not in RAM");
 	EXPECT(page && (page[4] >> 8 & 0xff) == 0x99, "the byte write is not in RAM");
-	EXPECT(ev_count(&run, "violation", NULL) == 2, "%zu violations, expected 2",
-	       ev_count(&run, "violation", NULL));
-	i = ev_find(&run, 0, "violation", NULL, NULL);
-	v = run.lines[i];
-	EXPECT(ev_is(v, "kind", "mem_write") && ev_is(v, "action", "log"), "first: %s", v);
+	EXPECT(ev_count(&run, "violation") == 2, "%zu violations, expected 2",
+	       ev_count(&run, "violation"));
+	i = ev_find(&run, 0, "violation");
+	v = ev_at(&run, i);
+	EXPECT(evlog_is(v, "kind", "mem_write") && evlog_is(v, "action", "log"), "first: %s",
+	       v->raw);
 	EXPECT(ev_num(v, "gpa") == checkpoint_arg1(1), "first write's gpa");
 	EXPECT(ev_num(v, "value") == 0x1122334455667788ULL, "first write's value");
-	v = run.lines[ev_find(&run, (size_t)i + 1, "violation", NULL, NULL)];
-	EXPECT(ev_is(v, "kind", "mem_write") && ev_is(v, "action", "log"), "second: %s", v);
+	v = ev_at(&run, ev_find(&run, (size_t)i + 1, "violation"));
+	EXPECT(evlog_is(v, "kind", "mem_write") && evlog_is(v, "action", "log"), "second: %s",
+	       v->raw);
 	EXPECT(ev_num(v, "gpa") == checkpoint_arg1(2), "second write's gpa (a byte at +0x21)");
 	EXPECT(ev_num(v, "value") == 0x99, "second write's value");
 }

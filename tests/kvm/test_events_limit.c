@@ -11,9 +11,9 @@
 #include "monitor/base/events.h"
 #include "tests/kvm/harness.h"
 
-#define UCALL_FAILED "\"cmd\":2,"
-#define UCALL_DONE   "\"cmd\":1,"
-#define UCALL_CP     "\"cmd\":4,"
+#define UCALL_FAILED "cmd=2"
+#define UCALL_DONE   "cmd=1"
+#define UCALL_CP     "cmd=4"
 
 /* The flood takes a few seconds (each denied store enters VTL1): more than the usual watchdog. */
 #define FLOOD_TIMEOUT_MS 40000
@@ -32,62 +32,41 @@ TestSuite(events_limit, .init = kvm_require, .fini = run_fini, .timeout = KVM_TE
 	do {                                                                                       \
 		if (!(cond)) {                                                                     \
 			fprintf(stderr, "%s:%d: failed: %s\n", __FILE__, __LINE__, #cond);         \
-			if (run.nlines < 5000)                                                     \
+			if (run.log.n < 5000)                                                      \
 				ev_dump(&run);                                                     \
 			cr_assert_fail(__VA_ARGS__);                                               \
 		}                                                                                  \
 	} while (0)
 
-/* A numeric field ("key":123 or "key":"0x7b") of one event line; false when absent. */
-static bool ev_u64_field(const char *line, const char *key, uint64_t *v)
-{
-	char want[64];
-	const char *p;
-	char *end;
-
-	snprintf(want, sizeof(want), "\"%s\":", key);
-	p = strstr(line, want);
-	if (!p)
-		return false;
-	p += strlen(want);
-	if (*p == '"')
-		p++;
-	*v = strtoull(p, &end, 0);
-	return end != p;
-}
-
 /* What the exit event's "suppressed" object says about one type (0 when not listed). */
-static uint64_t suppressed_of(const char *exit_line, const char *type)
+static uint64_t suppressed_of(const struct evlog_event *exit_ev, const char *type)
 {
-	const char *obj = strstr(exit_line, "\"suppressed\":{");
-	const char *end;
-	char want[64];
-	const char *p;
+	const struct evlog_field *obj = evlog_get(exit_ev, "suppressed");
+	char key[64];
+	uint64_t v;
 
-	cr_assert_not_null(obj, "no suppressed totals in %s", exit_line);
-	end = strchr(obj, '}');
-	cr_assert_not_null(end);
-	snprintf(want, sizeof(want), "\"%s\":", type);
-	p = strstr(obj, want);
-	if (!p || p > end)
+	cr_assert(obj && obj->kind == EVLOG_OBJ, "no suppressed totals in %s", exit_ev->raw);
+	snprintf(key, sizeof(key), "suppressed.%s", type);
+	if (!evlog_get(exit_ev, key))
 		return 0;
-	return strtoull(p + strlen(want), NULL, 10);
+	cr_assert(evlog_u64(exit_ev, key, &v), "%s is not a count in %s", key, exit_ev->raw);
+	return v;
 }
 
 /* The counts the guest announces at checkpoint 1 (stores << 32 | lines). */
 static void flood_counts(uint64_t *stores, uint64_t *lines)
 {
-	long i = ev_find(&run, 0, "ucall", UCALL_CP, "\"arg0\":\"0x1\"");
+	long i = ev_find(&run, 0, "ucall", UCALL_CP, "arg0=0x1");
 	uint64_t v;
 
 	EXPECT(i >= 0, "no checkpoint 1");
-	EXPECT(ev_u64_field(run.lines[i], "arg1", &v), "checkpoint 1 has no arg1");
+	EXPECT(evlog_u64(ev_at(&run, i), "arg1", &v), "checkpoint 1 has no arg1");
 	*stores = v >> 32;
 	*lines = v & 0xffffffff;
 }
 
 /* The guest checked every store itself: it finished, and the run ended with its status 0. */
-static const char *expect_flood_passed(int status)
+static const struct evlog_event *expect_flood_passed(int status)
 {
 	long x;
 
@@ -95,9 +74,9 @@ static const char *expect_flood_passed(int status)
 	EXPECT(ev_count(&run, "ucall", UCALL_DONE) == 1, "the flood guest did not finish");
 	EXPECT(status == 0, "exit status %d", status);
 	/* The exit event is never suppressed: it is there, last, with the run's status. */
-	x = ev_find(&run, 0, "exit", "\"reason\":\"shutdown\"", "\"status\":0,");
-	EXPECT(x >= 0 && (size_t)x == run.nlines - 1, "no final exit event");
-	return run.lines[x];
+	x = ev_find(&run, 0, "exit", "reason=shutdown", "status=0");
+	EXPECT(x >= 0 && (size_t)x == ev_log(&run)->n - 1, "no final exit event");
+	return ev_at(&run, x);
 }
 
 static uint64_t events_file_size(void)
@@ -115,7 +94,7 @@ static uint64_t events_file_size(void)
 Test(events_limit, flood_keeps_exactly_the_burst_and_counts_the_rest)
 {
 	uint64_t stores, lines;
-	const char *exit_line;
+	const struct evlog_event *exit_ev;
 	size_t nviol, ncon;
 	int status;
 
@@ -126,21 +105,20 @@ Test(events_limit, flood_keeps_exactly_the_burst_and_counts_the_rest)
 				     .ev_burst = 100,
 				     .ev_rate = 0,
 				 });
-	exit_line = expect_flood_passed(status);
+	exit_ev = expect_flood_passed(status);
 	flood_counts(&stores, &lines);
-	nviol = ev_count(&run, "violation", NULL);
-	ncon = ev_count(&run, "console", NULL);
+	nviol = ev_count(&run, "violation");
+	ncon = ev_count(&run, "console");
 	EXPECT(nviol == 100, "%zu violation events, expected the burst of 100", nviol);
 	EXPECT(ncon == 100, "%zu console events, expected the burst of 100", ncon);
 	/* Each denied store is one violation: shown or counted, none lost silently. */
-	EXPECT(suppressed_of(exit_line, "violation") == stores - nviol,
+	EXPECT(suppressed_of(exit_ev, "violation") == stores - nviol,
 	       "suppressed violations %" PRIu64 ", expected %" PRIu64,
-	       suppressed_of(exit_line, "violation"), stores - nviol);
-	EXPECT(suppressed_of(exit_line, "console") ==
-		   lines - ev_count(&run, "console", "\"line\":\"flood\""),
+	       suppressed_of(exit_ev, "violation"), stores - nviol);
+	EXPECT(suppressed_of(exit_ev, "console") == lines - ev_count(&run, "console", "line=flood"),
 	       "suppressed console lines do not add up");
 	/* The few calls, protects and ucalls of the run stayed under their own limits. */
-	EXPECT(suppressed_of(exit_line, "ucall") == 0 && suppressed_of(exit_line, "vtl_call") == 0,
+	EXPECT(suppressed_of(exit_ev, "ucall") == 0 && suppressed_of(exit_ev, "vtl_call") == 0,
 	       "an unflooded type lost events");
 	EXPECT(events_file_size() < 100 * 1024, "events file is %" PRIu64 " bytes",
 	       events_file_size());
@@ -155,7 +133,7 @@ Test(events_limit, flood_under_default_limits_is_bounded_and_summarised)
 {
 	char errpath[] = "/tmp/vtlmon-test-stderr-XXXXXX";
 	uint64_t stores, lines, t_first, t_exit, span_s, bound, sup;
-	const char *exit_line;
+	const struct evlog_event *exit_ev;
 	char errbuf[4096], want[128];
 	int fd, saved, status;
 	size_t nviol;
@@ -187,24 +165,24 @@ Test(events_limit, flood_under_default_limits_is_bounded_and_summarised)
 	unlink(errpath);
 	errbuf[len > 0 ? len : 0] = '\0';
 
-	exit_line = expect_flood_passed(status);
+	exit_ev = expect_flood_passed(status);
 	flood_counts(&stores, &lines);
-	nviol = ev_count(&run, "violation", NULL);
-	sup = suppressed_of(exit_line, "violation");
+	nviol = ev_count(&run, "violation");
+	sup = suppressed_of(exit_ev, "violation");
 	EXPECT(stores > 5 * EV_DEFAULT_BURST, "the flood does not exceed the burst");
 	EXPECT(nviol + sup == stores, "%zu shown + %" PRIu64 " suppressed != %" PRIu64 " stores",
 	       nviol, sup, stores);
 	EXPECT(nviol >= EV_DEFAULT_BURST, "the burst was not passed whole: %zu", nviol);
 	/* The bucket starts full at the first violation; after that it earns per_s a second. */
-	first = ev_find(&run, 0, "violation", NULL, NULL);
-	EXPECT(ev_u64_field(run.lines[first], "t", &t_first), "no t");
-	EXPECT(ev_u64_field(exit_line, "t", &t_exit), "no t");
+	first = ev_find(&run, 0, "violation");
+	EXPECT(evlog_u64(ev_at(&run, first), "t", &t_first), "no t");
+	EXPECT(evlog_u64(exit_ev, "t", &t_exit), "no t");
 	span_s = (t_exit - t_first) / 1000000000ULL + 1;
 	bound = EV_DEFAULT_BURST + EV_DEFAULT_RATE * span_s;
 	EXPECT(nviol <= bound, "%zu violation events over %" PRIu64 " s, bound %" PRIu64, nviol,
 	       span_s, bound);
-	EXPECT(ev_count(&run, "console", NULL) <= bound, "console lines not bounded");
-	EXPECT(suppressed_of(exit_line, "console") > 0, "the console flood was not limited");
+	EXPECT(ev_count(&run, "console") <= bound, "console lines not bounded");
+	EXPECT(suppressed_of(exit_ev, "console") > 0, "the console flood was not limited");
 
 	snprintf(want, sizeof(want), "vtlmon: events suppressed by rate limit: violation %" PRIu64,
 		 sup);
@@ -215,13 +193,15 @@ Test(events_limit, flood_under_default_limits_is_bounded_and_summarised)
 /* A run that floods nothing still says so: the totals are an empty object. */
 Test(events_limit, quiet_run_reports_empty_totals)
 {
+	const struct evlog_field *sup;
 	long x;
 
 	cr_assert_eq(guest_run(&run, &(struct guest_run_opts){.vtl0 = "exitcode",
 							      .ev_default_limits = true}),
 		     7);
-	x = ev_find(&run, 0, "exit", "\"code\":7", NULL);
+	x = ev_find(&run, 0, "exit", "code=7");
 	EXPECT(x >= 0, "no exit event");
-	EXPECT(strstr(run.lines[x], ",\"suppressed\":{}") != NULL, "totals not empty: %s",
-	       run.lines[x]);
+	sup = evlog_get(ev_at(&run, x), "suppressed");
+	EXPECT(sup && sup->kind == EVLOG_OBJ && sup->obj.n == 0, "totals not empty: %s",
+	       ev_at(&run, x)->raw);
 }

@@ -17,13 +17,13 @@
 #include <unistd.h>
 
 #include "scenario_keys.h"
+#include "tests/lib/evlog.h"
 
 #define DEFAULT_TIMEOUT_S 30.0
 /* Our watchdog fires this long after vtlmon's own --timeout should have: that one must win. */
 #define DEFAULT_MARGIN_S  15.0
 #define EVENTS_MAX_BYTES  (256UL << 20)
 #define TEXT_MAX_BYTES	  (1UL << 20)
-#define JSON_DEPTH_MAX	  64
 #define REPORT_EVENTS_MAX 8
 #define REPORT_LINE_MAX	  400
 #define OUTPUT_TAIL_LINES 20
@@ -127,17 +127,6 @@ static bool is_ident(char c, bool first)
 	       (!first && is_digit(c));
 }
 
-static int hexval(char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool path_exists(const char *p)
 {
 	struct stat st;
@@ -202,425 +191,9 @@ static void put_clipped(FILE *o, const char *s, size_t n)
 		fprintf(o, "... (%zu more bytes)", n - lim);
 }
 
-/* ---- JSON --------------------------------------------------------------- */
+/* ---- events (tests/lib/evlog.c reads and parses the log) --------------------- */
 
-struct jp {
-	const char *s;
-	size_t n, i;
-	const char *err;
-};
-
-static bool jp_fail(struct jp *j, const char *msg)
-{
-	if (!j->err)
-		j->err = msg;
-	return false;
-}
-
-static void jp_ws(struct jp *j)
-{
-	while (j->i < j->n && (j->s[j->i] == ' ' || j->s[j->i] == '\t' || j->s[j->i] == '\n' ||
-			       j->s[j->i] == '\r'))
-		j->i++;
-}
-
-static bool jp_hex4(struct jp *j, size_t end, uint32_t *out)
-{
-	uint32_t v = 0;
-
-	if (end - j->i < 4)
-		return jp_fail(j, "short \\u escape");
-	for (int k = 0; k < 4; k++) {
-		int h = hexval(j->s[j->i++]);
-
-		if (h < 0)
-			return jp_fail(j, "bad hex digit in a \\u escape");
-		v = v << 4 | (uint32_t)h;
-	}
-	*out = v;
-	return true;
-}
-
-static void put_utf8(char *dst, size_t *k, uint32_t cp)
-{
-	if (cp < 0x800) {
-		dst[(*k)++] = (char)(0xc0 | cp >> 6);
-	} else if (cp < 0x10000) {
-		dst[(*k)++] = (char)(0xe0 | cp >> 12);
-		dst[(*k)++] = (char)(0x80 | (cp >> 6 & 0x3f));
-	} else {
-		dst[(*k)++] = (char)(0xf0 | cp >> 18);
-		dst[(*k)++] = (char)(0x80 | (cp >> 12 & 0x3f));
-		dst[(*k)++] = (char)(0x80 | (cp >> 6 & 0x3f));
-	}
-	dst[(*k)++] = (char)(0x80 | (cp & 0x3f));
-}
-
-/*
- * Decodes the JSON string whose opening quote is at j->i. \u00XX decodes to
- * the single byte XX, not to U+00XX in UTF-8: the monitor escapes each raw
- * guest byte that way, so this gives back the guest's exact bytes. Larger
- * code points become UTF-8.
- */
-static bool jp_string(struct jp *j, struct str *out)
-{
-	size_t end, k = 0;
-	char *d;
-
-	if (j->i >= j->n || j->s[j->i] != '"')
-		return jp_fail(j, "expected a string");
-	/* Find the closing quote first, so the decoded copy (never longer) is sized once. */
-	for (end = j->i + 1; end < j->n && j->s[end] != '"'; end++)
-		if (j->s[end] == '\\')
-			end++;
-	if (end >= j->n)
-		return jp_fail(j, "unterminated string");
-	d = xmalloc(end - j->i);
-	j->i++;
-	while (j->i < end) {
-		unsigned char c = (unsigned char)j->s[j->i++];
-		uint32_t cp, lo;
-
-		if (c < 0x20) {
-			free(d);
-			return jp_fail(j, "control character inside a string (escape it)");
-		}
-		if (c != '\\') {
-			d[k++] = (char)c;
-			continue;
-		}
-		switch (j->s[j->i++]) {
-		case '"': d[k++] = '"'; break;
-		case '\\': d[k++] = '\\'; break;
-		case '/': d[k++] = '/'; break;
-		case 'b': d[k++] = '\b'; break;
-		case 'f': d[k++] = '\f'; break;
-		case 'n': d[k++] = '\n'; break;
-		case 'r': d[k++] = '\r'; break;
-		case 't': d[k++] = '\t'; break;
-		case 'u':
-			if (!jp_hex4(j, end, &cp))
-				goto bad;
-			if (cp >= 0xd800 && cp < 0xdc00) {
-				if (end - j->i < 6 || j->s[j->i] != '\\' || j->s[j->i + 1] != 'u')
-					goto lone;
-				j->i += 2;
-				if (!jp_hex4(j, end, &lo))
-					goto bad;
-				if (lo < 0xdc00 || lo >= 0xe000)
-					goto lone;
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-			} else if (cp >= 0xdc00 && cp < 0xe000) {
-				goto lone;
-			}
-			if (cp < 0x100)
-				d[k++] = (char)cp;
-			else
-				put_utf8(d, &k, cp);
-			break;
-		default: free(d); return jp_fail(j, "unknown escape in a string");
-		}
-	}
-	j->i = end + 1;
-	d[k] = 0;
-	out->p = d;
-	out->n = k;
-	return true;
-lone:
-	jp_fail(j, "unpaired surrogate in a \\u escape");
-bad:
-	free(d);
-	return false;
-}
-
-static bool jp_number(struct jp *j)
-{
-	size_t i = j->i;
-
-	if (i < j->n && j->s[i] == '-')
-		i++;
-	if (i >= j->n || !is_digit(j->s[i]))
-		return jp_fail(j, "bad number");
-	if (j->s[i] == '0')
-		i++;
-	else
-		while (i < j->n && is_digit(j->s[i]))
-			i++;
-	if (i < j->n && j->s[i] == '.') {
-		if (++i >= j->n || !is_digit(j->s[i]))
-			return jp_fail(j, "bad number");
-		while (i < j->n && is_digit(j->s[i]))
-			i++;
-	}
-	if (i < j->n && (j->s[i] == 'e' || j->s[i] == 'E')) {
-		i++;
-		if (i < j->n && (j->s[i] == '+' || j->s[i] == '-'))
-			i++;
-		if (i >= j->n || !is_digit(j->s[i]))
-			return jp_fail(j, "bad number");
-		while (i < j->n && is_digit(j->s[i]))
-			i++;
-	}
-	j->i = i;
-	return true;
-}
-
-static bool jp_literal(struct jp *j, const char *lit)
-{
-	size_t l = strlen(lit);
-
-	if (j->n - j->i < l || memcmp(j->s + j->i, lit, l) != 0)
-		return jp_fail(j, "unexpected character");
-	j->i += l;
-	return true;
-}
-
-/* Validates and skips one value of any kind; nesting is bounded so no input overflows the stack. */
-static bool jp_skip(struct jp *j, int depth)
-{
-	struct str t;
-	char close;
-
-	if (j->i >= j->n)
-		return jp_fail(j, "missing value");
-	switch (j->s[j->i]) {
-	case '"':
-		if (!jp_string(j, &t))
-			return false;
-		free(t.p);
-		return true;
-	case '{':
-	case '[':
-		if (depth >= JSON_DEPTH_MAX)
-			return jp_fail(j, "nested too deeply");
-		close = j->s[j->i] == '{' ? '}' : ']';
-		j->i++;
-		jp_ws(j);
-		if (j->i < j->n && j->s[j->i] == close) {
-			j->i++;
-			return true;
-		}
-		for (;;) {
-			if (close == '}') {
-				if (!jp_string(j, &t))
-					return false;
-				free(t.p);
-				jp_ws(j);
-				if (j->i >= j->n || j->s[j->i] != ':')
-					return jp_fail(j, "expected ':'");
-				j->i++;
-				jp_ws(j);
-			}
-			if (!jp_skip(j, depth + 1))
-				return false;
-			jp_ws(j);
-			if (j->i < j->n && j->s[j->i] == ',') {
-				j->i++;
-				jp_ws(j);
-				continue;
-			}
-			if (j->i < j->n && j->s[j->i] == close) {
-				j->i++;
-				return true;
-			}
-			return jp_fail(j, close == '}' ? "expected ',' or '}'"
-						       : "expected ',' or ']'");
-		}
-	case 't': return jp_literal(j, "true");
-	case 'f': return jp_literal(j, "false");
-	case 'n': return jp_literal(j, "null");
-	default: return jp_number(j);
-	}
-}
-
-/* ---- events ------------------------------------------------------------- */
-
-enum vkind { V_STR, V_NUM, V_OTHER /* true, false, null, object, array: compared as raw text */ };
-
-struct field {
-	struct str key;
-	struct str val; /* decoded for strings, raw JSON text otherwise */
-	enum vkind kind;
-};
-
-struct event {
-	size_t lineno; /* 1-based line in the events file */
-	const char *raw;
-	size_t rawlen;
-	const struct str *type; /* points into f */
-	struct field *f;
-	size_t nf, capf;
-};
-
-static const struct field *ev_field(const struct event *e, const char *key)
-{
-	size_t kl = strlen(key);
-
-	for (size_t i = 0; i < e->nf; i++)
-		if (e->f[i].key.n == kl && memcmp(e->f[i].key.p, key, kl) == 0)
-			return &e->f[i];
-	return NULL;
-}
-
-static void ev_free(struct event *e)
-{
-	for (size_t i = 0; i < e->nf; i++) {
-		free(e->f[i].key.p);
-		free(e->f[i].val.p);
-	}
-	free(e->f);
-}
-
-/*
- * Parses one JSON Lines record: a single object with unique keys, a numeric
- * "t" and a string "type" (the documented contract; a log that breaks it fails
- * the scenario). Returns NULL or a message, with *col the 1-based column.
- */
-static const char *ev_parse(struct event *e, const char *line, size_t len, size_t *col)
-{
-	struct jp j = {.s = line, .n = len};
-	const struct field *t;
-
-	jp_ws(&j);
-	if (j.i >= j.n || j.s[j.i] != '{') {
-		jp_fail(&j, j.i >= j.n ? "empty line" : "expected '{'");
-		goto out;
-	}
-	j.i++;
-	jp_ws(&j);
-	if (j.i < j.n && j.s[j.i] == '}') {
-		j.i++;
-	} else {
-		for (;;) {
-			struct field *f;
-			struct str key;
-			size_t start;
-
-			if (!jp_string(&j, &key))
-				goto out;
-			for (size_t i = 0; i < e->nf; i++)
-				if (e->f[i].key.n == key.n &&
-				    memcmp(e->f[i].key.p, key.p, key.n) == 0) {
-					free(key.p);
-					jp_fail(&j, "duplicate key");
-					goto out;
-				}
-			f = push(&e->f, &e->nf, &e->capf, sizeof(*f));
-			f->key = key;
-			jp_ws(&j);
-			if (j.i >= j.n || j.s[j.i] != ':') {
-				jp_fail(&j, "expected ':'");
-				goto out;
-			}
-			j.i++;
-			jp_ws(&j);
-			start = j.i;
-			if (j.i < j.n && j.s[j.i] == '"') {
-				if (!jp_string(&j, &f->val))
-					goto out;
-				f->kind = V_STR;
-			} else {
-				if (!jp_skip(&j, 1))
-					goto out;
-				f->kind =
-				    j.s[start] == '-' || is_digit(j.s[start]) ? V_NUM : V_OTHER;
-				f->val.n = j.i - start;
-				f->val.p = xmalloc(f->val.n + 1);
-				memcpy(f->val.p, j.s + start, f->val.n);
-				f->val.p[f->val.n] = 0;
-			}
-			jp_ws(&j);
-			if (j.i < j.n && j.s[j.i] == ',') {
-				j.i++;
-				jp_ws(&j);
-				continue;
-			}
-			if (j.i < j.n && j.s[j.i] == '}') {
-				j.i++;
-				break;
-			}
-			jp_fail(&j, "expected ',' or '}'");
-			goto out;
-		}
-	}
-	jp_ws(&j);
-	if (j.i < j.n) {
-		jp_fail(&j, "text after the object");
-		goto out;
-	}
-	t = ev_field(e, "t");
-	if (!t || t->kind != V_NUM || t->val.p[0] == '-') {
-		j.i = 0;
-		jp_fail(&j, "no \"t\" (a non-negative number)");
-		goto out;
-	}
-	t = ev_field(e, "type");
-	if (!t || t->kind != V_STR || t->val.n == 0) {
-		j.i = 0;
-		jp_fail(&j, "no \"type\" (a non-empty string)");
-		goto out;
-	}
-	e->type = &t->val;
-out:
-	*col = j.i + 1;
-	return j.err;
-}
-
-struct log {
-	struct str text;
-	struct event *ev;
-	size_t nev, cap;
-	bool missing; /* vtlmon never created the file (a usage error does that) */
-	char *error;  /* a malformed line: the log cannot be trusted at all */
-};
-
-static void log_free(struct log *l)
-{
-	for (size_t i = 0; i < l->nev; i++)
-		ev_free(&l->ev[i]);
-	free(l->ev);
-	free(l->text.p);
-	free(l->error);
-	memset(l, 0, sizeof(*l));
-}
-
-static bool log_load(struct log *l, const char *path)
-{
-	size_t pos = 0, lineno = 0;
-
-	memset(l, 0, sizeof(*l));
-	if (!read_file(path, EVENTS_MAX_BYTES, &l->text)) {
-		if (errno == ENOENT) {
-			l->missing = true;
-			return true;
-		}
-		l->error = xasprintf("cannot read events file %s: %s", path, strerror(errno));
-		return false;
-	}
-	while (pos < l->text.n) {
-		const char *line = l->text.p + pos;
-		const char *nl = memchr(line, '\n', l->text.n - pos);
-		size_t len = nl ? (size_t)(nl - line) : l->text.n - pos;
-		struct event *e = push(&l->ev, &l->nev, &l->cap, sizeof(*e));
-		const char *err;
-		size_t col;
-
-		lineno++;
-		pos += len + (nl ? 1 : 0);
-		e->lineno = lineno;
-		e->raw = line;
-		e->rawlen = len;
-		err = ev_parse(e, line, len, &col);
-		if (err) {
-			l->error =
-			    xasprintf("events:%zu:%zu: malformed event (%s): ", lineno, col, err);
-			return false;
-		}
-	}
-	return true;
-}
-
-static void put_event(FILE *o, const struct event *e)
+static void put_event(FILE *o, const struct evlog_event *e)
 {
 	fprintf(o, "      events:%zu: ", e->lineno);
 	put_clipped(o, e->raw, e->rawlen);
@@ -671,18 +244,18 @@ static const char *split_words(const char *line, size_t len, struct words *out, 
 			unsigned char c = (unsigned char)line[i];
 
 			if (c == '"') {
-				struct jp j = {.s = line, .n = len, .i = i};
-				struct str t;
+				const char *err = NULL;
+				size_t tn = 0;
+				char *t = evlog_json_string(line, len, &i, &tn, &err);
 
-				if (!jp_string(&j, &t)) {
+				if (!t) {
 					free(buf);
-					*col = j.i + 1;
-					return j.err;
+					*col = i + 1;
+					return err;
 				}
-				memcpy(buf + k, t.p, t.n);
-				k += t.n;
-				free(t.p);
-				i = j.i;
+				memcpy(buf + k, t, tn);
+				k += tn;
+				free(t);
 				quoted = true;
 				continue;
 			}
@@ -703,21 +276,14 @@ static const char *split_words(const char *line, size_t len, struct words *out, 
 }
 
 enum dkind { D_STATUS, D_EXPECT, D_FORBID, D_COUNT };
-enum mop { M_EQ, M_NE, M_SUB };
 enum cop { C_EQ, C_GE, C_LE };
-
-struct matcher {
-	char *key;
-	enum mop op;
-	struct str val;
-};
 
 struct directive {
 	enum dkind kind;
 	unsigned int line;
-	char *text; /* the source line, trimmed, for reports */
-	char *type; /* NULL: any type ("*") */
-	struct matcher *m;
+	char *text;	       /* the source line, trimmed, for reports */
+	char *type;	       /* NULL: any type ("*") */
+	struct evlog_match *m; /* key and val are the directive's own (malloc) */
 	size_t nm, capm;
 	enum cop cop;
 	unsigned long count;
@@ -736,8 +302,8 @@ static void expect_free(struct expect *x)
 		struct directive *d = &x->d[i];
 
 		for (size_t k = 0; k < d->nm; k++) {
-			free(d->m[k].key);
-			free(d->m[k].val.p);
+			free((void *)d->m[k].key);
+			free((void *)d->m[k].val);
 		}
 		free(d->m);
 		free(d->text);
@@ -772,36 +338,40 @@ static bool parse_ulong(const char *s, unsigned long max, unsigned long *out)
 }
 
 /* key=value, key!=value or key~text. An empty value must be written "": a slip cannot make one. */
-static const char *parse_matcher(const struct word *w, struct matcher *m)
+static const char *parse_matcher(const struct word *w, struct evlog_match *m)
 {
 	const char *s = w->s.p;
 	size_t i = 0, vstart;
+	char *key, *val;
 
 	while (i < w->s.n && is_ident(s[i], i == 0))
 		i++;
 	if (i == 0)
 		return "expected key=value, key!=value or key~text";
 	if (i < w->s.n && s[i] == '=') {
-		m->op = M_EQ;
+		m->op = EVLOG_EQ;
 		vstart = i + 1;
 	} else if (i + 1 < w->s.n && s[i] == '!' && s[i + 1] == '=') {
-		m->op = M_NE;
+		m->op = EVLOG_NE;
 		vstart = i + 2;
 	} else if (i < w->s.n && s[i] == '~') {
-		m->op = M_SUB;
+		m->op = EVLOG_SUB;
 		vstart = i + 1;
 	} else {
 		return "expected key=value, key!=value or key~text";
 	}
 	if (vstart == w->s.n && !w->quoted)
 		return "empty value (write key=\"\" if you mean it)";
-	m->key = strndup(s, i);
-	m->val.n = w->s.n - vstart;
-	m->val.p = xmalloc(m->val.n + 1);
-	memcpy(m->val.p, s + vstart, m->val.n);
-	m->val.p[m->val.n] = 0;
-	if (!m->key)
+	key = strndup(s, i);
+	if (!key)
 		oom();
+	m->key = key;
+	m->keylen = i;
+	m->len = w->s.n - vstart;
+	val = xmalloc(m->len + 1);
+	memcpy(val, s + vstart, m->len);
+	val[m->len] = 0;
+	m->val = val;
 	return NULL;
 }
 
@@ -894,7 +464,7 @@ static int parse_directive(struct expect *x, struct words *ws, const char *path,
 			}
 		}
 		for (size_t i = 2; i < last; i++) {
-			struct matcher *m = push(&d->m, &d->nm, &d->capm, sizeof(*m));
+			struct evlog_match *m = push(&d->m, &d->nm, &d->capm, sizeof(*m));
 			const char *err = parse_matcher(&ws->w[i], m);
 
 			if (err) {
@@ -970,102 +540,18 @@ static int expect_load(struct expect *x, const char *path, FILE *o)
 
 /* ---- matching ------------------------------------------------------------- */
 
-/* An integer written in decimal or 0x-hex, optionally negative; false if it is anything else. */
-static bool parse_int(const struct str *s, bool *neg, uint64_t *mag)
-{
-	const char *p = s->p, *end = s->p + s->n;
-	uint64_t v = 0;
-
-	*neg = p < end && *p == '-';
-	if (*neg)
-		p++;
-	if (end - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		p += 2;
-		if (end - p > 16)
-			return false;
-		for (; p < end; p++) {
-			int h = hexval(*p);
-
-			if (h < 0)
-				return false;
-			v = v << 4 | (uint64_t)h;
-		}
-	} else {
-		if (p == end)
-			return false;
-		for (; p < end; p++) {
-			if (!is_digit(*p) || v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
-				return false;
-			v = v * 10 + (uint64_t)(*p - '0');
-		}
-	}
-	*mag = v;
-	if (v == 0)
-		*neg = false;
-	return true;
-}
-
-static bool is_hex_string(const struct str *s)
-{
-	if (s->n < 3 || s->p[0] != '0' || (s->p[1] != 'x' && s->p[1] != 'X'))
-		return false;
-	for (size_t i = 2; i < s->n; i++)
-		if (hexval(s->p[i]) < 0)
-			return false;
-	return true;
-}
-
 /*
- * Equality by meaning: numbers and "0x..." strings compare by value when the
- * expected value is an integer too (so 7, 0x7 and "0X7" agree); other strings
- * compare byte for byte; true/false/null and nested values as their JSON text.
+ * Equality by meaning, the operators, and "a field the event lacks never
+ * matches" are the reader's (evlog_value_eq, evlog_matches).
  */
-static bool value_eq(const struct field *f, const struct str *want)
+static bool type_matches(const struct evlog_event *e, const struct directive *d)
 {
-	bool fneg, wneg;
-	uint64_t fv, wv;
-
-	if ((f->kind == V_NUM || (f->kind == V_STR && is_hex_string(&f->val))) &&
-	    parse_int(&f->val, &fneg, &fv) && parse_int(want, &wneg, &wv))
-		return fneg == wneg && fv == wv;
-	if (f->kind == V_NUM) {
-		char *e1, *e2;
-		double a = strtod(f->val.p, &e1), b = strtod(want->p, &e2);
-
-		if (!*e1 && !*e2 && want->n && memchr(want->p, 0, want->n) == NULL)
-			return a == b;
-	}
-	return f->val.n == want->n && memcmp(f->val.p, want->p, want->n) == 0;
+	return evlog_matches(e, d->type, NULL, 0);
 }
 
-static bool field_matches(const struct field *f, const struct matcher *m)
+static bool event_matches(const struct evlog_event *e, const struct directive *d)
 {
-	switch (m->op) {
-	case M_EQ: return value_eq(f, &m->val);
-	case M_NE: return !value_eq(f, &m->val);
-	case M_SUB: return m->val.n == 0 || memmem(f->val.p, f->val.n, m->val.p, m->val.n) != NULL;
-	}
-	return false;
-}
-
-static bool type_matches(const struct event *e, const struct directive *d)
-{
-	return !d->type ||
-	       (e->type->n == strlen(d->type) && memcmp(e->type->p, d->type, e->type->n) == 0);
-}
-
-/* A field the event lacks never matches, whatever the operator. */
-static bool event_matches(const struct event *e, const struct directive *d)
-{
-	if (!type_matches(e, d))
-		return false;
-	for (size_t i = 0; i < d->nm; i++) {
-		const struct field *f = ev_field(e, d->m[i].key);
-
-		if (!f || !field_matches(f, &d->m[i]))
-			return false;
-	}
-	return true;
+	return evlog_matches(e, d->type, d->m, d->nm);
 }
 
 /*
@@ -1073,16 +559,16 @@ static bool event_matches(const struct event *e, const struct directive *d)
  * events, is almost surely a typo: `forbid unmapped_access gap=...` would
  * otherwise always pass. Returns the first such key, or NULL.
  */
-static const char *unknown_key(const struct log *l, const struct directive *d)
+static const char *unknown_key(const struct evlog *l, const struct directive *d)
 {
 	for (size_t k = 0; k < d->nm; k++) {
 		bool typed = false, seen = false;
 
-		for (size_t i = 0; i < l->nev && !seen; i++) {
+		for (size_t i = 0; i < l->n && !seen; i++) {
 			if (!type_matches(&l->ev[i], d))
 				continue;
 			typed = true;
-			seen = ev_field(&l->ev[i], d->m[k].key) != NULL;
+			seen = evlog_get(&l->ev[i], d->m[k].key) != NULL;
 		}
 		if (typed && !seen)
 			return d->m[k].key;
@@ -1090,23 +576,23 @@ static const char *unknown_key(const struct log *l, const struct directive *d)
 	return NULL;
 }
 
-static void put_keys_seen(FILE *o, const struct log *l, const struct directive *d)
+static void put_keys_seen(FILE *o, const struct evlog *l, const struct directive *d)
 {
-	struct str *seen = NULL;
+	struct evlog_str *seen = NULL;
 	size_t n = 0, cap = 0;
 
-	for (size_t i = 0; i < l->nev; i++) {
+	for (size_t i = 0; i < l->n; i++) {
 		if (!type_matches(&l->ev[i], d))
 			continue;
-		for (size_t k = 0; k < l->ev[i].nf; k++) {
-			const struct str *key = &l->ev[i].f[k].key;
+		for (size_t k = 0; k < l->ev[i].f.n; k++) {
+			const struct evlog_str *key = &l->ev[i].f.f[k].key;
 			size_t j;
 
 			for (j = 0; j < n; j++)
 				if (seen[j].n == key->n && memcmp(seen[j].p, key->p, key->n) == 0)
 					break;
 			if (j == n)
-				*(struct str *)push(&seen, &n, &cap, sizeof(*seen)) = *key;
+				*(struct evlog_str *)push(&seen, &n, &cap, sizeof(*seen)) = *key;
 		}
 	}
 	fputs("    fields seen:", o);
@@ -1117,12 +603,12 @@ static void put_keys_seen(FILE *o, const struct log *l, const struct directive *
 }
 
 /* Prints up to REPORT_EVENTS_MAX events from index `from`: those matching d, or only its type. */
-static void put_events(FILE *o, const struct log *l, size_t from, const struct directive *d,
+static void put_events(FILE *o, const struct evlog *l, size_t from, const struct directive *d,
 		       bool full_match)
 {
 	size_t shown = 0, total = 0;
 
-	for (size_t i = from; i < l->nev; i++) {
+	for (size_t i = from; i < l->n; i++) {
 		if (full_match ? !event_matches(&l->ev[i], d) : !type_matches(&l->ev[i], d))
 			continue;
 		if (shown++ < REPORT_EVENTS_MAX)
@@ -1164,7 +650,8 @@ struct result {
 	bool watchdog;
 	double secs;
 	struct str output; /* vtlmon's stdout and stderr */
-	struct log log;
+	struct evlog log;
+	char *log_error; /* the log could not be read, or a line is malformed: trust none of it */
 	char *events_path;
 };
 
@@ -1732,10 +1219,10 @@ static void put_output_tail(FILE *o, const struct result *r)
 	}
 }
 
-static const struct event *last_of_type(const struct log *l, const char *type)
+static const struct evlog_event *last_of_type(const struct evlog *l, const char *type)
 {
-	for (size_t i = l->nev; i-- > 0;)
-		if (strcmp(l->ev[i].type->p, type) == 0)
+	for (size_t i = l->n; i-- > 0;)
+		if (strcmp(l->ev[i].type.p, type) == 0)
 			return &l->ev[i];
 	return NULL;
 }
@@ -1752,9 +1239,9 @@ static void put_directive(FILE *o, const struct scenario *sc, const struct direc
  */
 static int check(const struct scenario *sc, const struct result *r, double margin, FILE *o)
 {
-	const struct log *l = &r->log;
+	const struct evlog *l = &r->log;
 	const struct directive *st = &sc->x.d[sc->x.status - 1];
-	const struct event *ex = NULL;
+	const struct evlog_event *ex = NULL;
 	size_t pos = 0, nexit = 0;
 	int fails = 0, skipped = 0;
 	bool chain = true;
@@ -1773,33 +1260,30 @@ static int check(const struct scenario *sc, const struct result *r, double margi
 	} else if (r->status != st->status) {
 		put_directive(o, sc, st);
 		fprintf(o, "    vtlmon exited with status %d\n", r->status);
-		if (!l->error && (ex = last_of_type(l, "exit")))
+		if (!r->log_error && (ex = last_of_type(l, "exit")))
 			put_event(o, ex);
 		fails++;
 	}
 	/* After the status (a crash explains a cut log), but before anything that reads the log. */
-	if (l->error) {
-		const struct event *bad = l->nev ? &l->ev[l->nev - 1] : NULL;
-
-		fprintf(o, "  %s", l->error);
-		if (bad)
-			put_clipped(o, bad->raw, bad->rawlen);
+	if (r->log_error) {
+		fprintf(o, "  %s", r->log_error);
+		if (l->err_raw)
+			put_clipped(o, l->err_raw, l->err_rawlen);
 		fputc('\n', o);
 		return fails + 1;
 	}
 
 	/* The log's contract (docs/cli.md): one `exit` event, the last, with the real status. */
 	ex = last_of_type(l, "exit");
-	for (size_t i = 0; i < l->nev; i++)
-		nexit += strcmp(l->ev[i].type->p, "exit") == 0;
+	for (size_t i = 0; i < l->n; i++)
+		nexit += strcmp(l->ev[i].type.p, "exit") == 0;
 	if (ex) {
-		const struct field *fs = ev_field(ex, "status");
+		const struct evlog_field *fs = evlog_get(ex, "status");
 		char buf[16];
-		struct str want = {.p = buf,
-				   .n = (size_t)snprintf(buf, sizeof(buf), "%d", r->status)};
+		size_t n = (size_t)snprintf(buf, sizeof(buf), "%d", r->status);
 
-		if (nexit > 1 || ex != &l->ev[l->nev - 1] || !fs ||
-		    (r->exited && !value_eq(fs, &want))) {
+		if (nexit > 1 || ex != &l->ev[l->n - 1] || !fs ||
+		    (r->exited && !evlog_value_eq(fs, buf, n))) {
 			fprintf(o,
 				"  (event log contract) the log must end with exactly one "
 				"'exit' event whose status is vtlmon's (%d):\n",
@@ -1832,16 +1316,16 @@ static int check(const struct scenario *sc, const struct result *r, double margi
 		case D_EXPECT: {
 			size_t from = pos;
 
-			while (pos < l->nev && !event_matches(&l->ev[pos], d))
+			while (pos < l->n && !event_matches(&l->ev[pos], d))
 				pos++;
-			if (pos < l->nev) {
+			if (pos < l->n) {
 				pos++;
 				break;
 			}
 			put_directive(o, sc, d);
 			if (l->missing) {
 				fputs("    no matching event: vtlmon wrote no event log\n", o);
-			} else if (!l->nev) {
+			} else if (!l->n) {
 				fputs("    no matching event: the event log is empty\n", o);
 			} else if (from == 0) {
 				fputs("    no matching event in the whole log\n", o);
@@ -1857,7 +1341,7 @@ static int check(const struct scenario *sc, const struct result *r, double margi
 						break;
 					}
 			}
-			if (l->nev) {
+			if (l->n) {
 				fprintf(o, "    %s events from there on:\n",
 					d->type ? d->type : "all");
 				put_events(o, l, from, d, false);
@@ -1867,7 +1351,7 @@ static int check(const struct scenario *sc, const struct result *r, double margi
 			break;
 		}
 		case D_FORBID:
-			for (size_t k = 0; k < l->nev; k++)
+			for (size_t k = 0; k < l->n; k++)
 				n += event_matches(&l->ev[k], d);
 			if (!n)
 				break;
@@ -1877,7 +1361,7 @@ static int check(const struct scenario *sc, const struct result *r, double margi
 			fails++;
 			break;
 		case D_COUNT:
-			for (size_t k = 0; k < l->nev; k++)
+			for (size_t k = 0; k < l->n; k++)
 				n += event_matches(&l->ev[k], d);
 			if ((d->cop == C_EQ && n == d->count) ||
 			    (d->cop == C_GE && n >= d->count) || (d->cop == C_LE && n <= d->count))
@@ -1900,12 +1384,28 @@ static int check(const struct scenario *sc, const struct result *r, double margi
 	return fails;
 }
 
-static void put_all_events(FILE *o, const struct log *l)
+static void put_all_events(FILE *o, const struct evlog *l)
 {
-	fprintf(o, "  events (%zu):\n", l->nev);
-	for (size_t i = 0; i < l->nev; i++)
+	fprintf(o, "  events (%zu):\n", l->n);
+	for (size_t i = 0; i < l->n; i++)
 		fprintf(o, "      events:%zu: %.*s\n", l->ev[i].lineno, (int)l->ev[i].rawlen,
 			l->ev[i].raw);
+}
+
+/* Loads the run's log; one that cannot be read or has a malformed line fails in check(). */
+static bool log_load(struct result *r)
+{
+	struct evlog *l = &r->log;
+
+	if (evlog_load(l, r->events_path, EVENTS_MAX_BYTES) == 0)
+		return true;
+	if (l->sys_errno)
+		r->log_error = xasprintf("cannot read events file %s: %s", r->events_path,
+					 strerror(l->sys_errno));
+	else
+		r->log_error = xasprintf("events:%zu:%zu: malformed event (%s): ", l->err_line,
+					 l->err_col, l->err);
+	return false;
 }
 
 /* Runs (or replays) one scenario and prints PASS or FAIL with the details. */
@@ -1935,7 +1435,7 @@ static bool scenario(const char *arg, const struct opts *o)
 		goto report;
 	}
 	ran = true;
-	if (log_load(&r.log, r.events_path) && o->verbose)
+	if (log_load(&r) && o->verbose)
 		put_all_events(d, &r.log);
 	ok = check(&sc, &r, o->margin, d) == 0;
 report:
@@ -1957,7 +1457,8 @@ report:
 		unlink(sc.policy_tmp);
 	free(r.events_path);
 	free(r.output.p);
-	log_free(&r.log);
+	evlog_free(&r.log);
+	free(r.log_error);
 	scenario_free(&sc);
 	return ok;
 }

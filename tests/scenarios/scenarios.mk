@@ -2,7 +2,7 @@
 #
 #   tests/scenarios/<name>/<file>.c -> $(B)/scenarios/<name>/<file>.elf (guest.elf is the VTL0 kernel)
 #   tests/scenarios/<name>/sign     -> $(B)/scenarios/<name>/<file>.sig for each `<file> <seed>` line
-#   tests/scenarios/runner.c        -> $(B)/tests/scenario-runner (host, libc + libsodium)
+#   tests/scenarios/runner.c        -> $(B)/tests/scenario-runner (host, libc + libsodium, tests/lib)
 #   tests/scenarios/kexec_sign.c    -> $(B)/tests/kexec-sign (host, libsodium: test signing keys)
 #
 # Uses the Makefile's variables and its $(B)/guest/%.o and $(B)/tests/%.o rules, so it must be
@@ -32,8 +32,8 @@ $(B)/scenarios/%.elf: $(B)/guest/tests/scenarios/%.o $(B)/vtl0/libvtl0.a vtl0/vt
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(GUEST_LDFLAGS) -T vtl0/vtl0.ld -o $@ $< $(B)/vtl0/libvtl0.a -lgcc
 
-# runner.o comes from the Makefile's $(B)/tests/%.o rule (TEST_CFLAGS).
-$(SCENARIO_RUNNER): $(B)/tests/scenarios/runner.o
+# runner.o and the event-log reader (TESTLIB_SRCS) come from the Makefile's $(B)/tests/%.o rule.
+$(SCENARIO_RUNNER): $(B)/tests/scenarios/runner.o $(TESTLIB_SRCS:tests/%.c=$(B)/tests/%.o)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(SCENARIO_LIBS)
 
