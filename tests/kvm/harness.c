@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "monitor/base/file.h"
+#include "monitor/base/limits.h"
 #include "monitor/cmd/cli.h"
 
 void kvm_require(void)
@@ -33,8 +35,10 @@ int guest_run_init(struct guest_run *r, const struct guest_run_opts *o)
 
 	memset(r, 0, sizeof(*r));
 	snprintf(r->events_path, sizeof(r->events_path), "/tmp/vtlmon-test-%d.jsonl", getpid());
-	cr_assert_eq(cli_read_file(vtl0, 64 << 20, &r->images[0], &len0), 0, "read %s", vtl0);
-	cr_assert_eq(cli_read_file(vtl1, 64 << 20, &r->images[1], &len1), 0, "read %s", vtl1);
+	cr_assert_eq(file_read_all(vtl0, VTLMON_IMAGE_MAX, &r->images[0], &len0), 0, "read %s",
+		     vtl0);
+	cr_assert_eq(file_read_all(vtl1, VTLMON_IMAGE_MAX, &r->images[1], &len1), 0, "read %s",
+		     vtl1);
 	if (o->policy) {
 		char pp[512];
 		size_t plen;
@@ -43,7 +47,7 @@ int guest_run_init(struct guest_run *r, const struct guest_run_opts *o)
 			snprintf(pp, sizeof(pp), "%s", o->policy);
 		else
 			snprintf(pp, sizeof(pp), "%s/tests/policies/%s.policy", SRC_DIR, o->policy);
-		cr_assert_eq(cli_read_file(pp, 64 << 10, &r->policy, &plen), 0, "read %s", pp);
+		cr_assert_eq(file_read_all(pp, 64 << 10, &r->policy, &plen), 0, "read %s", pp);
 		cfg.policy = r->policy;
 		cfg.policy_len = plen;
 		cfg.policy_name = o->policy;
@@ -67,8 +71,8 @@ int guest_run_init(struct guest_run *r, const struct guest_run_opts *o)
 	cfg.vtl1_image = r->images[1];
 	cfg.vtl1_image_len = len1;
 	cfg.vtl1_name = vtl1;
-	cfg.vtl0_mem = o->mem ? o->mem : 32ULL << 20;
-	cfg.vtl1_mem = 8ULL << 20;
+	cfg.vtl0_mem = o->mem ? o->mem : VTLMON_DEFAULT_VTL0_MEM;
+	cfg.vtl1_mem = VTLMON_DEFAULT_VTL1_MEM;
 	cfg.cpus = o->cpus ? o->cpus : 1;
 	cfg.max_memslots = o->max_memslots;
 	cfg.timeout_ms = o->timeout_ms ? o->timeout_ms : KVM_RUN_TIMEOUT_MS;

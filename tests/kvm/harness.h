@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "monitor/vm/machine.h"
+#include "monitor/vm/run.h"
 #include "tests/lib/evlog.h"
 
 /* Every KVM test carries this watchdog: Criterion kills the test past it. */

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "monitor/base/file.h"
 #include "monitor/cmd/cli.h"
 #include "monitor/base/exitcodes.h"
 #include "tests/kvm/harness.h"
@@ -1082,7 +1083,7 @@ static void att_kexec(const char *name, bool attack)
 
 	cr_assert_eq(sodium_init() < 0, 0);
 	cr_assert_eq(
-	    cli_read_file(GUEST_DIR "/vtl0/tests/attack_kexec_new.elf", 64 << 20, &img, &len), 0);
+	    file_read_all(GUEST_DIR "/vtl0/tests/attack_kexec_new.elf", 64 << 20, &img, &len), 0);
 	crypto_hash_sha256(digest, img, len);
 	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
 	/* Without the CR lines the guest's PIN_CR is refused: it kexecs without the attack. */

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "monitor/base/file.h"
 #include "monitor/cmd/cli.h"
 #include "monitor/base/exitcodes.h"
 #include "tests/kvm/harness.h"

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "monitor/base/file.h"
 #include "monitor/cmd/cli.h"
 #include "monitor/base/exitcodes.h"
 #include "monitor/image/inspect.h"
@@ -317,7 +318,7 @@ static uint64_t cr_site_address(void)
 	void *img;
 	size_t len;
 
-	cr_assert_eq(cli_read_file(GUEST_DIR "/vtl0/tests/cr_site.elf", 64 << 20, &img, &len), 0);
+	cr_assert_eq(file_read_all(GUEST_DIR "/vtl0/tests/cr_site.elf", 64 << 20, &img, &len), 0);
 	cr_assert_eq(inspect_image(img, len, hits, 16, &n, err, sizeof(err)), 0, "%s", err);
 	free(img);
 	cr_assert_leq(n, 16);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "monitor/base/file.h"
 #include "monitor/cmd/cli.h"
 
 /* ---- cli_parse_size ---- */
@@ -146,7 +147,7 @@ Test(cli_parse_size, rejects_unit_overflowing_u64)
 	size_bad("18014398509481984K");
 }
 
-/* ---- cli_read_file ---- */
+/* ---- file_read_all ---- */
 
 static char dir[64];
 static char file[128];
@@ -173,94 +174,94 @@ static void write_file(const char *content, size_t len)
 	fclose(f);
 }
 
-TestSuite(cli_read_file, .init = files_setup, .fini = files_teardown);
+TestSuite(file_read_all, .init = files_setup, .fini = files_teardown);
 
-Test(cli_read_file, normal_file)
+Test(file_read_all, normal_file)
 {
 	void *buf = NULL;
 	size_t len = 0;
 
 	write_file("allow all\n", 10);
-	cr_assert_eq(cli_read_file(file, 4096, &buf, &len), 0);
+	cr_assert_eq(file_read_all(file, 4096, &buf, &len), 0);
 	cr_assert_eq(len, 10);
 	cr_assert_eq(memcmp(buf, "allow all\n", 10), 0);
 	cr_assert_eq(((char *)buf)[10], '\0', "buffer is NUL-terminated");
 	free(buf);
 }
 
-Test(cli_read_file, binary_content_with_nul_bytes)
+Test(file_read_all, binary_content_with_nul_bytes)
 {
 	void *buf = NULL;
 	size_t len = 0;
 
 	write_file("a\0b\0c", 5);
-	cr_assert_eq(cli_read_file(file, 4096, &buf, &len), 0);
+	cr_assert_eq(file_read_all(file, 4096, &buf, &len), 0);
 	cr_assert_eq(len, 5);
 	cr_assert_eq(memcmp(buf, "a\0b\0c", 5), 0);
 	free(buf);
 }
 
-Test(cli_read_file, empty_file)
+Test(file_read_all, empty_file)
 {
 	void *buf = NULL;
 	size_t len = 99;
 
 	write_file("", 0);
-	cr_assert_eq(cli_read_file(file, 4096, &buf, &len), 0);
+	cr_assert_eq(file_read_all(file, 4096, &buf, &len), 0);
 	cr_assert_eq(len, 0);
 	cr_assert_not_null(buf);
 	free(buf);
 }
 
-Test(cli_read_file, exactly_max_is_ok)
+Test(file_read_all, exactly_max_is_ok)
 {
 	void *buf = NULL;
 	size_t len = 0;
 
 	write_file("12345678", 8);
-	cr_assert_eq(cli_read_file(file, 8, &buf, &len), 0);
+	cr_assert_eq(file_read_all(file, 8, &buf, &len), 0);
 	cr_assert_eq(len, 8);
 	free(buf);
 }
 
-Test(cli_read_file, over_max_is_efbig)
+Test(file_read_all, over_max_is_efbig)
 {
 	void *buf = NULL;
 	size_t len = 0;
 
 	write_file("123456789", 9);
-	cr_assert_eq(cli_read_file(file, 8, &buf, &len), -EFBIG);
+	cr_assert_eq(file_read_all(file, 8, &buf, &len), -EFBIG);
 	cr_assert_null(buf);
 }
 
-Test(cli_read_file, missing_is_enoent)
+Test(file_read_all, missing_is_enoent)
 {
 	void *buf = NULL;
 	size_t len = 0;
 	char missing[160];
 
 	snprintf(missing, sizeof(missing), "%s/does-not-exist", dir);
-	cr_assert_eq(cli_read_file(missing, 4096, &buf, &len), -ENOENT);
+	cr_assert_eq(file_read_all(missing, 4096, &buf, &len), -ENOENT);
 	cr_assert_null(buf);
 }
 
-Test(cli_read_file, directory_is_an_error)
+Test(file_read_all, directory_is_an_error)
 {
 	void *buf = NULL;
 	size_t len = 0;
-	int r = cli_read_file(dir, 4096, &buf, &len);
+	int r = file_read_all(dir, 4096, &buf, &len);
 
 	cr_assert_lt(r, 0);
 	cr_assert_null(buf);
 }
 
-Test(cli_read_file, device_is_an_error)
+Test(file_read_all, device_is_an_error)
 {
 	void *buf = NULL;
 	size_t len = 0;
 
 	/* /dev/zero would never end; a non-regular file must be refused. */
-	cr_assert_lt(cli_read_file("/dev/zero", 4096, &buf, &len), 0);
+	cr_assert_lt(file_read_all("/dev/zero", 4096, &buf, &len), 0);
 	cr_assert_null(buf);
 }
 

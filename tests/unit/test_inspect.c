@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "monitor/base/exitcodes.h"
+#include "monitor/cmd/inspect_cmd.h"
 #include "monitor/image/inspect.h"
 
 /* Image layout: headers, code, symbol table, section headers. */
@@ -505,7 +507,7 @@ Test(inspect_main, json_lines)
 	img_init(&m, sample_code, sizeof(sample_code));
 	write_tmp(&m);
 	argv[1] = tmp_path;
-	cr_assert_eq(run_main(3, argv, out, sizeof(out)), INSPECT_EXIT_OK);
+	cr_assert_eq(run_main(3, argv, out, sizeof(out)), VTLMON_EXIT_OK);
 	unlink(tmp_path);
 	cr_assert_eq(count_lines(out, "{\"va\":"), NWANT, "%s", out);
 	cr_assert_eq(count_lines(out, ""), NWANT);
@@ -526,7 +528,7 @@ Test(inspect_main, text_lines)
 	img_init(&m, sample_code, sizeof(sample_code));
 	write_tmp(&m);
 	argv[1] = tmp_path;
-	cr_assert_eq(run_main(2, argv, out, sizeof(out)), INSPECT_EXIT_OK);
+	cr_assert_eq(run_main(2, argv, out, sizeof(out)), VTLMON_EXIT_OK);
 	unlink(tmp_path);
 	cr_assert_eq(count_lines(out, "0x"), NWANT, "%s", out);
 	cr_assert_not_null(strstr(out, "\n0x401000 cr4_write 0f22e0     mov cr4, rax aligned\n"),
@@ -549,17 +551,17 @@ Test(inspect_main, usage_and_bad_files)
 	char *dir[] = {"inspect", "/tmp", NULL};
 	char *bad[] = {"inspect", "--json", NULL, NULL};
 
-	cr_assert_eq(run_main(1, none, out, sizeof(out)), INSPECT_EXIT_USAGE);
+	cr_assert_eq(run_main(1, none, out, sizeof(out)), VTLMON_EXIT_USAGE);
 	cr_assert_not_null(strstr(err_out, "usage:"));
-	cr_assert_eq(run_main(3, bogus, out, sizeof(out)), INSPECT_EXIT_USAGE);
+	cr_assert_eq(run_main(3, bogus, out, sizeof(out)), VTLMON_EXIT_USAGE);
 	cr_assert_not_null(strstr(err_out, "unknown option '--bogus'"), "%s", err_out);
-	cr_assert_eq(run_main(3, two, out, sizeof(out)), INSPECT_EXIT_USAGE);
-	cr_assert_eq(run_main(2, help, out, sizeof(out)), INSPECT_EXIT_OK);
+	cr_assert_eq(run_main(3, two, out, sizeof(out)), VTLMON_EXIT_USAGE);
+	cr_assert_eq(run_main(2, help, out, sizeof(out)), VTLMON_EXIT_OK);
 	cr_assert_not_null(strstr(out, "usage:"));
 	cr_assert_str_eq(err_out, "");
-	cr_assert_eq(run_main(2, missing, out, sizeof(out)), INSPECT_EXIT_DATA);
+	cr_assert_eq(run_main(2, missing, out, sizeof(out)), VTLMON_EXIT_INVALID);
 	cr_assert_not_null(strstr(err_out, "No such file"), "%s", err_out);
-	cr_assert_eq(run_main(2, dir, out, sizeof(out)), INSPECT_EXIT_DATA);
+	cr_assert_eq(run_main(2, dir, out, sizeof(out)), VTLMON_EXIT_INVALID);
 	cr_assert_not_null(strstr(err_out, "not a regular file"), "%s", err_out);
 
 	img_init(&m, sample_code, sizeof(sample_code));
@@ -567,12 +569,12 @@ Test(inspect_main, usage_and_bad_files)
 	write_tmp(&m);
 	bad[2] = tmp_path;
 	/* nothing on stdout for a rejected file in JSON mode */
-	cr_assert_eq(run_main(3, bad, out, sizeof(out)), INSPECT_EXIT_DATA);
+	cr_assert_eq(run_main(3, bad, out, sizeof(out)), VTLMON_EXIT_INVALID);
 	cr_assert_str_eq(out, "");
 	cr_assert_not_null(strstr(err_out, "not x86-64"), "%s", err_out);
 	/* nor in text mode: the report header waits for validation */
 	cr_assert_eq(run_main(2, (char *[]){"inspect", tmp_path, NULL}, out, sizeof(out)),
-		     INSPECT_EXIT_DATA);
+		     VTLMON_EXIT_INVALID);
 	unlink(tmp_path);
 	cr_assert_str_eq(out, "");
 	cr_assert_not_null(strstr(err_out, "not x86-64"), "%s", err_out);

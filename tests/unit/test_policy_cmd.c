@@ -63,11 +63,11 @@ static int run(int argc, const char *a1, const char *a2, const char *a3)
 
 Test(policy_cmd, usage)
 {
-	cr_assert_eq(run(1, NULL, NULL, NULL), POLICY_CMD_EX_USAGE);
+	cr_assert_eq(run(1, NULL, NULL, NULL), VTLMON_EXIT_USAGE);
 	cr_assert(strstr(err_text, "usage: vtlmon policy check FILE"));
-	cr_assert_eq(run(2, "check", NULL, NULL), POLICY_CMD_EX_USAGE);
-	cr_assert_eq(run(3, "lint", "x", NULL), POLICY_CMD_EX_USAGE);
-	cr_assert_eq(run(4, "check", "a", "b"), POLICY_CMD_EX_USAGE);
+	cr_assert_eq(run(2, "check", NULL, NULL), VTLMON_EXIT_USAGE);
+	cr_assert_eq(run(3, "lint", "x", NULL), VTLMON_EXIT_USAGE);
+	cr_assert_eq(run(4, "check", "a", "b"), VTLMON_EXIT_USAGE);
 	cr_assert_eq(run(2, "--help", NULL, NULL), 0);
 	cr_assert(strstr(out_text, "usage:"));
 	cr_assert_eq(err_len, 0);
@@ -78,9 +78,9 @@ Test(policy_cmd, unreadable)
 	char path[300];
 
 	snprintf(path, sizeof(path), "%s/missing.policy", dir);
-	cr_assert_eq(run(3, "check", path, NULL), POLICY_CMD_EX_NOINPUT);
+	cr_assert_eq(run(3, "check", path, NULL), VTLMON_EXIT_NOINPUT);
 	cr_assert(strstr(err_text, "missing.policy: cannot open"), "%s", err_text);
-	cr_assert_eq(run(3, "check", dir, NULL), POLICY_CMD_EX_NOINPUT);
+	cr_assert_eq(run(3, "check", dir, NULL), VTLMON_EXIT_NOINPUT);
 	cr_assert_eq(out_len, 0);
 }
 
@@ -90,7 +90,7 @@ Test(policy_cmd, errors_are_file_line_col)
 	const char *path = write_file("bad.policy", text, sizeof(text) - 1);
 	char want[600];
 
-	cr_assert_eq(run(3, "check", path, NULL), POLICY_CMD_EX_DATAERR);
+	cr_assert_eq(run(3, "check", path, NULL), VTLMON_EXIT_INVALID);
 	snprintf(want, sizeof(want),
 		 "%s:2:7: expected a CR bit such as CR0.WP after 'cr pin'\n"
 		 "%s:3:11: '3x' is not a number for the reset limit\n",
@@ -109,7 +109,7 @@ Test(policy_cmd, unpinnable_msrs_are_refused_with_file_line_col)
 	const char *path = write_file("swapgs.policy", text, sizeof(text) - 1);
 	char want[800];
 
-	cr_assert_eq(run(3, "check", path, NULL), POLICY_CMD_EX_DATAERR);
+	cr_assert_eq(run(3, "check", path, NULL), VTLMON_EXIT_INVALID);
 	snprintf(want, sizeof(want),
 		 "%s:3:20: KERNEL_GS_BASE cannot be pinned: swapgs changes it without WRMSR\n"
 		 "%s:4:11: FS_BASE cannot be pinned: wrfsbase and FS loads change it without "
@@ -131,7 +131,7 @@ Test(policy_cmd, too_many_errors)
 		strcat(text, "nope\n");
 	path = write_file("many.policy", text, strlen(text));
 
-	cr_assert_eq(run(3, "check", path, NULL), POLICY_CMD_EX_DATAERR);
+	cr_assert_eq(run(3, "check", path, NULL), VTLMON_EXIT_INVALID);
 	cr_assert(strstr(err_text, "many.policy:101:1: unknown statement 'nope'\n"));
 	cr_assert_null(strstr(err_text, ":102:1:"), "at most 100 errors are printed");
 	cr_assert(strstr(err_text, "stopped after 100 errors"), "%s", err_text);
@@ -139,7 +139,7 @@ Test(policy_cmd, too_many_errors)
 	/* exactly 100 errors: all printed, and nothing was cut */
 	text[16 + 5 * 100] = '\0';
 	path = write_file("hundred.policy", text, strlen(text));
-	cr_assert_eq(run(3, "check", path, NULL), POLICY_CMD_EX_DATAERR);
+	cr_assert_eq(run(3, "check", path, NULL), VTLMON_EXIT_INVALID);
 	cr_assert(strstr(err_text, "hundred.policy:101:1:"));
 	cr_assert_null(strstr(err_text, "stopped"), "%s", err_text);
 	free(text);
@@ -156,7 +156,7 @@ Test(policy_cmd, size_limit)
 	cr_assert_eq(run(3, "check", write_file("max.policy", text, max), NULL), 0, "%s", err_text);
 	/* ... one byte more is not */
 	cr_assert_eq(run(3, "check", write_file("big.policy", text, max + 1), NULL),
-		     POLICY_CMD_EX_DATAERR);
+		     VTLMON_EXIT_INVALID);
 	cr_assert(strstr(err_text, "larger than 65536 bytes"), "%s", err_text);
 	free(text);
 }
@@ -210,7 +210,7 @@ Test(policy_cmd, load_file)
 	bytes = (char *)1;
 	FILE *null = fopen("/dev/null", "w");
 
-	cr_assert_eq(policy_load_file(path, &bytes, &len, &p, null), POLICY_CMD_EX_DATAERR);
+	cr_assert_eq(policy_load_file(path, &bytes, &len, &p, null), VTLMON_EXIT_INVALID);
 	cr_assert_null(bytes);
 	fclose(null);
 }

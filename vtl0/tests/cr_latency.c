@@ -4,7 +4,7 @@
 
 /*
  * The parameters come in module 0, little-endian, as struct crl_module
- * (monitor/bench.c and tests/kvm/test_cr_latency.c keep a copy). Without a
+ * (monitor/cmd/bench.c and tests/kvm/test_cr_latency.c keep a copy). Without a
  * module the guest runs a short default, enough to show that it works.
  */
 #define CRL_MAGIC      0x314d4c5243ULL /* "CRLM1" */
