@@ -102,8 +102,8 @@ int events_open(struct events *evs, const char *path, uint64_t t0)
 		 * O_NONBLOCK: a FIFO with no reader fails at once (ENXIO) instead of
 		 * hanging the launch; a regular file ignores the flag.
 		 */
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
-			      0644);
+		int fd = open(
+		    path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0644);
 
 		if (fd >= 0) {
 			int fl = fcntl(fd, F_GETFL);

@@ -93,7 +93,8 @@ int machine_create_vcpu(struct machine *m, struct vcpu_pair *p, int vtl)
 {
 	struct vcpu *v = vtl ? &p->vtl1 : &p->vtl0;
 
-	if (vcpu_create(&m->kvm, &m->vm[vtl], p->index, v) || vcpu_set_run_sigmask(v, VTLMON_KICK_SIGNAL))
+	if (vcpu_create(&m->kvm, &m->vm[vtl], p->index, v) ||
+	    vcpu_set_run_sigmask(v, VTLMON_KICK_SIGNAL))
 		return -1;
 	/* Sync regs cost 0.27 us per exit (measured) and give CR state at every exit. */
 	v->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;

@@ -223,7 +223,8 @@ static void machine_check_ends(struct machine *m)
 			    strerror(m->events.write_errno));
 }
 
-/* With signals to watch, the main thread wakes at least this often (a handler cannot signal a condvar). */
+/* With signals to watch, the main thread wakes at least this often (a handler cannot signal a
+ * condvar). */
 #define RUN_SIGNAL_POLL_US 50000U
 
 static void machine_wait(struct machine *m)
@@ -248,7 +249,8 @@ static void machine_wait(struct machine *m)
 		pthread_mutex_unlock(&m->lock);
 		machine_check_ends(m);
 		pthread_mutex_lock(&m->lock);
-		if (m->cfg.owns_process && !machine_ended(m) && (!tick || tick > RUN_SIGNAL_POLL_US))
+		if (m->cfg.owns_process && !machine_ended(m) &&
+		    (!tick || tick > RUN_SIGNAL_POLL_US))
 			tick = RUN_SIGNAL_POLL_US;
 		bounded = (m->cfg.timeout_ms && !timed_out) || tick;
 		int r;

@@ -1,4 +1,5 @@
-/* Architectural x86-64 page-table entry bits (SDM vol. 3, 4.5), for the boot tables and the walker. */
+/* Architectural x86-64 page-table entry bits (SDM vol. 3, 4.5), for the boot tables and the walker.
+ */
 #ifndef MONITOR_X86_PTE_H
 #define MONITOR_X86_PTE_H
 
