@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 
 #include "fuzz_common.h"
-#include "monitor/elf_load.h"
+#include "monitor/image/elf_load.h"
 #include "vtl_layout.h"
 
 /*

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "monitor/exit.h"
+#include "monitor/kvm/exit.h"
 
 /*
  * Input layout: u16 run_size selector, u8 errno selector, then the bytes of

@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "monitor/cli.h"
-#include "monitor/inspect.h"
+#include "monitor/base/file.h"
+#include "monitor/cmd/cli.h"
+#include "monitor/cmd/inspect_cmd.h"
+#include "monitor/image/inspect.h"
 
 #define FUZZ_HITS 8
 
@@ -16,15 +18,15 @@
  * inspect_main, so these weak stand-ins only satisfy the linker (the real
  * ones win if cli.c is ever linked in).
  */
-__attribute__((weak)) int cli_read_file(const char *path, size_t max, void **buf, size_t *len)
+__attribute__((weak)) int file_read_all(const char *path, size_t max, void **buf, size_t *len)
 {
-	FUZZ_CHECK(0, "cli_read_file called from the harness");
+	FUZZ_CHECK(0, "file_read_all called from the harness");
 	return -1;
 }
 
-__attribute__((weak)) const char *cli_read_error(int err)
+__attribute__((weak)) const char *file_read_strerror(int err)
 {
-	FUZZ_CHECK(0, "cli_read_error called from the harness");
+	FUZZ_CHECK(0, "file_read_strerror called from the harness");
 	return "";
 }
 

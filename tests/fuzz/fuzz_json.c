@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "monitor/events.h"
 #include "tests/lib/evlog.h"
+#include "monitor/base/events.h"
 
 /* Input layout: u16 capacity selector, then the guest bytes to escape. */
 #define FUZZ_CAP_MAX 600

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "monitor/ptwalk.h"
+#include "monitor/x86/ptwalk.h"
 
 /*
  * Input layout: u8 mode, then (mode bit 0) raw u64 CR0, CR4, EFER, else a

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "monitor/kvm_compat.h"
-#include "monitor/ptwalk.h"
+#include "monitor/kvm/kvm_compat.h"
+#include "monitor/x86/ptwalk.h"
 #include "vtl1_abi.h"
 #include "vtl_call.h"
 #include "vtl_layout.h"
@@ -570,6 +570,594 @@ static void elf_seeds(void)
 	mini_elf("inspect", "mini-vtl1-symtab", off1, base1 + off1, vtl1, 2, 1);
 }
 
+/* ---- fuzz_insn -------------------------------------------------------------- */
+
+static void insn_cr_seed(const char *name, const uint8_t *b, uint8_t n)
+{
+	struct seed s = {.n = 0};
+
+	put8(&s, 0);
+	put8(&s, n);
+	put(&s, b, n);
+	save("insn", name, &s);
+}
+
+/* mask bit i carries GPR i (kvm_regs order: rax rcx rdx rbx rsp rbp rsi rdi r8..r15). */
+static void insn_ws_seed(const char *name, uint64_t rip, uint32_t len, uint8_t ea, uint64_t target,
+			 uint16_t mask, const uint64_t *gprs, const uint8_t *b, uint8_t n)
+{
+	struct seed s = {.n = 0};
+	unsigned k = 0;
+
+	put8(&s, 1);
+	put64(&s, rip);
+	put32(&s, len - 1); /* the harness adds one */
+	put8(&s, ea);
+	put64(&s, target);
+	put16(&s, mask);
+	for (unsigned i = 0; i < 16; i++)
+		if (mask & (1u << i))
+			put64(&s, gprs[k++]);
+	put8(&s, n);
+	put(&s, b, n);
+	save("insn", name, &s);
+}
+
+static void put_regs(struct seed *s, uint16_t mask, const uint64_t *gprs)
+{
+	unsigned k = 0;
+
+	put16(s, mask);
+	for (unsigned i = 0; i < 16; i++)
+		if (mask & (1u << i))
+			put64(s, gprs[k++]);
+}
+
+static void insn_decode_seed(const char *name, uint64_t rip, uint8_t flags, uint16_t mask,
+			     const uint64_t *gprs, const uint8_t *b, uint8_t n)
+{
+	struct seed s = {.n = 0};
+
+	put8(&s, 2);
+	put64(&s, rip);
+	put8(&s, flags); /* bit 0 regs_after, bit 1 DF */
+	put64(&s, 0x7f0000000000ULL);
+	put64(&s, 0xffff888000000000ULL);
+	put_regs(&s, mask, gprs);
+	put8(&s, n);
+	put(&s, b, n);
+	save("insn", name, &s);
+}
+
+static void insn_origin_seed(const char *name, uint64_t rip, uint64_t gpa, uint32_t len,
+			     uint8_t flags, uint16_t mask, const uint64_t *gprs,
+			     const uint8_t *before, uint8_t n, const uint8_t *at, uint8_t at_n)
+{
+	struct seed s = {.n = 0};
+
+	put8(&s, 3);
+	put64(&s, rip);
+	put64(&s, gpa);
+	put32(&s, len - 1);
+	put8(&s, flags); /* % 4: 0 always, 1 never, 2 identity, 3 same page */
+	put64(&s, 0);
+	put64(&s, 0);
+	put_regs(&s, mask, gprs);
+	put8(&s, n);
+	put(&s, before, n);
+	put8(&s, at_n);
+	put(&s, at, at_n);
+	save("insn", name, &s);
+}
+
+static void insn_seeds(void)
+{
+	static const uint8_t cr4_rax[] = {0x0f, 0x22, 0xe0}, cr0_rdi[] = {0x0f, 0x22, 0xc7};
+	static const uint8_t cr4_r13[] = {0x41, 0x0f, 0x22, 0xe5}, cr8[] = {0x44, 0x0f, 0x22, 0xc0};
+	static const uint8_t pfx_rex[] = {0x66, 0x41, 0x0f, 0x22, 0xe0};
+	static const uint8_t read_cr[] = {0x0f, 0x20, 0xe0};
+	static const uint8_t mov_q[] = {0x90, 0x90, 0x48, 0x89, 0x18};
+	static const uint8_t rip_rel[] = {0x90, 0xc7, 0x05, 0x00, 0x10, 0x00,
+					  0x00, 0x05, 0x00, 0x00, 0x00};
+	static const uint8_t stos[] = {0xaa, 0xf3, 0xaa}, push[] = {0x55, 0x50};
+	static const uint8_t call[] = {0xe8, 0x00, 0x00, 0x00, 0x00};
+	static const uint8_t movdqu[] = {0x90, 0xf3, 0x0f, 0x7f, 0x00};
+	static const uint8_t fs_store[] = {0x64, 0x89, 0x04, 0x25, 0x10, 0x00, 0x00, 0x00};
+	static const uint8_t sib[] = {0x89, 0x44, 0x8b, 0x08};
+	uint8_t many[20];
+	uint64_t g[16];
+
+	insn_cr_seed("cr-mov-cr4-rax", cr4_rax, sizeof(cr4_rax));
+	insn_cr_seed("cr-mov-cr0-rdi", cr0_rdi, sizeof(cr0_rdi));
+	insn_cr_seed("cr-mov-cr4-r13", cr4_r13, sizeof(cr4_r13));
+	insn_cr_seed("cr-mov-cr8", cr8, sizeof(cr8));
+	insn_cr_seed("cr-prefix-then-rex", pfx_rex, sizeof(pfx_rex));
+	insn_cr_seed("cr-read-not-write", read_cr, sizeof(read_cr));
+	memset(many, 0x66, sizeof(many));
+	many[15] = 0x0f;
+	many[16] = 0x22;
+	many[17] = 0xe0;
+	insn_cr_seed("cr-too-many-prefixes", many, 18);
+
+	g[0] = 0x5000;
+	insn_ws_seed("ws-rex-store", 0x101005, 8, 3, 0x5000, 1, g, mov_q, sizeof(mov_q));
+	insn_ws_seed("ws-rex-suffix-4-bytes", 0x101005, 4, 3, 0x5000, 1, g, mov_q, sizeof(mov_q));
+	insn_ws_seed("ws-rip-relative", 0x200000, 4, 3, 0x201000, 0, g, rip_rel, sizeof(rip_rel));
+	insn_ws_seed("ws-rip-relative-miss", 0x200000, 4, 3, 0x999000, 0, g, rip_rel,
+		     sizeof(rip_rel));
+	g[0] = 0x7000;
+	insn_ws_seed("ws-rep-stosb", 0x1003, 1, 1, 0x7000, 1u << 7, g, stos, sizeof(stos));
+	g[0] = 0x8ff8;
+	insn_ws_seed("ws-push", 0x1002, 8, 1, 0x8ff8, 1u << 4, g, push, sizeof(push));
+	insn_ws_seed("ws-call", 0x1005, 8, 4, 0x8ff8, 1u << 4, g, call, sizeof(call));
+	insn_ws_seed("ws-movdqu-16", 0x1005, 16, 2, 0, 0, g, movdqu, sizeof(movdqu));
+	insn_ws_seed("ws-fs-store", 0x1008, 4, 2, 0, 0, g, fs_store, sizeof(fs_store));
+	g[0] = 0x1000;
+	g[1] = 0x10;
+	insn_ws_seed("ws-sib", 0x1004, 4, 3, 0x1000 + 0x40 + 8, 0x9, g, sib, sizeof(sib));
+	insn_ws_seed("ws-no-callback", 0x1004, 4, 0, 0, 0, g, sib, sizeof(sib));
+
+	{
+		static const uint8_t mov_d[] = {0x89, 0x18}, fxsave[] = {0x0f, 0xae, 0x00};
+		static const uint8_t cmpxchg16b[] = {0x48, 0x0f, 0xc7, 0x0e};
+		static const uint8_t test_m[] = {0xf7, 0x00, 0x00, 0x00, 0x00, 0x00};
+		static const uint8_t rep_stosb[] = {0xf3, 0xaa}, movsq[] = {0x48, 0xa5};
+		static const uint8_t pushq[] = {0x55}, fs_mov[] = {0x64, 0x48, 0x89, 0x03};
+		static const uint8_t straddle[] = {0x90, 0x48, 0x89, 0x18};
+		uint64_t r[16] = {0x5000, 0x6000, 0x7000};
+
+		insn_decode_seed("dec-mov-store", 0x1000, 0, 1, r, mov_d, sizeof(mov_d));
+		insn_decode_seed("dec-fxsave", 0x1000, 0, 1, r, fxsave, sizeof(fxsave));
+		insn_decode_seed("dec-cmpxchg16b", 0x1000, 0, 1u << 6, r, cmpxchg16b,
+				 sizeof(cmpxchg16b));
+		insn_decode_seed("dec-test-mem", 0x1000, 0, 1, r, test_m, sizeof(test_m));
+		insn_decode_seed("dec-rep-stosb-after-df", 0x1002, 3, 1u << 7, r, rep_stosb,
+				 sizeof(rep_stosb));
+		insn_decode_seed("dec-movsq-after", 0x1002, 1, 1u << 6 | 1u << 7, r, movsq,
+				 sizeof(movsq));
+		insn_decode_seed("dec-push-before", 0x1000, 0, 1u << 4, r, pushq, sizeof(pushq));
+		insn_decode_seed("dec-fs-store", 0x1000, 0, 1u << 3, r, fs_mov, sizeof(fs_mov));
+
+		/* A plain store to [rax]: precise. The same bytes when the GPA does not match. */
+		insn_origin_seed("wo-mov-precise", 0x1002, 0x5000, 4, 2, 1, r, mov_d, sizeof(mov_d),
+				 NULL, 0);
+		insn_origin_seed("wo-mov-wrong-gpa", 0x1002, 0x9000, 4, 2, 1, r, mov_d,
+				 sizeof(mov_d), NULL, 0);
+		/* rep stosb mid-way: RIP still on it, RDI already moved. */
+		insn_origin_seed("wo-rep-stosb-at-rip", 0x1000, 0x6fff, 1, 2, 1u << 7, r, pushq, 1,
+				 rep_stosb, sizeof(rep_stosb));
+		/* push: known, not precise (RSP moved). */
+		insn_origin_seed("wo-push", 0x1001, 0x7ff8, 8, 0, 1u << 4, r, pushq, sizeof(pushq),
+				 NULL, 0);
+		/* The second fragment of an 8-byte store crossing a page. */
+		r[0] = 0x5ffc;
+		insn_origin_seed("wo-straddle-second-fragment", 0x1004, 0x6000, 4, 2, 1, r,
+				 straddle, sizeof(straddle), NULL, 0);
+	}
+}
+
+/* ---- fuzz_permmap ------------------------------------------------------------ */
+
+struct pm_op {
+	uint8_t op, flags;
+	uint64_t first, count;
+	uint8_t perm;
+};
+
+static void pm_seed(const char *name, uint8_t mode, uint16_t pages, uint8_t budget, uint8_t init,
+		    const struct pm_op *ops, unsigned n)
+{
+	struct seed s = {.n = 0};
+
+	put8(&s, mode);
+	put16(&s, pages - 1); /* the harness adds one */
+	put8(&s, budget - 1);
+	put8(&s, init);
+	for (unsigned i = 0; i < n; i++) {
+		put8(&s, ops[i].op);
+		put8(&s, ops[i].flags);
+		put64(&s, ops[i].first);
+		put64(&s, ops[i].count);
+		put8(&s, ops[i].perm);
+	}
+	save("permmap", name, &s);
+}
+
+static void permmap_seeds(void)
+{
+	/* op 0 set, 1 dry run, 2 plan_around; flags bit 0 raw range, bit 1 raw perm. */
+	static const struct pm_op text_rodata[] = {
+	    {0, 0, 16, 8, VTL_PERM_R | VTL_PERM_X},
+	    {0, 0, 24, 4, VTL_PERM_R},
+	    {0, 0, 28, 4, VTL_PERM_R | VTL_PERM_W},
+	    {1, 0, 20, 8, 0},
+	    {2, 0, 23, 2, 0},
+	    {0, 0, 0, 1, 0},
+	    {0, 0, 0, 64, VTL_PERM_MASK},
+	};
+	static const struct pm_op checker[] = {
+	    {0, 0, 1, 1, 0},	      {0, 0, 3, 1, 0}, {0, 0, 5, 1, VTL_PERM_R},
+	    {0, 0, 7, 1, VTL_PERM_X}, {0, 0, 9, 1, 0}, {0, 0, 11, 1, VTL_PERM_W},
+	    {0, 0, 2, 1, VTL_PERM_R},
+	};
+	static const struct pm_op edges[] = {
+	    {0, 0, 63, 1, 0},
+	    {0, 0, 0, 65, 0},
+	    {0, 0, 64, 1, 0},
+	    {0, 1, UINT64_MAX, 2, 0},
+	    {0, 1, 1, UINT64_MAX, 0},
+	    {0, 2, 0, 1, 0x81},
+	    {1, 1, 1ULL << 63, 1ULL << 63, 0},
+	    {2, 1, UINT64_MAX, 1, 0},
+	    {2, 1, 0, UINT64_MAX, 0},
+	};
+	static const struct pm_op engine[] = {
+	    {0, 0, 16, 8, VTL_PERM_R | VTL_PERM_X},
+	    {0, 0, 24, 4, VTL_PERM_R},
+	    {0, 0, 32, 4, 0},
+	    {0, 0, 40, 1, VTL_PERM_X},
+	    {0, 0x20, 16, 20, VTL_PERM_MASK}, /* KVM fails the first slot call */
+	};
+	static const struct pm_op engine_full[] = {
+	    {0, 0, 1, 1, 0}, {0, 0, 3, 1, 0}, {0, 0, 5, 1, 0},
+	    {0, 0, 7, 1, 0}, {0, 0, 2, 1, 0}, {0, 0, 0, 8, VTL_PERM_R},
+	};
+
+	pm_seed("map-text-rodata", 0, 64, 64, 0, text_rodata, 7);
+	pm_seed("map-checker-small-budget", 0, 16, 8, 0, checker, 7);
+	pm_seed("map-edges-and-overflow", 0, 64, 64, 0, edges, 9);
+	pm_seed("map-start-no-access", 2, 32, 64, 0, text_rodata, 3);
+	pm_seed("engine-text-rodata-kvm-fails", 1, 64, 40, 0, engine, 5);
+	pm_seed("engine-budget-3", 1, 16, 3, 0, engine_full, 6);
+	pm_seed("engine-base-above-4g", 3, 64, 40, 0x10, engine, 4);
+	{
+		/* op 3: the monitor reads and writes for VTL0 (flags bit 2: write). */
+		static const struct pm_op access[] = {
+		    {0, 0, 4, 2, VTL_PERM_R}, {0, 0, 6, 1, 0},	  {3, 0, 3, 3 * 4096 - 1, 0x30},
+		    {3, 4, 4, 100, 0},	      {3, 0, 5, 650, 66}, {3, 0, 6, 4, 0},
+		    {3, 1, 0xfff, 2, 0},      {3, 4, 2, 8, 0},
+		};
+
+		pm_seed("engine-vtl0-access", 1, 16, 40, 0, access, 8);
+	}
+	{
+		struct seed s = {.n = 0};
+
+		/* map mode, then one raw slot_plan_diff: old {0,4,RW} {8,2,RO}, new {0,4,RW}
+		 * {6,4,RO}. */
+		put8(&s, 0);
+		put16(&s, 15);
+		put8(&s, 63);
+		put8(&s, 7);
+		put8(&s, 0x80);
+		put8(&s, 2);
+		put8(&s, 2);
+		put64(&s, 0), put64(&s, 4), put8(&s, 2);
+		put64(&s, 8), put64(&s, 2), put8(&s, 1);
+		put64(&s, 0), put64(&s, 4), put8(&s, 2);
+		put64(&s, 6), put64(&s, 4), put8(&s, 1);
+		save("permmap", "raw-diff", &s);
+	}
+}
+
+/* ---- fuzz_guestram ------------------------------------------------------------ */
+
+static void gr_seed(const char *name, uint8_t mode, uint64_t base, uint16_t size, uint64_t g,
+		    uint64_t len, uint16_t max, const char *ram)
+{
+	struct seed s = {.n = 0};
+
+	put8(&s, mode);
+	put64(&s, base);
+	put16(&s, size - 1);
+	put64(&s, g);
+	put64(&s, len);
+	put16(&s, max);
+	put(&s, ram, strlen(ram));
+	save("guestram", name, &s);
+}
+
+static void guestram_seeds(void)
+{
+	/* mode bit 1 takes the GPA raw, bit 0 the base raw, bit 2 the length, bit 3 unmaps. */
+	gr_seed("string", 2, 0, 64, 0, 8, 32, "hello\0world");
+	gr_seed("string-to-end-of-ram", 2, 0, 16, 4, 12, 64, "0123456789abcdef");
+	gr_seed("string-fills-buffer", 2, 0, 64, 0, 8, 5, "a long string with no end");
+	gr_seed("base-above-4g", 3, 0x100000000ULL, 32, 0x100000010ULL, 16, 40, "abcdefghijklmnop");
+	gr_seed("start-below-base", 3, 0x1000, 32, 0xfff, 2, 8, "xyz");
+	gr_seed("wrapping-length", 6, 0, 32, 16, UINT64_MAX - 8, 8, "xyz");
+	gr_seed("unmapped", 10, 0, 32, 0, 4, 8, "xyz");
+	gr_seed("max-zero", 2, 0, 32, 0, 4, 0, "xyz");
+}
+
+/* ---- fuzz_events ---------------------------------------------------------------- */
+
+static void events_seeds(void)
+{
+	struct seed s = {.n = 0};
+	static char big[2100];
+
+	/* op % 8: 0/1 strn, 2 u64, 3 i64, 4 hex, 5 bool, 6 str, 7 emit; key/type = op >> 3. */
+	put8(&s, 0);
+	put16(&s, 24);
+	put(&s, "console: \"hi\" \\ tab\tnl\n", 24);
+	put8(&s, 2 | 4 << 3);
+	put64(&s, 7);
+	put8(&s, 3 | 5 << 3);
+	put64(&s, (uint64_t)-42);
+	put8(&s, 4 | 5 << 3);
+	put64(&s, 0xfeedULL);
+	put8(&s, 5);
+	put8(&s, 1);
+	put8(&s, 7 | 1 << 3);
+	put8(&s, 6 | 1 << 3);
+	put16(&s, 12);
+	put(&s, "file.c\0junk!", 12);
+	save("events", "every-field", &s);
+
+	s.n = 0;
+	memset(big, 'x', sizeof(big));
+	big[10] = '"';
+	put8(&s, 0);
+	put16(&s, 2000);
+	put(&s, big, 2000);
+	put8(&s, 7);
+	put8(&s, 0);
+	put16(&s, 1990);
+	put(&s, big, 1990);
+	save("events", "overflow-and-edge", &s);
+
+	s.n = 0;
+	put8(&s, 1);
+	put16(&s, 256);
+	for (unsigned i = 0; i < 256; i++)
+		put8(&s, (uint8_t)i);
+	save("events", "every-byte", &s);
+}
+
+/* ---- fuzz_cli ------------------------------------------------------------------ */
+
+static void cli_size_seed(const char *name, const char *text)
+{
+	struct seed s = {.n = 0};
+
+	put8(&s, 1);
+	put(&s, text, strlen(text));
+	save("cli", name, &s);
+}
+
+/* One argument: kind (option | 0x10 separate value | 0x20 readable file | 0x40 big file). */
+static void cli_arg(struct seed *s, uint8_t kind, const char *val)
+{
+	put8(s, kind);
+	if (val) {
+		put8(s, (uint8_t)strlen(val));
+		put(s, val, strlen(val));
+	}
+}
+
+static void cli_seeds(void)
+{
+	struct seed s = {.n = 0};
+
+	cli_size_seed("size-64M", "64M");
+	cli_size_seed("size-1GiB", "1GiB");
+	cli_size_seed("size-4096KB", "4096KB");
+	cli_size_seed("size-hex", "0x200000");
+	cli_size_seed("size-leading-zero", "010M");
+	cli_size_seed("size-max", "18446744073709551615");
+	cli_size_seed("size-overflow-shift", "17179869184G");
+	cli_size_seed("size-overflow-digits", "99999999999999999999");
+	cli_size_seed("size-bad-suffix", "12T");
+	cli_size_seed("size-b-without-unit", "100B");
+
+	/* O_VTL0 0, VTL1 1, POLICY 2, MODULE 3, MEM 4, VTL1_MEM 5, CPUS 6, TIMEOUT 7, EVENTS 8,
+	 * QUIET 9, NO_SANDBOX 10, VERBOSE 11, V 12, raw 15. */
+	put8(&s, 0);
+	put8(&s, 9);
+	cli_arg(&s, 4, "64M");
+	cli_arg(&s, 5 | 0x10, "16MiB");
+	cli_arg(&s, 6, "2");
+	cli_arg(&s, 7 | 0x10, "1.5");
+	cli_arg(&s, 8, "/tmp/ev.jsonl");
+	cli_arg(&s, 9, NULL);
+	cli_arg(&s, 10, NULL);
+	cli_arg(&s, 12, NULL);
+	cli_arg(&s, 11, NULL);
+	save("cli", "run-every-option", &s);
+
+	s.n = 0;
+	put8(&s, 0);
+	put8(&s, 5);
+	cli_arg(&s, 0 | 0x20, "");
+	cli_arg(&s, 1 | 0x40, "");
+	cli_arg(&s, 3 | 0x20, "");
+	cli_arg(&s, 3 | 0x40 | 0x10, "");
+	cli_arg(&s, 2 | 0x20, "");
+	save("cli", "run-files", &s);
+
+	s.n = 0;
+	put8(&s, 0);
+	put8(&s, 4);
+	cli_arg(&s, 3 | 0x20, "");
+	cli_arg(&s, 3 | 0x20, "");
+	cli_arg(&s, 3 | 0x20, "");
+	cli_arg(&s, 3 | 0x20, "");
+	save("cli", "run-too-many-modules", &s);
+
+	s.n = 0;
+	put8(&s, 0);
+	put8(&s, 2);
+	cli_arg(&s, 2 | 0x40, "");
+	cli_arg(&s, 6, "4097");
+	save("cli", "run-policy-too-big", &s);
+
+	s.n = 0;
+	put8(&s, 0);
+	put8(&s, 3);
+	cli_arg(&s, 6 | 0x10, " +7");
+	cli_arg(&s, 7, "1e-9");
+	cli_arg(&s, 15, "stray");
+	save("cli", "run-odd-numbers-and-stray-arg", &s);
+
+	s.n = 0;
+	put8(&s, 0);
+	put8(&s, 2);
+	cli_arg(&s, 7, "nan");
+	cli_arg(&s, 4, "");
+	save("cli", "run-bad-timeout", &s);
+}
+
+/* ---- fuzz_vtl1 ------------------------------------------------------------------ */
+
+/* Boot info as the monitor builds it: an image of text (RX), rodata (R) and data (RW). */
+static void vtl1_boot(struct seed *s, uint8_t policy, uint8_t features, uint8_t entries)
+{
+	s->n = 0;
+	put8(s, 0);				/* realistic */
+	put8(s, policy);			/* 0 default, 1 dev, 2 nx-required, 3 strict */
+	put8(s, features);			/* VTL_FEAT_* */
+	put16(s, 2048 - 1024);			/* 2048 pages: 8 MiB */
+	put8(s, 3);				/* segments */
+	put16(s, 256), put8(s, 15), put8(s, 5); /* text: 0x100000, 16 pages, R|X */
+	put16(s, 272), put8(s, 3), put8(s, 4);	/* rodata */
+	put16(s, 276), put8(s, 7), put8(s, 6);	/* data */
+	put8(s, entries);
+}
+
+/* gen_call: entry kind 0, nr index (nrs[] in the harness), steer (1: raw args), 3 args. */
+static void vtl1_call(struct seed *s, uint8_t nr_index, uint8_t steer, uint64_t a0, uint64_t a1,
+		      uint64_t a2)
+{
+	put8(s, 0);
+	put8(s, nr_index);
+	put8(s, steer);
+	put64(s, a0);
+	put64(s, a1);
+	put64(s, a2);
+}
+
+/* gen_intercept: entry kind 9, kind - 1, flags, gpa/index source, value, aux. */
+static void vtl1_intercept(struct seed *s, uint8_t kind, uint8_t flags, uint64_t a, uint64_t v,
+			   uint64_t x)
+{
+	put8(s, 9);
+	put8(s, kind - 1);
+	put8(s, flags);
+	put64(s, a);
+	put64(s, v);
+	put64(s, x);
+}
+
+enum {
+	C_NOP,
+	C_ECHO,
+	C_PROTECT,
+	C_PIN_CR,
+	C_PIN_MSR,
+	C_EOB,
+	C_UNPIN_CR,
+	C_UNPIN_MSR,
+	C_KEXEC_LOAD,
+	C_KEXEC_EXEC
+};
+
+static void vtl1_seeds(void)
+{
+	static const char *const names[] = {"default", "dev", "nx-required", "strict"};
+	const uint8_t feat = 0x77; /* everything but NOEXEC (absent upstream) */
+	struct seed s;
+	char name[64];
+
+	for (uint8_t p = 0; p < 4; p++) {
+		/* The calls VTL0 makes at boot, then one intercept of each kind. */
+		vtl1_boot(&s, p, p == 2 ? 0xff : feat, 14);
+		vtl1_call(&s, C_NOP, 1, 0, 0, 0);
+		vtl1_call(&s, C_ECHO, 1, 0x1234, 0x5678, 0);
+		vtl1_call(&s, C_PROTECT, 0, 300, 4 + 0, 1); /* pages 300..303 -> R */
+		vtl1_call(&s, C_PROTECT, 0, 256, 2 + 0, 7); /* relax text: locked? */
+		vtl1_call(&s, C_PIN_CR, 2, 1, 0x100000, 0); /* CR4.SMEP */
+		vtl1_call(&s, C_PIN_MSR, 0, 1, 0, 0);
+		vtl1_call(&s, C_UNPIN_CR, 2, 1, 0x100000, 0);
+		vtl1_call(&s, C_EOB, 1, 0, 0, 0);
+		vtl1_call(&s, C_PROTECT, 0, 300, 4 + 0, 7);	       /* relax after end of boot */
+		vtl1_intercept(&s, 2, 0x21, 0x100000, 0xcc, 0x100010); /* write to text */
+		vtl1_intercept(&s, 1, 0x20, 0, 0, 0);
+		vtl1_intercept(&s, 3, 0x20, 0x200000, 0, 0x200000);
+		vtl1_intercept(&s, 4, 0x20, 0, 0xdead, 0);
+		vtl1_intercept(&s, 5, 0x20, 0, 0, 0);
+		snprintf(name, sizeof(name), "%s-calls-and-intercepts", names[p]);
+		save("vtl1", name, &s);
+	}
+
+	/* dev: kexec by signature (VERIFY_SIG answers OK: a zero decision). */
+	vtl1_boot(&s, 1, feat, 3);
+	vtl1_call(&s, C_KEXEC_LOAD, 2, 600, 3 * 4096 + 5, 900 + 0x40ULL * (1ULL << 32));
+	vtl1_call(&s, C_PROTECT, 0, 600, 1, 7); /* the staged image: refused */
+	vtl1_call(&s, C_KEXEC_EXEC, 1, 0, 0, 0);
+	save("vtl1", "dev-kexec-by-signature", &s);
+
+	/* strict: kexec by digest. Decisions from the end: boot list, load list, STAGE, MEASURE. */
+	vtl1_boot(&s, 3, feat, 2);
+	vtl1_call(&s, C_KEXEC_LOAD, 0, 600, 8191, 0);
+	vtl1_call(&s, C_KEXEC_EXEC, 1, 0, 0, 0);
+	put8(&s, 1); /* MEASURE: the policy's digest */
+	put8(&s, 0); /* STAGE ok */
+	put8(&s, 0); /* load list: no failure */
+	put8(&s, 0); /* boot list: no failure */
+	save("vtl1", "strict-kexec-by-digest", &s);
+
+	/* default: a PROTECT whose SET_PERMS the host refuses (memslots ran out). */
+	vtl1_boot(&s, 0, feat, 1);
+	vtl1_call(&s, C_PROTECT, 0, 400, 2, 0);
+	put8(&s, 0);	/* status: VTL_E_NO_RESOURCES (the first of the harness's) */
+	put8(&s, 0);	/* op 0, the SET_PERMS */
+	put8(&s, 0xE0); /* fail one op */
+	put8(&s, 0);	/* boot list ok */
+	save("vtl1", "default-protect-refused-by-host", &s);
+
+	/* nx-required on a host without exec protection: the launch is refused. */
+	vtl1_boot(&s, 2, feat, 0);
+	save("vtl1", "nx-required-refused", &s);
+
+	/* A policy given inline, with log actions everywhere. */
+	{
+		static const char text[] = "vtlmon-policy 1\n"
+					   "cr pinnable CR0.WP CR4.SMEP\n"
+					   "msr pinnable LSTAR\n"
+					   "memory text rx locked\n"
+					   "memory range 0x200000 8K none\n"
+					   "action default log\n"
+					   "action mem-exec reset\n";
+
+		s.n = 0;
+		put8(&s, 0);
+		put8(&s, 0xC0);
+		put16(&s, sizeof(text) - 1);
+		put(&s, text, sizeof(text) - 1);
+		put8(&s, feat);
+		put16(&s, 1024);
+		put8(&s, 1);
+		put16(&s, 256), put8(&s, 3), put8(&s, 5);
+		put8(&s, 5);
+		vtl1_intercept(&s, 5, 0x20, 0, 0x10000, 0);
+		vtl1_intercept(&s, 4, 0x28, 0, 0, 0); /* value VTL1_PIN_CURRENT */
+		vtl1_intercept(&s, 2, 0x20, 0x100000, 1, 0x100000);
+		vtl1_call(&s, C_PIN_CR, 2, 0, 0x10000, 0);
+		vtl1_intercept(&s, 3, 0x20, 0x200000, 0, 0x200000);
+		save("vtl1", "inline-policy-log-and-reset", &s);
+	}
+
+	/* Raw mode: boot info out of range, then anything. */
+	s.n = 0;
+	put8(&s, 1);
+	put8(&s, 0);
+	put8(&s, feat);
+	put64(&s, 0x1001);
+	put32(&s, 17);
+	save("vtl1", "raw-bad-ram-size", &s);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -583,5 +1171,11 @@ int main(int argc, char **argv)
 	ptwalk_seeds();
 	json_seeds();
 	elf_seeds();
+	insn_seeds();
+	permmap_seeds();
+	guestram_seeds();
+	events_seeds();
+	cli_seeds();
+	vtl1_seeds();
 	return 0;
 }
