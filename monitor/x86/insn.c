@@ -30,15 +30,27 @@ int insn_mov_to_cr(const uint8_t *bytes, size_t len, unsigned *cr, unsigned *gpr
 {
 	size_t i = 0;
 	uint8_t rex = 0, modrm;
+	bool lock = false;
 
 	if (len > INSN_MAX)
 		len = INSN_MAX;
-	while (i < len && insn_is_legacy_prefix(bytes[i]))
-		i++;
-	/* REX must come last, right before the opcode. */
-	if (i < len && (bytes[i] & 0xF0) == 0x40)
-		rex = bytes[i++];
-	if (i + 3 > len || bytes[i] != 0x0F || bytes[i + 1] != 0x22)
+	/*
+	 * Prefixes in any order. A REX counts only right before the opcode: one
+	 * followed by another prefix (legacy or REX) is ignored by the CPU
+	 * (SDM vol. 2, 2.2.1), and the instruction still runs.
+	 */
+	for (; i < len; i++) {
+		if (insn_is_legacy_prefix(bytes[i])) {
+			lock |= bytes[i] == 0xF0;
+			rex = 0;
+		} else if ((bytes[i] & 0xF0) == 0x40) {
+			rex = bytes[i];
+		} else {
+			break;
+		}
+	}
+	/* LOCK MOV CRn is #UD on Intel and a CR8 write on AMD: never a CR0/CR4 write here. */
+	if (lock || i + 3 > len || bytes[i] != 0x0F || bytes[i + 1] != 0x22)
 		return -1;
 	modrm = bytes[i + 2];
 	*cr = ((modrm >> 3) & 7) | (rex & 0x4 ? 8 : 0);
@@ -366,7 +378,7 @@ int insn_decode(const uint8_t *bytes, size_t n, uint64_t rip, const struct insn_
 		   (x->prefix[0] == X86_PREFIX_REP || x->prefix[0] == X86_PREFIX_REPNE);
 	for (uint8_t i = 0; i < x->op_count; i++) {
 		const cs_x86_op *op = &x->operands[i];
-		uint64_t base, index, ea, seg = 0;
+		uint64_t base = 0, index = 0, ea, seg = 0;
 		uint32_t sz = insn_mem_size(in->id, op->size);
 		bool known, write;
 		const struct insn_gpr_alias *ab = insn_gpr_alias(op->mem.base);
@@ -480,8 +492,11 @@ void insn_write_origin(const uint8_t *before, size_t n, const uint8_t *at, size_
 	memset(o, 0, sizeof(*o));
 	o->rip = x->rip;
 	cpu.regs_after = true;
-	if (n > INSN_MAX)
+	if (n > INSN_MAX) {
+		/* Only the INSN_MAX bytes nearest RIP can belong to the instruction before it. */
+		before += n - INSN_MAX;
 		n = INSN_MAX;
+	}
 	/* A rep string store mid-way: RIP stays on it, its pointers already moved. */
 	if (at_n && !insn_decode(at, at_n, x->rip, &cpu, &in) && in.rep &&
 	    insn_is_string_store(in.id) && insn_info_wrote(&in, x)) {

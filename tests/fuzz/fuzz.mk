@@ -51,9 +51,7 @@ FUZZ_SRCS_json += tests/lib/evlog.c
 FUZZ_LIBS_json := -pthread
 FUZZ_MAXLEN_json := 2048
 FUZZ_SRCS_insn := monitor/x86/insn.c
-# insn_decode reads `index` uninitialised when the base register is unknown (clang
-# -Wsometimes-uninitialized; gcc does not warn). Reported; not an error here meanwhile.
-FUZZ_CFLAGS_insn := -Wno-error=sometimes-uninitialized
+
 FUZZ_LIBS_insn := $(shell pkg-config --libs capstone 2>/dev/null || echo -lcapstone)
 FUZZ_MAXLEN_insn := 256
 FUZZ_SRCS_permmap := monitor/protect/permmap.c monitor/protect/perm.c monitor/base/mem.c monitor/base/log.c
