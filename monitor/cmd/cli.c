@@ -135,6 +135,8 @@ int cli_run(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_VTL0:
+			free(vtl0_buf); /* the option given again: the last one counts */
+			vtl0_buf = NULL;
 			if ((r = cli_load("VTL0 image", optarg, VTLMON_IMAGE_MAX, &vtl0_buf,
 					  &cfg.vtl0_image_len))) {
 				status = r;
@@ -144,6 +146,8 @@ int cli_run(int argc, char **argv)
 			cfg.vtl0_name = optarg;
 			break;
 		case OPT_VTL1:
+			free(vtl1_buf); /* the option given again: the last one counts */
+			vtl1_buf = NULL;
 			if ((r = cli_load("VTL1 image", optarg, VTLMON_IMAGE_MAX, &vtl1_buf,
 					  &cfg.vtl1_image_len))) {
 				status = r;
@@ -153,6 +157,8 @@ int cli_run(int argc, char **argv)
 			cfg.vtl1_name = optarg;
 			break;
 		case OPT_POLICY:
+			free(policy_buf); /* the option given again: the last one counts */
+			policy_buf = NULL;
 			if ((r = cli_load("policy", optarg, VTL_BOOT_POLICY_MAX, &policy_buf,
 					  &cfg.policy_len))) {
 				status = r;
