@@ -70,7 +70,7 @@ DEMO_ELF := $(B)/vtl0/demo.elf
 VTL1_ELF := $(B)/vtl1/vtl1.elf
 GUESTS := $(DEMO_ELF) $(VTL1_ELF) $(VTL0_TEST_ELFS)
 
-.PHONY: all test unit-test kvm-test bench valgrind deps format check-format check-layers clean guests
+.PHONY: all test unit-test kvm-test bench valgrind deps format check-format check-layers clean guests linux
 all: $(VTLMON) $(GUESTS)
 guests: $(GUESTS)
 
@@ -163,7 +163,8 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 		gcc make pkg-config binutils linux-libc-dev libcapstone-dev libelf-dev \
 		libseccomp-dev libcriterion-dev libsodium-dev clang-format valgrind \
-		clang libclang-rt-14-dev llvm
+		clang libclang-rt-14-dev llvm \
+		linux-source-6.1 bc flex bison libssl-dev cpio patch lz4 xz-utils python3
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:
@@ -183,3 +184,4 @@ clean:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 include tests/fuzz/fuzz.mk
+include vtl0/linux/linux.mk
