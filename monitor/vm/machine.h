@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "monitor/image/elf_load.h"
+#include "monitor/base/console_line.h"
 #include "monitor/base/events.h"
 #include "monitor/kvm/kvm.h"
 #include "monitor/base/mem.h"
@@ -76,13 +77,6 @@ enum run_end {
 	RUN_END_RESET_LIMIT,
 	RUN_END_AUDIT,	/* an event could not be written: no guest runs unaudited */
 	RUN_END_SIGNAL, /* SIGINT, SIGTERM or SIGHUP: m->end_signal */
-};
-
-#define CONSOLE_LINE_MAX 160
-
-struct console_line {
-	uint32_t n;
-	char buf[CONSOLE_LINE_MAX];
 };
 
 struct machine;

@@ -27,22 +27,9 @@ void ports_console_flush(struct vcpu_pair *p, int vtl)
 
 void ports_console_bytes(struct vcpu_pair *p, int vtl, const uint8_t *b, uint32_t len)
 {
-	struct console_line *c = &p->con[vtl];
-
-	for (uint32_t i = 0; i < len; i++) {
-		uint8_t ch = b[i];
-
-		if (ch == '\n') {
+	for (uint32_t i = 0; i < len; i++)
+		if (console_line_feed(&p->con[vtl], b[i]))
 			ports_console_flush(p, vtl);
-			continue;
-		}
-		if (ch == '\r')
-			continue;
-		/* Guest bytes never reach the operator's terminal raw: no escape sequences. */
-		c->buf[c->n++] = (ch >= 0x20 && ch < 0x7F) || ch == '\t' ? (char)ch : '?';
-		if (c->n == CONSOLE_LINE_MAX)
-			ports_console_flush(p, vtl);
-	}
 }
 
 void ports_pio(struct vcpu_pair *p, struct vcpu *v, const struct vexit *x)

@@ -21,7 +21,7 @@ FUZZ_FLAGS ?=
 FUZZ_Q := $(if $(filter 1,$(V)),,@)
 
 FUZZ_TARGETS := callblock policy elf exit ptwalk inspect json insn permmap guestram events cli \
-	vtl1
+	vtl1 console
 
 # Sanitizers abort on the first report (no recovery), so libFuzzer saves the input.
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -57,6 +57,8 @@ FUZZ_MAXLEN_insn := 256
 FUZZ_SRCS_permmap := monitor/protect/permmap.c monitor/protect/perm.c monitor/base/mem.c monitor/base/log.c
 FUZZ_MAXLEN_permmap := 2048
 FUZZ_SRCS_guestram := monitor/base/mem.c monitor/base/log.c
+FUZZ_SRCS_console := monitor/base/console_line.c
+FUZZ_MAXLEN_console := 4096
 FUZZ_MAXLEN_guestram := 9000
 FUZZ_SRCS_events := monitor/base/events.c monitor/base/log.c
 FUZZ_LIBS_events := -pthread
