@@ -2,6 +2,7 @@
 #include "tests/kvm/harness.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,34 @@
 #include "monitor/base/file.h"
 #include "monitor/base/limits.h"
 #include "monitor/cmd/cli.h"
+
+pid_t vtlmon_spawn(const char *const *args, const char *out, bool selftest)
+{
+	char *argv[16];
+	size_t n = 0;
+	pid_t pid;
+
+	argv[n++] = (char *)VTLMON_BIN;
+	for (; *args && n < 15; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		int null = open("/dev/null", O_WRONLY);
+		int o = out ? open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644) : null;
+
+		dup2(o, 1);
+		dup2(null, 2);
+		if (selftest)
+			setenv("VTLMON_SANDBOX_SELFTEST", "1", 1);
+		else
+			unsetenv("VTLMON_SANDBOX_SELFTEST");
+		execv(VTLMON_BIN, argv);
+		_exit(127);
+	}
+	return pid;
+}
 
 void kvm_require(void)
 {

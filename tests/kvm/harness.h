@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "monitor/vm/machine.h"
 #include "monitor/vm/run.h"
@@ -51,6 +52,13 @@ struct guest_run_opts {
 	uint64_t ev_rate;
 	bool ev_default_limits;
 };
+
+/*
+ * Starts the real `vtlmon ARGS...` binary: stdout to `out` (NULL: /dev/null),
+ * stderr to /dev/null, VTLMON_SANDBOX_SELFTEST set only if `selftest`.
+ * Returns the child's pid; the caller waits for it.
+ */
+pid_t vtlmon_spawn(const char *const *args, const char *out, bool selftest);
 
 /* Skips the test when /dev/kvm is absent (make kvm-test fails loudly in that case). */
 void kvm_require(void);

@@ -19,29 +19,9 @@ TestSuite(operate, .init = kvm_require, .timeout = KVM_TEST_TIMEOUT_S);
 
 #define HANG_ELF GUEST_DIR "/vtl0/tests/hang.elf"
 
-/* Starts `vtlmon ARGS...` with stdout to `out` (NULL: /dev/null) and stderr to /dev/null. */
 static pid_t op_spawn(const char *const *args, const char *out)
 {
-	char *argv[16];
-	size_t n = 0;
-	pid_t pid;
-
-	argv[n++] = (char *)VTLMON_BIN;
-	for (; *args && n < 15; args++)
-		argv[n++] = (char *)*args;
-	argv[n] = NULL;
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (!pid) {
-		int null = open("/dev/null", O_WRONLY);
-		int o = out ? open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644) : null;
-
-		dup2(o, 1);
-		dup2(null, 2);
-		execv(VTLMON_BIN, argv);
-		_exit(127);
-	}
-	return pid;
+	return vtlmon_spawn(args, out, false);
 }
 
 /* waitpid with its own watchdog: a monitor that ignores the signal fails, never hangs. */

@@ -29,29 +29,9 @@ TestSuite(sandbox, .init = kvm_require, .timeout = KVM_TEST_TIMEOUT_S);
  */
 static int run_vtlmon(bool selftest, const char *const *args)
 {
-	char *argv[16];
-	size_t n = 0;
-	pid_t pid;
+	pid_t pid = vtlmon_spawn(args, NULL, selftest);
 	int st;
 
-	argv[n++] = (char *)VTLMON_BIN;
-	for (; *args && n < 15; args++)
-		argv[n++] = (char *)*args;
-	argv[n] = NULL;
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (!pid) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(null, 1);
-		dup2(null, 2);
-		if (selftest)
-			setenv("VTLMON_SANDBOX_SELFTEST", "1", 1);
-		else
-			unsetenv("VTLMON_SANDBOX_SELFTEST");
-		execv(VTLMON_BIN, argv);
-		_exit(127);
-	}
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	return st;
 }
