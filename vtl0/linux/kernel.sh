@@ -43,7 +43,7 @@ install_if_changed() {
 # ---- source tree ------------------------------------------------------------------------
 # The stamp names the tarball by size and mtime: a new linux-source package means a fresh tree.
 stamp="$(stat -c '%s %Y' "$tar") $tar"
-if [ ! -f "$tree/.vtlmon-extracted" ] || [ "$(cat "$tree/.vtlmon-extracted")" != "$stamp" ]; then
+extract() {
 	say "extracting $tar into $tree"
 	rm -rf "$tree"
 	mkdir -p "$tree"
@@ -55,6 +55,9 @@ if [ ! -f "$tree/.vtlmon-extracted" ] || [ "$(cat "$tree/.vtlmon-extracted")" !=
 	tar -C "$tree" --strip-components=1 -xf "$tar" --exclude="$top/Documentation/[!K]*" \
 		--exclude="$top/tools/testing" --exclude="$top/tools/perf"
 	echo "$stamp" >"$tree/.vtlmon-extracted"
+}
+if [ ! -f "$tree/.vtlmon-extracted" ] || [ "$(cat "$tree/.vtlmon-extracted")" != "$stamp" ]; then
+	extract
 fi
 
 # ---- patches ----------------------------------------------------------------------------
@@ -73,14 +76,21 @@ fi
 if [ "$same" = no ]; then
 	for p in $(echo "$have" | sort -r); do
 		say "reverting $p"
-		patch -d "$tree" -p1 -R -s --no-backup-if-mismatch <"$applied/$p" ||
-			die "cannot revert $p; remove $tree and run make linux again"
+		if ! patch -d "$tree" -p1 -R -s --no-backup-if-mismatch <"$applied/$p"; then
+			# Someone edited the tree: start again from the tarball.
+			extract
+			mkdir -p "$applied"
+			break
+		fi
 		rm -f "$applied/$p"
 	done
 	for p in $want; do
 		say "applying $p"
-		patch -d "$tree" -p1 -s --no-backup-if-mismatch <"$here/patches/$p" ||
+		if ! patch -d "$tree" -p1 -s --no-backup-if-mismatch <"$here/patches/$p"; then
+			# Half-applied: the next run must start from a fresh tree.
+			rm -f "$tree/.vtlmon-extracted"
 			die "$p does not apply to $(basename "$tar")"
+		fi
 		cp "$here/patches/$p" "$applied/$p"
 	done
 fi
