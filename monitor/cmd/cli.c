@@ -87,7 +87,14 @@ enum {
 	OPT_QUIET,
 	OPT_MODULE,
 	OPT_NO_SANDBOX,
+	OPT_KERNEL,
+	OPT_INITRD,
+	OPT_APPEND,
 };
+
+/* A Linux VTL0 without --mem: the test kernel needs more than an own-ABI guest. */
+#define CLI_LINUX_DEFAULT_MEM (128ULL << 20) /* one sparsemem section: docs/linux.md */
+#define CLI_INITRD_MAX	      (1ULL << 30)
 
 int cli_run(int argc, char **argv)
 {
@@ -103,6 +110,9 @@ int cli_run(int argc, char **argv)
 	    {"quiet", no_argument, NULL, OPT_QUIET},
 	    {"module", required_argument, NULL, OPT_MODULE},
 	    {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
+	    {"kernel", required_argument, NULL, OPT_KERNEL},
+	    {"initrd", required_argument, NULL, OPT_INITRD},
+	    {"append", required_argument, NULL, OPT_APPEND},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {0, 0, 0, 0},
 	};
@@ -123,6 +133,8 @@ int cli_run(int argc, char **argv)
 	    .owns_process = true,
 	};
 	void *vtl0_buf = NULL, *vtl1_buf = NULL, *policy_buf = NULL;
+	void *kernel_buf = NULL, *initrd_buf = NULL;
+	bool mem_given = false, vtl0_given = false;
 	void *module_buf[MACHINE_MAX_MODULES] = {NULL};
 	struct machine *m = NULL;
 	int status = VTLMON_EXIT_USAGE, r;
@@ -144,7 +156,31 @@ int cli_run(int argc, char **argv)
 			}
 			cfg.vtl0_image = vtl0_buf;
 			cfg.vtl0_name = optarg;
+			vtl0_given = true;
 			break;
+		case OPT_KERNEL:
+			free(kernel_buf);
+			kernel_buf = NULL;
+			if ((r = cli_load("kernel", optarg, VTLMON_IMAGE_MAX, &kernel_buf,
+					  &cfg.kernel_len))) {
+				status = r;
+				goto out;
+			}
+			cfg.kernel = kernel_buf;
+			cfg.kernel_name = optarg;
+			break;
+		case OPT_INITRD:
+			free(initrd_buf);
+			initrd_buf = NULL;
+			if ((r = cli_load("initrd", optarg, CLI_INITRD_MAX, &initrd_buf,
+					  &cfg.initrd_len))) {
+				status = r;
+				goto out;
+			}
+			cfg.initrd = initrd_buf;
+			cfg.initrd_name = optarg;
+			break;
+		case OPT_APPEND: cfg.cmdline = optarg; break;
 		case OPT_VTL1:
 			free(vtl1_buf); /* the option given again: the last one counts */
 			vtl1_buf = NULL;
@@ -173,6 +209,7 @@ int cli_run(int argc, char **argv)
 				log_err("bad size '%s'", optarg);
 				goto out;
 			}
+			mem_given |= c == OPT_MEM;
 			break;
 		case OPT_CPUS:
 			errno = 0;
@@ -217,6 +254,12 @@ int cli_run(int argc, char **argv)
 		log_err("unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
+	if (cfg.kernel && vtl0_given) {
+		log_err("--kernel and --vtl0 both name VTL0's kernel: give one");
+		goto out;
+	}
+	if (cfg.kernel && !mem_given)
+		cfg.vtl0_mem = CLI_LINUX_DEFAULT_MEM;
 	m = calloc(1, sizeof(*m));
 	if (!m) {
 		status = VTLMON_EXIT_MONITOR;
@@ -231,6 +274,8 @@ out:
 	for (uint32_t i = 0; i < MACHINE_MAX_MODULES; i++)
 		free(module_buf[i]);
 	free(policy_buf);
+	free(initrd_buf);
+	free(kernel_buf);
 	free(vtl1_buf);
 	free(vtl0_buf);
 	return status;

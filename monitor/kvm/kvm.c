@@ -320,3 +320,40 @@ int __vcpu_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value)
 
 	return ioctl(vcpu->fd, KVM_SET_MSRS, &m) == 1 ? 0 : -1;
 }
+
+/* The Linux platform of VTL0 (issue 11): in-kernel irqchip, LAPIC, CPUID, interrupt lines. */
+
+int vm_create_irqchip(struct vm *vm)
+{
+	if (ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		log_err("KVM_CREATE_IRQCHIP vtl%d: %s", vm->vtl, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int vm_irq_line(struct vm *vm, uint32_t irq, int level)
+{
+	struct kvm_irq_level l = {.irq = irq, .level = (uint32_t)level};
+
+	if (ioctl(vm->fd, KVM_IRQ_LINE, &l) < 0) {
+		log_err("KVM_IRQ_LINE %u vtl%d: %s", irq, vm->vtl, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int vcpu_get_lapic(struct vcpu *vcpu, struct kvm_lapic_state *lapic)
+{
+	VCPU_IOCTL("KVM_GET_LAPIC", KVM_GET_LAPIC, lapic);
+}
+
+int vcpu_set_lapic(struct vcpu *vcpu, const struct kvm_lapic_state *lapic)
+{
+	VCPU_IOCTL("KVM_SET_LAPIC", KVM_SET_LAPIC, lapic);
+}
+
+int vcpu_set_cpuid(struct vcpu *vcpu, const struct kvm_cpuid2 *cpuid)
+{
+	VCPU_IOCTL("KVM_SET_CPUID2", KVM_SET_CPUID2, cpuid);
+}

@@ -95,4 +95,16 @@ int __vcpu_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t value);
  */
 int vcpu_set_run_sigmask(struct vcpu *vcpu, int kick);
 
+/*
+ * The Linux platform of VTL0's VM (issue 11). KVM_CREATE_IRQCHIP (PIC,
+ * IOAPIC, LAPICs in the kernel) must come before the first vCPU.
+ */
+int vm_create_irqchip(struct vm *vm);
+/* KVM_IRQ_LINE: sets an ISA IRQ / GSI line of the in-kernel irqchip to level. */
+int vm_irq_line(struct vm *vm, uint32_t irq, int level);
+int vcpu_get_lapic(struct vcpu *vcpu, struct kvm_lapic_state *lapic);
+int vcpu_set_lapic(struct vcpu *vcpu, const struct kvm_lapic_state *lapic);
+/* KVM_SET_CPUID2 again, before the vCPU first runs (KVM refuses a change after). */
+int vcpu_set_cpuid(struct vcpu *vcpu, const struct kvm_cpuid2 *cpuid);
+
 #endif

@@ -2,6 +2,7 @@
 #include "monitor/vm/build.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "monitor/base/exitcodes.h"
@@ -10,6 +11,8 @@
 #include "monitor/image/embedded.h"
 #include "monitor/image/policy_load.h"
 #include "monitor/x86/boot.h"
+#include "monitor/x86/linux_boot.h"
+#include "monitor/x86/mptable.h"
 #include "vtl_device.h"
 #include "vtl_layout.h"
 
@@ -56,6 +59,9 @@ int machine_create_vm(struct machine *m, int vtl)
 	r = __vm_disable_quirks(&m->vm[vtl], KVM_X86_QUIRK_SLOT_ZAP_ALL);
 	if (r)
 		log_info("vtl%d: cannot disable SLOT_ZAP_ALL: %s", vtl, strerror(-r));
+	/* Linux's platform: PIC, IOAPIC and LAPIC in KVM, before any vCPU exists (VTL0 only). */
+	if (!vtl && m->cfg.kernel && vm_create_irqchip(&m->vm[0]))
+		return -1;
 	if (vtl) {
 		if (vm_set_slot(&m->vm[1], SLOT_VTL1_VTL0_RAM, 0, 0, m->vtl0_ram.size,
 				(void *)m->vtl0_ram.hva.v))
@@ -89,12 +95,60 @@ int machine_create_vms(struct machine *m)
  * state, no MSR or FPU state left by an earlier kernel. Per-pair flags that
  * describe the old vCPU go with it.
  */
+/* LVT delivery modes (SDM vol. 3, 11.5.1): LVT LINT0 at 0x350, LINT1 at 0x360. */
+#define LAPIC_LVT_LINT0	 0x350
+#define LAPIC_LVT_LINT1	 0x360
+#define LAPIC_DM_MASK	 0x700U
+#define LAPIC_DM_NMI	 0x400U
+#define LAPIC_DM_EXTINT	 0x700U
+#define CPUID_1_ECX_CX16 (1U << 13)
+
+static void machine_lapic_lvt(struct kvm_lapic_state *la, uint32_t reg, uint32_t mode)
+{
+	uint32_t v;
+
+	memcpy(&v, la->regs + reg, sizeof(v));
+	v = (v & ~LAPIC_DM_MASK) | mode;
+	memcpy(la->regs + reg, &v, sizeof(v));
+}
+
+/*
+ * A Linux VTL0 vCPU: LINT0 = ExtINT (the PIC), LINT1 = NMI, as a PC BIOS
+ * leaves them, and KVM's supported CPUID without CX16: this host's emulator
+ * fails on cmpxchg16b, and CX16 is the one such bit KVM lets us clear
+ * (KVM-HOST-NOTES; the rest is the command line's noxsave clearcpuid=).
+ */
+static int machine_linux_vcpu(struct machine *m, struct vcpu *v)
+{
+	size_t size = sizeof(*m->kvm.cpuid) + m->kvm.cpuid->nent * sizeof(m->kvm.cpuid->entries[0]);
+	struct kvm_cpuid2 *cpuid = malloc(size);
+	struct kvm_lapic_state la;
+	int r = -1;
+
+	if (!cpuid)
+		return -1;
+	memcpy(cpuid, m->kvm.cpuid, size);
+	for (uint32_t i = 0; i < cpuid->nent; i++)
+		if (cpuid->entries[i].function == 1)
+			cpuid->entries[i].ecx &= ~CPUID_1_ECX_CX16;
+	if (vcpu_set_cpuid(v, cpuid) || vcpu_get_lapic(v, &la))
+		goto out;
+	machine_lapic_lvt(&la, LAPIC_LVT_LINT0, LAPIC_DM_EXTINT);
+	machine_lapic_lvt(&la, LAPIC_LVT_LINT1, LAPIC_DM_NMI);
+	r = vcpu_set_lapic(v, &la);
+out:
+	free(cpuid);
+	return r;
+}
+
 int machine_create_vcpu(struct machine *m, struct vcpu_pair *p, int vtl)
 {
 	struct vcpu *v = vtl ? &p->vtl1 : &p->vtl0;
 
 	if (vcpu_create(&m->kvm, &m->vm[vtl], p->index, v) ||
 	    vcpu_set_run_sigmask(v, VTLMON_KICK_SIGNAL))
+		return -1;
+	if (!vtl && m->cfg.kernel && machine_linux_vcpu(m, v))
 		return -1;
 	/* Sync regs cost 0.27 us per exit (measured) and give CR state at every exit. */
 	v->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
@@ -293,6 +347,15 @@ int machine_check_config(const struct machine_config *cfg)
 		log_err("at most %d --module files", MACHINE_MAX_MODULES);
 		return -1;
 	}
+	/* Modules are an own-ABI notion: Linux would not know where they are. */
+	if (cfg->kernel && cfg->nr_modules) {
+		log_err("--module is for own-ABI VTL0 images; a Linux kernel takes --initrd");
+		return -1;
+	}
+	if (!cfg->kernel && (cfg->initrd || cfg->cmdline)) {
+		log_err("--initrd and --append need --kernel");
+		return -1;
+	}
 	if (cfg->cpus < 1 || cfg->cpus > MACHINE_MAX_CPUS) {
 		log_err("--cpus %u: only %d vCPU pair%s supported for now (SMP bring-up is not "
 			"implemented yet)",
@@ -314,10 +377,139 @@ int machine_check_config(const struct machine_config *cfg)
 	return 0;
 }
 
+/*
+ * A vmlinux: PT_LOADs at their physical addresses, checked by the same ELF
+ * loader as every image (p_vaddr = p_paddr + __START_KERNEL_map). Its e_entry
+ * is physical (startup_64): a private copy says it virtually for the loader.
+ */
+static int machine_load_vmlinux(struct machine *m, struct linux_layout *lay)
+{
+	const struct elf_limits lim = {
+	    .min_gpa = VTL_IMAGE_MIN_OFFSET,
+	    .max_gpa = m->vtl0_ram.size,
+	    .va_offset = LINUX_START_KERNEL_VA,
+	    .max_file_size = VTLMON_IMAGE_MAX,
+	};
+	const struct elf_dest dst = {0, m->vtl0_ram.size, (uint8_t *)m->vtl0_ram.hva.v};
+	uint8_t *copy = malloc(m->cfg.kernel_len);
+	char msg[256] = "";
+	enum elf_err err = ELF_E_NOMEM;
+
+	if (copy) {
+		memcpy(copy, m->cfg.kernel, m->cfg.kernel_len);
+		m->linux_entry = linux_vmlinux_fix_entry(copy, m->cfg.kernel_len);
+		err = m->linux_entry ? elf_load(copy, m->cfg.kernel_len, &lim, &dst, &m->vtl0_img,
+						msg, sizeof(msg))
+				     : ELF_E_ENTRY;
+		free(copy);
+	}
+	if (err != ELF_OK) {
+		log_err("kernel %s rejected: %s%s%s", m->cfg.kernel_name, elf_strerror(err),
+			msg[0] ? ": " : "",
+			msg[0] ? msg : (err == ELF_E_ENTRY ? "e_entry is not physical" : ""));
+		return -1;
+	}
+	lay->kernel_end = m->vtl0_img.high_gpa;
+	return 0;
+}
+
+/* A bzImage: its protected-mode part at the aligned load address, entered at +0x200. */
+static void machine_load_bzimage(struct machine *m, const struct linux_kernel_info *info,
+				 struct linux_layout *lay)
+{
+	const uint8_t *k = m->cfg.kernel;
+	uint64_t need = info->init_size > info->pm_size ? info->init_size : info->pm_size;
+	struct elf_image *img = &m->vtl0_img;
+
+	/* linux_probe checked [load_gpa, load_gpa + need) lies in RAM. */
+	guest_ram_write(&m->vtl0_ram, gpa(info->load_gpa), k + info->pm_offset, info->pm_size);
+	m->linux_entry = info->load_gpa + LINUX_ENTRY64_OFFSET;
+	memset(img, 0, sizeof(*img));
+	img->entry = m->linux_entry;
+	img->nr_segments = 1;
+	img->low_gpa = info->load_gpa;
+	img->high_gpa = (info->load_gpa + need + VTL_PAGE_SIZE - 1) & ~(VTL_PAGE_SIZE - 1);
+	img->segments[0] = (struct vtl_segment){.gpa = img->low_gpa,
+						.size = img->high_gpa - img->low_gpa,
+						.flags = VTL_SEG_R | VTL_SEG_W | VTL_SEG_X};
+	lay->kernel_end = img->high_gpa;
+}
+
+/*
+ * Linux as VTL0 (Documentation/x86/boot.rst, 64-bit boot protocol): the
+ * kernel, the command line (the words this host needs first), the initrd high
+ * in RAM, the zero page and the MP table. Every size is checked before
+ * anything is written; a refusal says why.
+ */
+static int machine_load_linux(struct machine *m)
+{
+	struct linux_kernel_info info;
+	struct linux_layout lay = {.ram_size = m->vtl0_ram.size};
+	const char *user = m->cfg.cmdline ? m->cfg.cmdline : "";
+	char msg[256], *cmdline = NULL;
+	size_t len;
+	uint8_t *bp, *mp;
+	int r = -1;
+
+	if (linux_probe(m->cfg.kernel, m->cfg.kernel_len, m->vtl0_ram.size, &info, msg,
+			sizeof(msg))) {
+		log_err("kernel %s refused: %s", m->cfg.kernel_name, msg);
+		return -1;
+	}
+	len = strlen(LINUX_HOST_CMDLINE) + 1 + strlen(user);
+	cmdline = malloc(len + 1);
+	if (!cmdline)
+		return -1;
+	snprintf(cmdline, len + 1, "%s%s%s", LINUX_HOST_CMDLINE, user[0] ? " " : "", user);
+	len = strlen(cmdline);
+	if (linux_place_cmdline(&info, len, &lay, msg, sizeof(msg))) {
+		log_err("kernel %s: %s", m->cfg.kernel_name, msg);
+		goto out;
+	}
+	if (info.kind == LINUX_KIND_VMLINUX) {
+		if (machine_load_vmlinux(m, &lay))
+			goto out;
+	} else {
+		machine_load_bzimage(m, &info, &lay);
+	}
+	if (linux_place_initrd(&info, m->cfg.initrd ? m->cfg.initrd_len : 0, &lay, msg,
+			       sizeof(msg))) {
+		log_err("initrd %s: %s", m->cfg.initrd_name, msg);
+		goto out;
+	}
+	bp = guest_ram_ptr(&m->vtl0_ram, gpa(LINUX_ZERO_PAGE_GPA), LINUX_BP_SIZE);
+	mp = guest_ram_ptr(&m->vtl0_ram, gpa(LINUX_MPTABLE_GPA), mptable_size(m->cfg.cpus));
+	if (!bp || !mp || guest_ram_write(&m->vtl0_ram, gpa(lay.cmdline_gpa), cmdline, len + 1) ||
+	    (lay.initrd_size &&
+	     guest_ram_write(&m->vtl0_ram, gpa(lay.initrd_gpa), m->cfg.initrd, lay.initrd_size)) ||
+	    !mptable_write(mp, mptable_size(m->cfg.cpus), (uint32_t)LINUX_MPTABLE_GPA, m->cfg.cpus))
+		goto out;
+	linux_zero_page(bp, &info, info.kind == LINUX_KIND_BZIMAGE ? m->cfg.kernel : NULL, &lay);
+	uart_reset(&m->uart);
+	m->uart_irq = false;
+	log_info("linux: %s entry %#llx, initrd %#llx+%#llx, cmdline \"%s\"",
+		 info.kind == LINUX_KIND_VMLINUX ? "vmlinux" : "bzImage",
+		 (unsigned long long)m->linux_entry, (unsigned long long)lay.initrd_gpa,
+		 (unsigned long long)lay.initrd_size, cmdline);
+	r = 0;
+out:
+	free(cmdline);
+	return r;
+}
+
 /* Images, modules, policy and boot state: at launch and again after every reset. */
 int machine_load_guests(struct machine *m)
 {
-	snprintf(m->vtl0_image_name, sizeof(m->vtl0_image_name), "%s", m->cfg.vtl0_name);
+	snprintf(m->vtl0_image_name, sizeof(m->vtl0_image_name), "%s",
+		 m->cfg.kernel ? m->cfg.kernel_name : m->cfg.vtl0_name);
+	if (m->cfg.kernel) {
+		if (machine_load_linux(m) || machine_load_image(m, 1) || machine_place_policy(m))
+			return VTLMON_EXIT_LAUNCH;
+		if (machine_boot_vtl(m, 1) ||
+		    linux_boot_vcpu(&m->vtl0_ram, &m->pairs[0].vtl0, m->linux_entry))
+			return VTLMON_EXIT_MONITOR;
+		return 0;
+	}
 	/* VTL0's image is loaded first so VTL1's boot info can describe it for protection. */
 	if (machine_load_image(m, 0) || machine_load_modules(m) || machine_load_image(m, 1) ||
 	    machine_place_policy(m))

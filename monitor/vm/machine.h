@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "monitor/dev/uart.h"
 #include "monitor/image/elf_load.h"
 #include "monitor/base/console_line.h"
 #include "monitor/base/events.h"
@@ -55,6 +56,18 @@ struct machine_config {
 	uint32_t max_memslots; /* 0: what the host offers; tests lower it to reach the limit */
 	struct machine_module modules[MACHINE_MAX_MODULES];
 	uint32_t nr_modules;
+	/*
+	 * --kernel: VTL0 is a Linux kernel (vmlinux or bzImage) booted through the
+	 * 64-bit boot protocol on the Linux platform (irqchip, UART, MP table)
+	 * instead of vtl0_image (issue 11). NULL: the own-ABI platform, unchanged.
+	 */
+	const void *kernel;
+	size_t kernel_len;
+	const char *kernel_name;
+	const void *initrd; /* may be NULL */
+	size_t initrd_len;
+	const char *initrd_name;
+	const char *cmdline; /* --append, after the words this host needs; may be NULL */
 };
 
 /* A rebuild that needs new VMs or vCPUs: only the main thread may create them (docs/security.md).
@@ -176,6 +189,11 @@ struct machine {
 	char end_detail[160];
 
 	struct bench_slot bench[MACHINE_BENCH_SLOTS];
+
+	/* The Linux platform (cfg.kernel): rebuilt with VTL0 at every reset. */
+	uint64_t linux_entry; /* physical 64-bit entry */
+	struct uart uart;     /* COM1; only the pair thread touches it once the run starts */
+	bool uart_irq;	      /* the level the monitor last set on IRQ 4 */
 };
 
 /* Ends the run (first caller wins) and kicks every vCPU out of the guest. */

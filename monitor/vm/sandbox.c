@@ -81,6 +81,7 @@ static const struct sandbox_rule pair_rules[] = {
     IOCTL(KVM_SET_MSRS, "a filtered MSR write that is allowed is applied by the monitor"),
     IOCTL(KVM_X86_SET_MSR_FILTER, "PIN_MSR/UNPIN_MSR set which MSRs exit"),
     IOCTL(KVM_SET_USER_MEMORY_REGION, "SET_PERMS reshapes VTL0's memslots"),
+    IOCTL(KVM_IRQ_LINE, "a Linux VTL0's UART raises and lowers IRQ 4 (THRE interrupts)"),
     IOCTL(KVM_SET_GUEST_DEBUG, "CR_SITE breakpoints, and the step over a site (a breakpoint on "
 			       "the next instruction)"),
     IOCTL(TCGETS, "stdio's first write to a stream asks isatty() to pick line buffering"),
@@ -163,6 +164,9 @@ static const struct sandbox_rule main_rules[] = {
     IOCTL(KVM_CREATE_VM, "reset and kexec build new VMs on the /dev/kvm fd opened at start"),
     IOCTL(KVM_CREATE_VCPU, "reset and kexec build new vCPUs"),
     IOCTL(KVM_SET_CPUID2, "a new vCPU needs its CPUID (NX for EFER.NXE)"),
+    IOCTL(KVM_CREATE_IRQCHIP, "a reset rebuilds a Linux VTL0's VM with its in-kernel irqchip"),
+    IOCTL(KVM_GET_LAPIC, "a Linux VTL0's new vCPU: read its LAPIC to set LINT0/LINT1"),
+    IOCTL(KVM_SET_LAPIC, "a Linux VTL0's new vCPU: LINT0 = ExtINT, LINT1 = NMI"),
     IOCTL(KVM_SET_SIGNAL_MASK, "a new vCPU takes kicks only inside KVM_RUN"),
     IOCTL(KVM_CHECK_EXTENSION, "a new VM is probed (memslots, MSR filter, quirks)"),
     IOCTL(KVM_ENABLE_CAP, "a new VM gets exception payloads, user-space MSR exits, quirks off"),
