@@ -409,6 +409,8 @@ static int machine_load_vmlinux(struct machine *m, struct linux_layout *lay)
 			msg[0] ? msg : (err == ELF_E_ENTRY ? "e_entry is not physical" : ""));
 		return -1;
 	}
+	/* What the vCPU starts at (boot event, VTL1's boot info): the physical entry. */
+	m->vtl0_img.entry = m->linux_entry;
 	lay->kernel_end = m->vtl0_img.high_gpa;
 	return 0;
 }
