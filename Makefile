@@ -142,7 +142,7 @@ $(B)/tests/kvm-tests: $(KVM_SRCS:tests/%.c=$(B)/tests/%.o) $(LIBVTLMON)
 CRITERION_ARGS ?= --jobs 1
 unit-test: $(B)/tests/unit-tests
 	$(B)/tests/unit-tests $(CRITERION_ARGS)
-kvm-test: $(B)/tests/kvm-tests all
+kvm-test: $(B)/tests/kvm-tests all linux
 	@if [ ! -c /dev/kvm ]; then echo "kvm-test: /dev/kvm missing: KVM tests cannot run" >&2; exit 1; fi
 	$(B)/tests/kvm-tests $(CRITERION_ARGS)
 include tests/scenarios/scenarios.mk

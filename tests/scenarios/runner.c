@@ -627,6 +627,8 @@ struct opts {
 	const char *vtlmon;
 	const char *build; /* guest ELFs: <build>/<name>/<file>.elf */
 	const char *root;  /* scenario sources: <root>/<name>/ */
+	const char
+	    *linux_dir; /* the Linux test kernel (`make linux`): <linux>/vmlinux, initramfs.cpio */
 	double timeout;
 	double margin; /* the watchdog fires this long after vtlmon's --timeout */
 	bool verbose, keep;
@@ -973,11 +975,11 @@ static int policy_expand(struct scenario *sc, const char *in, const char *build,
 /* Builds the scenario: its expect file, its guest and its command line. Errors go to out. */
 static int scenario_load(struct scenario *sc, const char *arg, const struct opts *o, FILE *out)
 {
-	char *policy, *policy_in, *guest_src;
+	char *policy, *policy_in, *guest_src, *linux_marker;
 	const char *base;
 	size_t l;
 	int errs = 0;
-	bool has_policy;
+	bool has_policy, is_linux;
 
 	memset(sc, 0, sizeof(*sc));
 	/* A name is looked up under the root; anything with a '/' is a directory path. */
@@ -1005,8 +1007,24 @@ static int scenario_load(struct scenario *sc, const char *arg, const struct opts
 	sc->guest = xasprintf("%s/%s/guest.elf", o->build, sc->name);
 	errs += expect_load(&sc->x, sc->expect_path, out);
 
+	/* A `linux` file instead of guest.c: VTL0 is the Linux test kernel and its initramfs. */
+	linux_marker = xasprintf("%s/linux", sc->dir);
+	is_linux = path_exists(linux_marker);
+	free(linux_marker);
+	if (is_linux) {
+		free(sc->guest);
+		sc->guest = xasprintf("%s/vmlinux", o->linux_dir);
+	}
 	guest_src = xasprintf("%s/guest.c", sc->dir);
-	if (!o->replay_events && !path_exists(guest_src)) {
+	if (is_linux) {
+		if (!o->replay_events && !path_exists(sc->guest)) {
+			/* Never a silent skip: CI builds the kernel, so a missing one is a failure.
+			 */
+			fprintf(out, "  %s: not built (make linux builds the Linux test kernel)\n",
+				sc->guest);
+			errs++;
+		}
+	} else if (!o->replay_events && !path_exists(guest_src)) {
 		fprintf(out, "  %s: missing (every scenario has a guest.c, the VTL0 kernel)\n",
 			guest_src);
 		errs++;
@@ -1019,8 +1037,12 @@ static int scenario_load(struct scenario *sc, const char *arg, const struct opts
 
 	arg_push(sc, xstrdup(o->vtlmon));
 	arg_push(sc, xstrdup("run"));
-	arg_push(sc, xstrdup("--vtl0"));
+	arg_push(sc, xstrdup(is_linux ? "--kernel" : "--vtl0"));
 	arg_push(sc, xstrdup(sc->guest));
+	if (is_linux) {
+		arg_push(sc, xstrdup("--initrd"));
+		arg_push(sc, xasprintf("%s/initramfs.cpio", o->linux_dir));
+	}
 	policy = xasprintf("%s/policy.policy", sc->dir);
 	policy_in = xasprintf("%s/policy.policy.in", sc->dir);
 	has_policy = path_exists(policy);
@@ -1508,6 +1530,8 @@ static void usage(FILE *f)
 	      "              (default build/scenarios)\n"
 	      "  -d ROOT     where NAME is looked up, and what is listed when no NAME is given\n"
 	      "              (default tests/scenarios)\n"
+	      "  -l LINUX    the Linux test kernel for scenarios with a `linux` file:\n"
+	      "              LINUX/vmlinux and LINUX/initramfs.cpio (default build/linux)\n"
 	      "  -t SECONDS  --timeout for scenarios whose args file has none (default 30)\n"
 	      "  -w SECONDS  kill vtlmon this long after its --timeout (default 15)\n"
 	      "  -v          print the command line and every event of every scenario\n"
@@ -1522,6 +1546,7 @@ int main(int argc, char **argv)
 	    .vtlmon = "build/vtlmon",
 	    .build = "build/scenarios",
 	    .root = "tests/scenarios",
+	    .linux_dir = "build/linux",
 	    .timeout = DEFAULT_TIMEOUT_S,
 	    .margin = DEFAULT_MARGIN_S,
 	    .replay_status = -1,
@@ -1532,7 +1557,7 @@ int main(int argc, char **argv)
 	size_t n, passed = 0, failed = 0;
 	int c;
 
-	while ((c = getopt(argc, argv, "vkm:b:d:t:w:e:s:h")) != -1) {
+	while ((c = getopt(argc, argv, "vkm:b:d:l:t:w:e:s:h")) != -1) {
 		char *end;
 
 		switch (c) {
@@ -1541,6 +1566,7 @@ int main(int argc, char **argv)
 		case 'm': o.vtlmon = optarg; break;
 		case 'b': o.build = optarg; break;
 		case 'd': o.root = optarg; break;
+		case 'l': o.linux_dir = optarg; break;
 		case 'e': o.replay_events = optarg; break;
 		case 't':
 		case 'w': {

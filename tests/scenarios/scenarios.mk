@@ -47,9 +47,14 @@ $(B)/scenarios/%/sign.stamp: tests/scenarios/%/sign $(KEXEC_SIGN) $(SCENARIO_ELF
 	@mkdir -p $(dir $@)
 	$(Q)$(KEXEC_SIGN) list $< $(dir $@) && touch $@
 
-scenario-test: $(SCENARIO_RUNNER) $(SCENARIO_ELFS) $(SCENARIO_SIGNED) $(VTLMON)
+# Scenarios with a `linux` file boot the Linux test kernel (`make linux`, built once and shared by
+# every build directory: the kernel does not depend on how the monitor is built).
+SCENARIO_LINUX := $(if $(wildcard tests/scenarios/*/linux),linux)
+
+scenario-test: $(SCENARIO_RUNNER) $(SCENARIO_ELFS) $(SCENARIO_SIGNED) $(VTLMON) $(SCENARIO_LINUX)
 	@if [ ! -c /dev/kvm ]; then echo "scenario-test: /dev/kvm missing: scenarios cannot run" >&2; exit 1; fi
-	$(SCENARIO_RUNNER) -m $(VTLMON) -b $(B)/scenarios -d tests/scenarios $(SCENARIO_ARGS) $(SCENARIO)
+	$(SCENARIO_RUNNER) -m $(VTLMON) -b $(B)/scenarios -d tests/scenarios -l $(LINUX_DIR) \
+		$(SCENARIO_ARGS) $(SCENARIO)
 
 scenario-selftest: $(SCENARIO_RUNNER) $(SCENARIO_ELFS) $(SCENARIO_SIGNED) $(VTLMON)
 	@if [ ! -c /dev/kvm ]; then echo "scenario-selftest: /dev/kvm missing" >&2; exit 1; fi

@@ -1,17 +1,18 @@
 # Linux test kernel for VTL0, included by the Makefile: `make linux` builds it once and caches it.
 #
-#   $(B)/linux/vmlinux         ELF, PT_LOADs at their physical addresses (also a PVH image)
-#   $(B)/linux/bzImage         the same kernel, LZ4-compressed
-#   $(B)/linux/System.map      symbols (the driver's section bounds, for tests and docs)
-#   $(B)/linux/initramfs.cpio  uncompressed newc cpio: /init (vtl0/linux/init.c), /dev/console
-#   $(B)/linux/src/            Debian's linux-source-6.1, patched, with the driver (kernel.sh)
+#   build/linux/vmlinux          ELF, PT_LOADs at their physical addresses (also a PVH image)
+#   build/linux/bzImage         the same kernel, LZ4-compressed
+#   build/linux/System.map      symbols (the driver's section bounds, for tests and docs)
+#   build/linux/initramfs.cpio  uncompressed newc cpio: /init (vtl0/linux/init.c), /dev/console
+#   build/linux/src/            Debian's linux-source-6.1, patched, with the driver (kernel.sh)
 #
 # The kernel is rebuilt only when one of its inputs changes (the config fragment, a patch,
 # the driver, the ABI headers it includes, the script), and then incrementally. A clean
 # build takes about 4 minutes on 2 cores and needs nothing but Debian packages (`make deps`).
 # docs/linux.md says what each piece is for.
 
-LINUX_DIR := $(B)/linux
+# Not $(B)/linux: the kernel does not depend on how the monitor is built (SANITIZE=1 reuses it).
+LINUX_DIR ?= build/linux
 LINUX_TAR ?= /usr/src/linux-source-6.1.tar.xz
 LINUX_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 LINUX_KERNEL_INPUTS := vtl0/linux/kernel.sh vtl0/linux/vtlmon.config vtl0/linux/vtlmon.c \
