@@ -54,3 +54,9 @@ $(LINUX_DIR)/initramfs.cpio: vtl0/linux/initramfs.list $(LINUX_DIR)/init $(LINUX
 	$(Q)sed 's|@INIT@|$(abspath $(LINUX_DIR)/init)|' $< >$@.list
 	$(Q)$(LINUX_DIR)/src/usr/gen_init_cpio -t 0 $@.list >$@.tmp && mv $@.tmp $@
 	$(Q)rm -f $@.list
+
+# Linux boot under vtlmon against QEMU microvm, same kernel and initramfs, interleaved
+# (a measurement: skipped with a message when QEMU is not installed).
+.PHONY: bench-linux
+bench-linux: linux $(VTLMON)
+	bash vtl0/linux/bench-linux.sh $(VTLMON) $(LINUX_DIR) $(BENCH_LINUX_RUNS)

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# bench-linux: Linux boot to power-off under vtlmon against QEMU microvm booting the same kernel
+# and initramfs, interleaved in one run; wall time and peak RSS as ratios with min/median/max.
+# A measurement, never a test: this host is shared and noisy (docs/results.md).
+#
+# usage: vtl0/linux/bench-linux.sh VTLMON LINUX_DIR [RUNS]
+set -u
+vtlmon=${1:?vtlmon binary} linux=${2:?linux dir} runs=${3:-3}
+kernel=$linux/vmlinux initrd=$linux/initramfs.cpio
+base="console=ttyS0 noxsave clearcpuid=297,580,308,288,298,145,151,158,306,534 reboot=k panic=-1 rodata=off"
+
+if [ ! -f "$kernel" ] || [ ! -f "$initrd" ]; then
+	echo "bench-linux: no test kernel in $linux (run make linux)" >&2
+	exit 1
+fi
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	echo "bench-linux: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86): skipped"
+	exit 0
+fi
+if ! command -v python3 >/dev/null; then
+	echo "bench-linux: python3 measures wall time and peak RSS: skipped without it"
+	exit 0
+fi
+
+# One measured run: prints "WALL_S MAXRSS_KIB STATUS" for the command in "$@".
+measure() {
+	python3 - "$@" <<'PY'
+import resource, subprocess, sys, time
+t = time.monotonic()
+p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+wall = time.monotonic() - t
+print("%.3f %d %d" % (wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode))
+PY
+}
+
+vt=() qe=()
+for i in $(seq 1 "$runs"); do
+	# Interleaved: a load change hits both sides alike.
+	v=$(measure "$vtlmon" run --quiet --kernel "$kernel" --initrd "$initrd" \
+		--policy policy/examples/linux.policy --append "rodata=off" --timeout 180)
+	q=$(measure qemu-system-x86_64 -M microvm -enable-kvm -cpu host,-cx16 -m 128M -device i8042 \
+		-kernel "$kernel" -initrd "$initrd" -nographic -no-reboot -append "$base")
+	echo "run $i: vtlmon ${v% *} (wall s, peak RSS KiB), qemu ${q% *}"
+	vt+=("$v") qe+=("$q")
+done
+
+python3 - "${vt[@]}" -- "${qe[@]}" <<'PY'
+import statistics, sys
+args = sys.argv[1:]
+cut = args.index("--")
+vt = [tuple(map(float, a.split())) for a in args[:cut]]
+qe = [tuple(map(float, a.split())) for a in args[cut + 1:]]
+def mmm(xs):
+    return "min %.2f median %.2f max %.2f" % (min(xs), statistics.median(xs), max(xs))
+wall = [v[0] / q[0] for v, q in zip(vt, qe)]
+rss = [v[1] / q[1] for v, q in zip(vt, qe)]
+print("boot to power-off, Linux test kernel, 128 MiB, rodata=off, %d interleaved runs" % len(vt))
+print("  vtlmon wall s:  " + mmm([v[0] for v in vt]) + "   (exit statuses %s)" % sorted({int(v[2]) for v in vt}))
+print("  qemu   wall s:  " + mmm([q[0] for q in qe]))
+print("  wall   vtlmon / qemu:  " + mmm(wall) + "   (goal <= 1.0)")
+print("  vtlmon peak RSS KiB:  " + mmm([v[1] for v in vt]))
+print("  qemu   peak RSS KiB:  " + mmm([q[1] for q in qe]))
+print("  RSS    vtlmon / qemu:  " + mmm(rss) + "   (goal <= 0.25)")
+PY
