@@ -724,6 +724,9 @@ static bool file_sha256(const char *path, unsigned char out[crypto_hash_sha256_B
 	return ok;
 }
 
+/* ${linux}: the Linux test kernel's directory (-l), set once in main(). */
+static const char *runner_linux_dir = "build/linux";
+
 struct expand_ctx {
 	const char *src, *build;
 	bool fns; /* ${sha256:...} and ${ed25519-pub:...} are allowed (policy.policy.in only) */
@@ -745,6 +748,10 @@ static bool expand_ref(struct sbuf *b, const char *in, size_t n, struct expand_c
 	}
 	if (n == 5 && memcmp(in, "build", 5) == 0) {
 		sbuf_add(b, c->build, strlen(c->build));
+		return true;
+	}
+	if (n == 5 && memcmp(in, "linux", 5) == 0) {
+		sbuf_add(b, runner_linux_dir, strlen(runner_linux_dir));
 		return true;
 	}
 	if (c->fns && n > strlen(sha) && memcmp(in, sha, strlen(sha)) == 0) {
@@ -772,11 +779,11 @@ static bool expand_ref(struct sbuf *b, const char *in, size_t n, struct expand_c
 		sbuf_hex(b, pk, sizeof(pk));
 		ok = true;
 	} else {
-		c->err =
-		    xasprintf(c->fns ? "'${%.*s}': expected ${src}, ${build}, ${sha256:FILE} or "
-				       "${ed25519-pub:SEED}"
-				     : "'${%.*s}': only ${src} and ${build} are expanded",
-			      (int)n, in);
+		c->err = xasprintf(
+		    c->fns ? "'${%.*s}': expected ${src}, ${build}, ${linux}, ${sha256:FILE} or "
+			     "${ed25519-pub:SEED}"
+			   : "'${%.*s}': only ${src}, ${build} and ${linux} are expanded",
+		    (int)n, in);
 	}
 out:
 	free(arg.p);
@@ -1566,7 +1573,10 @@ int main(int argc, char **argv)
 		case 'm': o.vtlmon = optarg; break;
 		case 'b': o.build = optarg; break;
 		case 'd': o.root = optarg; break;
-		case 'l': o.linux_dir = optarg; break;
+		case 'l':
+			o.linux_dir = optarg;
+			runner_linux_dir = optarg;
+			break;
 		case 'e': o.replay_events = optarg; break;
 		case 't':
 		case 'w': {

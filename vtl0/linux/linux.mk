@@ -28,7 +28,8 @@ LINUX_INIT_CFLAGS := -std=gnu11 -Os $(WARN) -static -nostdlib -ffreestanding -fn
 	-Wl,-z,noexecstack -Wl,-z,max-page-size=4096
 
 .PHONY: linux-force
-linux: $(LINUX_DIR)/vmlinux $(LINUX_DIR)/bzImage $(LINUX_DIR)/initramfs.cpio
+linux: $(LINUX_DIR)/vmlinux $(LINUX_DIR)/bzImage $(LINUX_DIR)/initramfs.cpio \
+	$(LINUX_DIR)/initramfs-foreign.cpio
 
 # The input list itself is an input: removing a patch must rebuild too. The file is
 # rewritten only when the list changes, so its mtime says when it last did.
@@ -60,3 +61,14 @@ $(LINUX_DIR)/initramfs.cpio: vtl0/linux/initramfs.list $(LINUX_DIR)/init $(LINUX
 .PHONY: bench-linux
 bench-linux: linux $(VTLMON)
 	bash vtl0/linux/bench-linux.sh $(VTLMON) $(LINUX_DIR) $(BENCH_LINUX_RUNS)
+
+# A /init that is not ours: a static libc program (the host's glibc), in its own initramfs.
+$(LINUX_DIR)/foreign-init: vtl0/linux/foreign_init.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O2 $(WARN) -static -o $@ $<
+
+$(LINUX_DIR)/initramfs-foreign.cpio: vtl0/linux/initramfs-foreign.list $(LINUX_DIR)/foreign-init \
+		$(LINUX_DIR)/vmlinux
+	$(Q)sed 's|@INIT@|$(abspath $(LINUX_DIR)/foreign-init)|' $< >$@.list
+	$(Q)$(LINUX_DIR)/src/usr/gen_init_cpio -t 0 $@.list >$@.tmp && mv $@.tmp $@
+	$(Q)rm -f $@.list
