@@ -1,5 +1,6 @@
 /* vtlmon's entry point: the command line, and the init steps of a run in order. */
 #include <signal.h>
+#include <stdbool.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,31 +12,75 @@
 #include "monitor/cmd/inspect_cmd.h"
 #include "monitor/base/exitcodes.h"
 #include "monitor/base/log.h"
+#include "monitor/base/version.h"
+
+/* Each sub-command's synopsis: `vtlmon help CMD` and `vtlmon CMD --help` print it. */
+struct command {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	const char *synopsis;
+	bool own_help; /* it answers --help itself (with more detail) */
+};
+
+static const struct command commands[] = {
+    {"run", cli_run,
+     "  vtlmon run [--vtl0 ELF | --kernel FILE [--initrd FILE] [--append CMDLINE]]\n"
+     "             [--vtl1 ELF] [--policy FILE] [--mem SIZE] [--vtl1-mem SIZE] [--cpus N]\n"
+     "             [--events FILE|-] [--timeout SECONDS] [--module FILE]... [--quiet]\n"
+     "             [--no-sandbox] [-v]\n",
+     false},
+    {"policy", policy_cmd_main, "  vtlmon policy check FILE\n", true},
+    {"inspect", inspect_main, "  vtlmon inspect ELF [--json]\n", true},
+    {"caps", cli_caps, "  vtlmon caps\n", false},
+    {"bench", cli_bench,
+     "  vtlmon bench [--runs N] [--cr-period T] [--cr-samples N] [--cr-load N] [--cr-only]\n",
+     false},
+};
+
+static const struct command *command_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static bool is_help(const char *a)
+{
+	return !strcmp(a, "-h") || !strcmp(a, "--help");
+}
 
 static void usage(FILE *f)
 {
-	fputs("usage:\n"
-	      "  vtlmon run [--vtl0 ELF] [--vtl1 ELF] [--policy FILE] [--mem SIZE] [--vtl1-mem "
-	      "SIZE]\n"
-	      "             [--cpus N] [--events FILE] [--timeout SECONDS] [--module FILE]...\n"
-	      "             [--quiet] [--no-sandbox] [-v]\n"
-	      "  vtlmon policy check FILE\n"
-	      "  vtlmon inspect ELF [--json]\n"
-	      "  vtlmon caps\n"
-	      "  vtlmon bench [--runs N] [--cr-period T] [--cr-samples N] [--cr-load N] "
-	      "[--cr-only]\n"
+	fputs("usage:\n", f);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fputs(commands[i].synopsis, f);
+	fputs("  vtlmon help [CMD] | CMD --help | --version\n"
 	      "\n"
 	      "With no options, `vtlmon run` runs the built-in demo: the reference VTL1,\n"
 	      "the demo VTL0 kernel and the default policy.\n"
 	      "Exit status of run: the guest's code (0-63), 64 usage, 65 launch refused,\n"
 	      "66 VTL0 killed by VTL1, 67 timeout, 68 reset limit, 69 VTL1 fault,\n"
-	      "70 monitor error, 71 VTL0 crashed. Every sub-command: 64 usage, 65 input\n"
-	      "refused, 70 monitor error, 72 input cannot be read. See docs/cli.md.\n",
+	      "70 monitor error, 71 VTL0 crashed, 73 events log failed, 128+N signal N.\n"
+	      "Every sub-command: 64 usage, 65 input refused, 70 monitor error, 72 input\n"
+	      "cannot be read. See docs/cli.md.\n",
 	      f);
+}
+
+/* `vtlmon CMD --help`: the command's own help where it has one, else its synopsis. */
+static int command_help(const struct command *c)
+{
+	char *argv[] = {(char *)c->name, "--help", NULL};
+
+	if (c->own_help)
+		return c->main(2, argv);
+	printf("usage:\n%sSee docs/cli.md.\n", c->synopsis);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
+	const struct command *c0;
 	const char *cmd;
 
 	/* Start-up, in order. 1: guest console lines and diagnostics interleave as they happen. */
@@ -56,19 +101,27 @@ int main(int argc, char **argv)
 		return VTLMON_EXIT_USAGE;
 	}
 	cmd = argv[1];
-	if (!strcmp(cmd, "run"))
-		return cli_run(argc - 1, argv + 1);
-	if (!strcmp(cmd, "caps"))
-		return cli_caps(argc - 1, argv + 1);
-	if (!strcmp(cmd, "bench"))
-		return cli_bench(argc - 1, argv + 1);
-	if (!strcmp(cmd, "inspect"))
-		return inspect_main(argc - 1, argv + 1);
-	if (!strcmp(cmd, "policy"))
-		return policy_cmd_main(argc - 1, argv + 1);
-	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") || !strcmp(cmd, "version")) {
+		printf("vtlmon %s\n", VTLMON_VERSION);
+		return 0;
+	}
+	if (is_help(cmd) || !strcmp(cmd, "help")) {
+		const struct command *c = argc > 2 ? command_find(argv[2]) : NULL;
+
+		if (argc > 2 && !c) {
+			fprintf(stderr, "vtlmon: no command '%s'\n", argv[2]);
+			usage(stderr);
+			return VTLMON_EXIT_USAGE;
+		}
+		if (c)
+			return command_help(c);
 		usage(stdout);
 		return 0;
+	}
+	if ((c0 = command_find(cmd))) {
+		if (argc > 2 && is_help(argv[2]))
+			return command_help(c0);
+		return c0->main(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "vtlmon: unknown command '%s'\n", cmd);
 	usage(stderr);

@@ -159,3 +159,34 @@ Test(operate, an_input_fifo_is_refused_not_waited_on)
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == VTLMON_EXIT_NOINPUT, "wait status %#x", st);
 	unlink(fifo);
 }
+
+/* `vtlmon --version`, `vtlmon help CMD` and `vtlmon CMD --help` for every sub-command: exit 0. */
+Test(operate, version_and_help_for_every_sub_command)
+{
+	static const char *const cmds[] = {"run", "policy", "inspect", "caps", "bench"};
+	char out[64], *text;
+	int st;
+
+	snprintf(out, sizeof(out), "/tmp/vtlmon-op-help-%d.txt", getpid());
+	st = op_wait(vtlmon_spawn((const char *const[]){"--version", NULL}, out, false), 10);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "--version: wait status %#x", st);
+	text = op_read(out);
+	cr_assert(!strncmp(text, "vtlmon ", 7), "--version printed: %s", text);
+	free(text);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		st = op_wait(
+		    vtlmon_spawn((const char *const[]){cmds[i], "--help", NULL}, out, false), 10);
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s --help: wait status %#x",
+			  cmds[i], st);
+		text = op_read(out);
+		cr_assert_not_null(strstr(text, cmds[i]), "%s --help printed: %s", cmds[i], text);
+		free(text);
+		st = op_wait(vtlmon_spawn((const char *const[]){"help", cmds[i], NULL}, out, false),
+			     10);
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "help %s: wait status %#x",
+			  cmds[i], st);
+	}
+	st = op_wait(vtlmon_spawn((const char *const[]){"help", "nope", NULL}, out, false), 10);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == VTLMON_EXIT_USAGE, "wait status %#x", st);
+	unlink(out);
+}
