@@ -19,6 +19,7 @@
 #include "monitor/vm/machine.h"
 #include "monitor/vm/run.h"
 #include "vtl_ucall.h"
+#include "vtl_bench.h"
 
 /* Slot ids written by the bench guest (vtl0/tests/bench.c). */
 #define BENCH_RAW_EXIT	   1
@@ -84,26 +85,8 @@ static int bench_once(double *raw_ns, double *call_ns, uint64_t *iters)
 
 /* ---- CR-pin detection ----------------------------------------------------------------- */
 
-/*
- * The parameters of vtl0/tests/cr_latency.c, passed as module 0; the guest
- * keeps the same layout.
- */
-#define CRL_MAGIC	    0x314d4c5243ULL /* "CRLM1" */
-#define CRL_CP_SAMPLE	    1
-#define CRL_CP_SAMPLES_DONE 2
-#define CRL_CP_WINDOW_BEGIN 3
-#define CRL_CP_WINDOW_END   4
-
-struct crl_module {
-	uint64_t magic;
-	uint32_t samples;
-	uint32_t nr_windows;
-	struct {
-		uint32_t spin;
-		uint32_t cycles;
-	} window[BENCH_CR_WINDOWS];
-};
-_Static_assert(sizeof(struct crl_module) == 48, "the guest's layout");
+/* The guest's parameters (module 0) and checkpoints: include/vtl_bench.h. */
+_Static_assert(BENCH_CR_WINDOWS == CRL_WINDOWS, "the guest's window count");
 
 #define BENCH_CR_DEFAULT_PERIOD_US 10000
 #define BENCH_CR_DEFAULT_SAMPLES   200

@@ -7,26 +7,11 @@
 
 #include "monitor/cmd/bench.h"
 #include "tests/kvm/harness.h"
+#include "vtl_bench.h"
 
 /* Counts and order only: timing is the bench's business, never a test's. */
 
-/* vtl0/tests/cr_latency.c's parameters (module 0) and checkpoint steps. */
-#define CRL_MAGIC	    0x314d4c5243ULL
-#define CRL_CP_SAMPLE	    1
-#define CRL_CP_SAMPLES_DONE 2
-#define CRL_CP_WINDOW_BEGIN 3
-#define CRL_CP_WINDOW_END   4
-
-struct crl_module {
-	uint64_t magic;
-	uint32_t samples;
-	uint32_t nr_windows;
-	struct {
-		uint32_t spin;
-		uint32_t cycles;
-	} window[4];
-};
-
+/* vtl0/tests/cr_latency.c's parameters (module 0) and checkpoint steps: include/vtl_bench.h. */
 #define CRL_SAMPLES 6
 
 /* 1 ms keeps the run short; the figure itself defaults to the policy's 10 ms. */

@@ -1,31 +1,14 @@
 /* Bench guest for `vtlmon bench`: clears pinned CR0.WP and waits for the monitor to restore it. */
 #include "idt.h"
 #include "vtl0.h"
+#include "vtl_bench.h"
 
 /*
- * The parameters come in module 0, little-endian, as struct crl_module
- * (monitor/cmd/bench.c and tests/kvm/test_cr_latency.c keep a copy). Without a
- * module the guest runs a short default, enough to show that it works.
+ * The parameters come in module 0 as struct crl_module (include/vtl_bench.h,
+ * shared with `vtlmon bench` and its test). Without a module the guest runs a
+ * short default, enough to show that it works.
  */
-#define CRL_MAGIC      0x314d4c5243ULL /* "CRLM1" */
-#define CRL_WINDOWS    4
 #define CRL_DEF_SAMPLE 4
-
-struct crl_module {
-	uint64_t magic;
-	uint32_t samples;    /* latency samples: clear, spin until the monitor restores WP */
-	uint32_t nr_windows; /* transient phases that follow */
-	struct {
-		uint32_t spin;	 /* dec/jnz iterations between the clear and the set */
-		uint32_t cycles; /* clear, spin, set, spin; this many times */
-	} window[CRL_WINDOWS];
-};
-
-/* Checkpoint steps; the host pairs them with the `violation` events that follow. */
-#define CRL_CP_SAMPLE	    1 /* val: sample index; t0 of one sample */
-#define CRL_CP_SAMPLES_DONE 2 /* val: #GPs seen (one per detected sample) */
-#define CRL_CP_WINDOW_BEGIN 3 /* val: window index */
-#define CRL_CP_WINDOW_END   4 /* val: #GPs seen during the window */
 
 #define CR0_WP (1ULL << 16)
 
