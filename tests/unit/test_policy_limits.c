@@ -14,6 +14,7 @@ static const char *const examples[] = {
     "strict.policy",
     "dev.policy",
     "nx-required.policy",
+    "linux.policy",
 };
 #define NR_EXAMPLES (sizeof(examples) / sizeof(examples[0]))
 
