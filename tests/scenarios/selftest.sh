@@ -207,7 +207,7 @@ want_fail policy-missing "policy.policy.in:1: \${sha256:$build/boot-order/nowher
 
 scenario policy-unknown boot-order <"$src/boot-order/expect"
 echo 'kexec key ${md5:x}' >"$tmp/policy-unknown/boot-order/policy.policy.in"
-want_fail policy-unknown "'\${md5:x}': expected \${src}, \${build}, \${sha256:FILE}"
+want_fail policy-unknown "'\${md5:x}': expected \${src}, \${build}, \${linux}, \${sha256:FILE}"
 
 scenario policy-open boot-order <"$src/boot-order/expect"
 echo 'kexec key ${ed25519-pub:x' >"$tmp/policy-open/boot-order/policy.policy.in"
@@ -220,7 +220,7 @@ want_fail policy-both "and policy.policy.in too: keep one"
 
 scenario args-fn boot-order <"$src/boot-order/expect"
 echo '--module ${sha256:x}' >"$tmp/args-fn/boot-order/args"
-want_fail args-fn "only \${src} and \${build} are expanded"
+want_fail args-fn "only \${src}, \${build} and \${linux} are expanded"
 
 # The test keys are real Ed25519: OpenSSL, an independent implementation, must accept a signature
 # kexec-sign made (checked when OpenSSL 3 and a built signing scenario are at hand).
