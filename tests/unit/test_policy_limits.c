@@ -10,11 +10,7 @@
 #define V "vtlmon-policy 1\n"
 
 static const char *const examples[] = {
-    "default.policy",
-    "strict.policy",
-    "dev.policy",
-    "nx-required.policy",
-    "linux.policy",
+    "default.policy", "strict.policy", "dev.policy", "nx-required.policy", "linux.policy",
 };
 #define NR_EXAMPLES (sizeof(examples) / sizeof(examples[0]))
 
