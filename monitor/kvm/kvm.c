@@ -188,20 +188,6 @@ int __vcpu_complete_exit(struct vcpu *vcpu)
 	return r;
 }
 
-int vcpu_complete_exit(struct vcpu *vcpu)
-{
-	int r = __vcpu_complete_exit(vcpu);
-
-	if (r == -EINTR)
-		return 0;
-	if (r == 0) {
-		log_err("vtl%d/%u: finishing an exit produced another (reason %u)", vcpu->vtl,
-			vcpu->index, vcpu->run->exit_reason);
-		return -EAGAIN;
-	}
-	return r;
-}
-
 #define VCPU_IOCTL(name, req, arg)                                                                 \
 	do {                                                                                       \
 		if (ioctl(vcpu->fd, req, arg) < 0) {                                               \

@@ -54,13 +54,6 @@ void vcpu_destroy(struct vcpu *vcpu);
 /* KVM_RUN; returns 0, or -errno (-EINTR when kicked). */
 int __vcpu_run(struct vcpu *vcpu);
 /*
- * Finish a pending exit (MMIO, PIO, MSR) without running guest code:
- * KVM_RUN with immediate_exit (KVM-HOST-NOTES). Needed before the vCPU's
- * state is replaced, or KVM completes the old exit on top of the new state.
- * Returns 0 or -errno (the expected -EINTR counts as success).
- */
-int vcpu_complete_exit(struct vcpu *vcpu);
-/*
  * One KVM_RUN with immediate_exit, raw: -EINTR when the pending exit is
  * finished and no guest code ran; 0 when finishing it produced a new exit
  * (an emulated instruction that needs another MMIO/PIO round, such as a rep

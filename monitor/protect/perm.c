@@ -235,17 +235,16 @@ long perm_vtl0_read_str(const struct perm_engine *pe, uint64_t addr, char *dst, 
 	/* Page by page: the string stops where VTL0 could no longer read it. */
 	while (n + 1 < max) {
 		uint64_t at = addr + n, room = VTL_PAGE_SIZE - (at & (VTL_PAGE_SIZE - 1));
-		char chunk[VTL_PAGE_SIZE];
 		long got;
 
 		if (at < addr || !perm_vtl0_allows(pe, at, 1, VTL_PERM_R))
 			break;
 		if (room > max - 1 - n)
 			room = max - 1 - n;
-		got = guest_ram_read_str(pe->ram, gpa(at), chunk, room + 1);
+		/* Straight into dst: room + 1 bytes from dst + n stay inside dst's max. */
+		got = guest_ram_read_str(pe->ram, gpa(at), dst + n, room + 1);
 		if (got < 0)
 			break;
-		memcpy(dst + n, chunk, (size_t)got);
 		n += (size_t)got;
 		if ((uint64_t)got < room)
 			break; /* hit the NUL (or the end of RAM) */
