@@ -44,6 +44,12 @@ enum policy_action {
 	POLICY_ACT_KILL = 2,  /* end the run; VTL0 never resumes */
 	POLICY_ACT_RESET = 3, /* reset the guest (bounded by max_resets, then kill) */
 	POLICY_ACT_LOG = 4,   /* allow the access and record it */
+	/*
+	 * cr only: the pinned bits are put back and VTL0 goes on with no fault.
+	 * A clear seen at a later exit has no faulting instruction to blame: a
+	 * #GP there lands in whatever VTL0 runs now (an interrupt handler, say).
+	 */
+	POLICY_ACT_RESTORE = 5,
 };
 
 enum policy_class {
@@ -182,7 +188,8 @@ enum policy_err {
 	POLICY_E_BAD_PERMS,	  /* not none/r/rw/rx/rwx */
 	POLICY_E_UNALIGNED,	  /* memory range base or size not page-aligned */
 	POLICY_E_UNKNOWN_CLASS,	  /* violation class */
-	POLICY_E_UNKNOWN_ACTION,  /* not deny/kill/reset/log */
+	POLICY_E_UNKNOWN_ACTION,  /* not deny/kill/reset/log/restore, or restore for a class but cr
+				   */
 	POLICY_E_UNKNOWN_REQUEST, /* not restrict/relax/pin-cr/pin-msr/unpin/none */
 	POLICY_E_BAD_VALUE,	  /* a keyword value outside its set (exec-protection) */
 	POLICY_E_BAD_BOOL,	  /* not yes/no */

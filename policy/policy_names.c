@@ -196,10 +196,9 @@ const struct policy_name policy_perm_names[] = {
 const size_t policy_nr_perm_names = sizeof(policy_perm_names) / sizeof(policy_perm_names[0]);
 
 const struct policy_name policy_action_names[] = {
-    POLICY_NAME("deny", POLICY_ACT_DENY),
-    POLICY_NAME("kill", POLICY_ACT_KILL),
-    POLICY_NAME("reset", POLICY_ACT_RESET),
-    POLICY_NAME("log", POLICY_ACT_LOG),
+    POLICY_NAME("deny", POLICY_ACT_DENY),	POLICY_NAME("kill", POLICY_ACT_KILL),
+    POLICY_NAME("reset", POLICY_ACT_RESET),	POLICY_NAME("log", POLICY_ACT_LOG),
+    POLICY_NAME("restore", POLICY_ACT_RESTORE),
 };
 const size_t policy_nr_action_names = sizeof(policy_action_names) / sizeof(policy_action_names[0]);
 

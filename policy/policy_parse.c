@@ -804,7 +804,14 @@ static void policy_st_action(struct policy_parser *p)
 		b = policy_diag(p, at->col, POLICY_E_UNKNOWN_ACTION);
 		policy_buf_puts(b, "unknown action ");
 		policy_put_tok(b, p, at);
-		policy_buf_puts(b, " (expected deny, kill, reset or log)");
+		policy_buf_puts(b, " (expected deny, kill, reset, log or restore)");
+		return;
+	}
+	/* Only a CR bit can be put back after the fact; `default` reaches the other classes. */
+	if (act == POLICY_ACT_RESTORE && (is_default || cls != POLICY_CLASS_CR)) {
+		b = policy_diag(p, at->col, POLICY_E_UNKNOWN_ACTION);
+		policy_buf_puts(b, "restore applies to cr only (a memory access or an MSR write "
+				   "cannot be put back: use deny)");
 		return;
 	}
 	if (is_default)

@@ -82,6 +82,18 @@ uint64_t vtl1_on_intercept(const struct vtl1_intercept *ic)
 		else if (ic->kind == VTL1_INT_MSR_WRITE)
 			vtl1_list_add(l, VTL1_OP_PIN_MSR, ic->gpa, ic->value, 0);
 		break;
+	case POLICY_ACT_RESTORE:
+		/*
+		 * The policy allows restore for cr only; anything else is a policy
+		 * this code does not understand: fail closed. For a clear seen at a
+		 * later exit, the monitor put the pinned bits back before asking; for
+		 * a write caught at its site, SKIP steps over it. Either way the bits
+		 * keep their pinned values and nothing is injected.
+		 */
+		if (ic->kind != VTL1_INT_CR_WRITE)
+			return vtl1_kill(reason);
+		vtl1_list_add(l, VTL1_OP_SKIP, 0, 0, 0);
+		break;
 	case POLICY_ACT_RESET: vtl1_list_add(l, VTL1_OP_RESET, reason, 0, 0); return vtl1_gpa(l);
 	default: return vtl1_kill(reason);
 	}

@@ -172,6 +172,7 @@ void enforce_check_cr(struct vcpu_pair *p)
 			/* Detected after the fact: the #GP lands where VTL0 is now, not at the
 			 * write. */
 			intercept_inject_or_end(p, &oc);
+		/* SKIP (`action cr restore`): the bits put back above are the whole answer. */
 	}
 }
 

@@ -83,12 +83,15 @@ uint32_t intercept_run(struct vcpu_pair *p, const struct vtl1_intercept *ic,
 	return oc->op;
 }
 
-static const char *intercept_action_name(struct vcpu_pair *p, uint32_t op)
+static const char *intercept_action_name(struct vcpu_pair *p, const struct vtl1_intercept *ic,
+					 uint32_t op)
 {
 	switch (op) {
 	case VTL1_OP_INJECT: return "deny";
-	case VTL1_OP_ALLOW: return "log"; /* allowed, and recorded by this very event */
-	case VTL1_OP_SKIP: return "skip";
+	case VTL1_OP_ALLOW:
+		return "log"; /* allowed, and recorded by this very event */
+	/* A skipped CR write, or a clear put back: the pinned bits keep their values. */
+	case VTL1_OP_SKIP: return ic->kind == VTL1_INT_CR_WRITE ? "restore" : "skip";
 	}
 	if (p->reset_trigger)
 		return "reset";
@@ -118,14 +121,14 @@ void intercept_report(struct vcpu_pair *p, const struct vtl1_intercept *ic, uint
 	ev_str(&e, "insn", text);
 	ev_hex(&e, "value", ic->value);
 	ev_u64(&e, "len", ic->len);
-	ev_str(&e, "action", intercept_action_name(p, op));
+	ev_str(&e, "action", intercept_action_name(p, ic, op));
 	ev_bool(&e, "precise", ic->flags & VTL1_INT_F_PRECISE);
 	if (note)
 		ev_str(&e, "note", note);
 	ev_emit(&e);
 	LOG_GUEST("vtl0 %s violation at gpa %#llx rip %#llx (%s): %s",
 		  intercept_kind_name(ic->kind), (unsigned long long)ic->gpa,
-		  (unsigned long long)ic->rip, text, intercept_action_name(p, op));
+		  (unsigned long long)ic->rip, text, intercept_action_name(p, ic, op));
 }
 
 /* Intercept, report, and return VTL1's outcome op (0: the run ended). */

@@ -73,7 +73,8 @@ static void check_compiled(const struct policy *p)
 	FUZZ_CHECK(!(p->cr0_pin_boot & p->cr0_pinnable) && !(p->cr4_pin_boot & p->cr4_pinnable),
 		   "a CR bit is both pinned at boot and pinnable");
 	for (uint32_t c = 0; c < POLICY_CLASS_COUNT; c++)
-		FUZZ_CHECK(p->action[c] >= POLICY_ACT_DENY && p->action[c] <= POLICY_ACT_LOG,
+		FUZZ_CHECK(p->action[c] >= POLICY_ACT_DENY && p->action[c] <= POLICY_ACT_RESTORE &&
+			       (p->action[c] != POLICY_ACT_RESTORE || c == POLICY_CLASS_CR),
 			   "action[%u] = %u", c, p->action[c]);
 	FUZZ_CHECK(p->watchdog_us == 0 || (p->watchdog_us >= POLICY_WATCHDOG_MIN_US &&
 					   p->watchdog_us <= POLICY_WATCHDOG_MAX_US),

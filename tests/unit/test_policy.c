@@ -358,6 +358,22 @@ Test(policy_err, unknown_action)
 	expect_err(V "action default allow\n", POLICY_E_UNKNOWN_ACTION, 2, 16, NULL);
 }
 
+/* restore puts pinned CR bits back; nothing else can be put back after the fact. */
+Test(policy_err, restore_is_for_cr_only)
+{
+	expect_err(V "action msr restore\n", POLICY_E_UNKNOWN_ACTION, 2, 12, "cr only");
+	expect_err(V "action mem-write restore\n", POLICY_E_UNKNOWN_ACTION, 2, 18, "cr only");
+	expect_err(V "action default restore\n", POLICY_E_UNKNOWN_ACTION, 2, 16, "cr only");
+}
+
+Test(policy_sem, restore_for_cr)
+{
+	parse_ok(V "action cr restore\naction default kill\n");
+	cr_assert_eq(pol.action[POLICY_CLASS_CR], POLICY_ACT_RESTORE);
+	cr_assert_eq(pol.action[POLICY_CLASS_MSR], POLICY_ACT_KILL);
+	cr_assert_str_eq(policy_action_name(POLICY_ACT_RESTORE), "restore");
+}
+
 Test(policy_err, unknown_request)
 {
 	expect_err(V "after-end-of-boot restrict kexec\n", POLICY_E_UNKNOWN_REQUEST, 2, 28,
