@@ -18,6 +18,14 @@ uint64_t clock_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t wall_clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static pthread_mutex_t log_last_lock = PTHREAD_MUTEX_INITIALIZER;
 static char log_last[512];
 

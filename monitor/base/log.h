@@ -32,6 +32,9 @@ void log_guest(struct log_ratelimit *rl, const char *fmt, ...)
 		log_guest(&rl_, __VA_ARGS__);                                                      \
 	} while (0)
 
+/* CLOCK_MONOTONIC in ns: every deadline and event `t` (a wall-clock step moves none). */
 uint64_t clock_ns(void);
+/* CLOCK_REALTIME in ns: only to anchor a run's `t` = 0 to the calendar (the `start` event). */
+uint64_t wall_clock_ns(void);
 
 #endif
