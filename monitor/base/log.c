@@ -82,17 +82,14 @@ void log_info(const char *fmt, ...)
 
 #define LOG_GUEST_BURST 10
 
-void log_guest(struct log_ratelimit *rl, const char *fmt, ...)
+/* At most LOG_GUEST_BURST lines per second per call site, then one count of the rest. */
+static void log_limited(struct log_ratelimit *rl, const char *level, const char *fmt, va_list ap)
 {
-	uint64_t now;
-	va_list ap;
+	uint64_t now = clock_ns();
 
-	if (log_verbose < 2)
-		return;
-	now = clock_ns();
 	if (now - rl->window_start_ns > 1000000000ULL) {
 		if (rl->suppressed)
-			fprintf(stderr, "vtlmon: debug: %u guest messages suppressed\n",
+			fprintf(stderr, "vtlmon: %s%u more suppressed (rate limit)\n", level,
 				rl->suppressed);
 		rl->window_start_ns = now;
 		rl->count = 0;
@@ -103,7 +100,25 @@ void log_guest(struct log_ratelimit *rl, const char *fmt, ...)
 		return;
 	}
 	rl->count++;
+	log_v(level, fmt, ap, false);
+}
+
+void log_guest(struct log_ratelimit *rl, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_verbose < 2)
+		return;
 	va_start(ap, fmt);
-	log_v("debug: guest: ", fmt, ap, false);
+	log_limited(rl, "debug: guest: ", fmt, ap);
+	va_end(ap);
+}
+
+void log_guest_notice(struct log_ratelimit *rl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_limited(rl, "", fmt, ap);
 	va_end(ap);
 }

@@ -15,6 +15,7 @@
 #include "monitor/base/log.h"
 #include "monitor/protect/features.h"
 #include "monitor/vm/build.h"
+#include "monitor/vm/intercept.h"
 #include "monitor/vm/lifecycle.h"
 #include "monitor/vm/pair.h"
 #include "monitor/vm/sandbox.h"
@@ -47,6 +48,8 @@ static void machine_event_exit(struct machine *m, const char *reason, int status
 	events_flush(&m->events);
 	if (events_summary(&m->events, summary, sizeof(summary)))
 		fprintf(stderr, "vtlmon: %s\n", summary);
+	if (intercept_summary(m, summary, sizeof(summary)))
+		fprintf(stderr, "vtlmon: violations: %s\n", summary);
 }
 
 /* One input of the run in the `start` event: NAME (the path, cut) and NAME_sha256. */
