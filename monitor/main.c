@@ -31,7 +31,7 @@ static const struct command commands[] = {
      false},
     {"policy", policy_cmd_main, "  vtlmon policy check FILE\n", true},
     {"inspect", inspect_main, "  vtlmon inspect ELF [--json]\n", true},
-    {"caps", cli_caps, "  vtlmon caps\n", false},
+    {"caps", cli_caps, "  vtlmon caps [--json]\n", false},
     {"bench", cli_bench,
      "  vtlmon bench [--runs N] [--cr-period T] [--cr-samples N] [--cr-load N] [--cr-only]\n",
      false},

@@ -256,3 +256,33 @@ Test(operate, the_first_event_says_what_ran_and_when)
 	cr_assert_null(evlog_get(s, "module0"));
 	evlog_free(&l);
 }
+
+/* `caps --json` on this host: one valid JSON object whose features match the text form's. */
+Test(operate, caps_json_is_valid_and_matches_the_text)
+{
+	char out[64], *json, *text, *line, want[64];
+	struct evlog l;
+	int st;
+
+	snprintf(out, sizeof(out), "/tmp/vtlmon-op-caps-%d.txt", getpid());
+	st = op_wait(op_spawn((const char *const[]){"caps", "--json", NULL}, out), 30);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wait status %#x", st);
+	json = op_read(out);
+	st = op_wait(op_spawn((const char *const[]){"caps", NULL}, out), 30);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wait status %#x", st);
+	text = op_read(out);
+	unlink(out);
+	cr_assert_gt(strlen(json), 1);
+	cr_assert_geq(asprintf(&line, "{\"t\":0,\"type\":\"caps\",\"caps\":%.*s}\n",
+			       (int)strcspn(json, "\n"), json),
+		      0);
+	cr_assert_eq(evlog_parse(&l, line, strlen(line)), 0, "%s", l.err ? l.err : "");
+	cr_assert_not_null(evlog_str(&l.ev[0], "caps.features"));
+	snprintf(want, sizeof(want), "reported to guests: %s\n",
+		 evlog_str(&l.ev[0], "caps.features"));
+	cr_assert_not_null(strstr(text, want), "text says otherwise: %s", text);
+	evlog_free(&l);
+	free(line);
+	free(json);
+	free(text);
+}
