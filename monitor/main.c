@@ -33,7 +33,8 @@ static const struct command commands[] = {
     {"inspect", inspect_main, "  vtlmon inspect ELF [--json]\n", true},
     {"caps", cli_caps, "  vtlmon caps [--json]\n", false},
     {"bench", cli_bench,
-     "  vtlmon bench [--runs N] [--cr-period T] [--cr-samples N] [--cr-load N] [--cr-only]\n",
+     "  vtlmon bench [--runs N] [--cr-period T] [--cr-samples N] [--cr-load N] [--cr-only]\n"
+     "               [--json]\n",
      false},
 };
 
