@@ -18,7 +18,7 @@ _vtlmon_options()
 	case $1 in
 	run) echo "--vtl0 --vtl1 --policy --kernel --initrd --append --mem --vtl1-mem --cpus
 		--events --timeout --module --quiet --no-sandbox --verbose -v" ;;
-	inspect) echo "--json" ;;
+	inspect | caps) echo "--json" ;;
 	bench) echo "--runs --cr-period --cr-samples --cr-load --cr-only" ;;
 	esac
 	echo "--help"

@@ -49,7 +49,7 @@ expect "--policy" vtlmon run --po
 expect "--vtl0 --vtl1 --vtl1-mem" vtlmon run --vtl
 expect "--cr-period --cr-samples --cr-load --cr-only" vtlmon bench --cr-
 expect "--json" vtlmon inspect --j
-expect "--help" vtlmon caps --
+expect "--help" vtlmon caps --h
 # File arguments: any file, or policy files (and folders) where a policy is expected.
 expect "$tmp/vmlinux" vtlmon run --kernel "$tmp/vm"
 expect "$tmp/a.policy $tmp/b.policy $tmp/dir" vtlmon run --policy "$tmp/"
