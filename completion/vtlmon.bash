@@ -19,7 +19,7 @@ _vtlmon_options()
 	run) echo "--vtl0 --vtl1 --policy --kernel --initrd --append --mem --vtl1-mem --cpus
 		--events --timeout --module --quiet --no-sandbox --verbose -v" ;;
 	inspect | caps) echo "--json" ;;
-	bench) echo "--runs --cr-period --cr-samples --cr-load --cr-only" ;;
+	bench) echo "--runs --cr-period --cr-samples --cr-load --cr-only --json" ;;
 	esac
 	echo "--help"
 }
