@@ -69,12 +69,13 @@ Test(bench_report, json_is_one_valid_object)
 	r.cr_load = 1;
 	r.cr_idle.samples = r.cr_idle.detected = 200;
 	r.cr_idle.nr_windows = 1;
-	r.cr_idle.window[0] = (struct bench_cr_window){.spin = 0, .cycles = 10, .duration_ns = 2000};
+	r.cr_idle.window[0] =
+	    (struct bench_cr_window){.spin = 0, .cycles = 10, .duration_ns = 2000};
 	j = bench_capture(true, &r);
 	cr_assert_null(memchr(j, '\n', strlen(j) - 1), "one line");
-	cr_assert_geq(asprintf(&line, "{\"t\":0,\"type\":\"bench\",\"b\":%.*s}\n",
-			       (int)strcspn(j, "\n"), j),
-		      0);
+	cr_assert_geq(
+	    asprintf(&line, "{\"t\":0,\"type\":\"bench\",\"b\":%.*s}\n", (int)strcspn(j, "\n"), j),
+	    0);
 	cr_assert_eq(evlog_parse(&l, line, strlen(line)), 0, "%s: %s", l.err ? l.err : "", j);
 	cr_assert_not_null(evlog_get(&l.ev[0], "b.raw_exit_ns.median"));
 	cr_assert_not_null(evlog_get(&l.ev[0], "b.cr.idle.p99_ns"));
