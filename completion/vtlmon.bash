@@ -17,7 +17,7 @@ _vtlmon_options()
 {
 	case $1 in
 	run) echo "--vtl0 --vtl1 --policy --kernel --initrd --append --mem --vtl1-mem --cpus
-		--events --timeout --module --quiet --no-sandbox --verbose -v" ;;
+		--events --timeout --module --quiet --mem-prealloc --no-sandbox --verbose -v" ;;
 	inspect | caps) echo "--json" ;;
 	bench) echo "--runs --cr-period --cr-samples --cr-load --cr-only --json" ;;
 	esac

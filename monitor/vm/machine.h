@@ -62,6 +62,7 @@ struct machine_config {
 	uint64_t timeout_ms; /* 0: none */
 	bool quiet;	     /* no guest console on stdout */
 	bool no_sandbox;     /* debugging only: run without the seccomp allowlists */
+	bool mem_prealloc;   /* --mem-prealloc: every guest RAM page allocated at launch */
 	/*
 	 * This machine owns the process (`vtlmon run`): its main thread handles
 	 * SIGINT/SIGTERM/SIGHUP and enters its own allowlist once the pairs run.

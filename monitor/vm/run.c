@@ -164,6 +164,9 @@ static int machine_setup(struct machine *m, const struct machine_config *cfg)
 	if (guest_ram_create(&m->vtl0_ram, "vtl0-ram", 0, cfg->vtl0_mem) ||
 	    guest_ram_create(&m->vtl1_ram, "vtl1-private", VTL1_PRIV_GPA, cfg->vtl1_mem))
 		return VTLMON_EXIT_MONITOR;
+	if (cfg->mem_prealloc &&
+	    (guest_ram_prealloc(&m->vtl0_ram) || guest_ram_prealloc(&m->vtl1_ram)))
+		return VTLMON_EXIT_MONITOR;
 	if (machine_create_vms(m) || machine_create_pairs(m))
 		return VTLMON_EXIT_MONITOR;
 	m->features = features_of_host(&m->kvm);
