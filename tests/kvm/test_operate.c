@@ -286,3 +286,14 @@ Test(operate, caps_json_is_valid_and_matches_the_text)
 	free(json);
 	free(text);
 }
+
+/* --mem-prealloc: the demo runs as without it (every page allocated up front). */
+Test(operate, mem_prealloc_runs_the_demo)
+{
+	int st = op_wait(op_spawn((const char *const[]){"run", "--quiet", "--mem-prealloc", "--mem",
+							"64M", NULL},
+				  NULL),
+			 30);
+
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wait status %#x", st);
+}
