@@ -19,6 +19,7 @@ _vtlmon_options()
 	run) echo "--vtl0 --vtl1 --policy --kernel --initrd --append --mem --vtl1-mem --cpus
 		--events --timeout --module --quiet --mem-prealloc --no-sandbox --verbose -v" ;;
 	inspect | caps) echo "--json" ;;
+	policy) echo "--host --mem" ;;
 	bench) echo "--runs --cr-period --cr-samples --cr-load --cr-only --json" ;;
 	esac
 	echo "--help"
@@ -38,6 +39,7 @@ _vtlmon_value_options()
 	case $1 in
 	run) echo "--append --mem --vtl1-mem --cpus --timeout" ;;
 	bench) echo "--runs --cr-period --cr-samples --cr-load" ;;
+	policy) echo "--mem" ;;
 	esac
 }
 

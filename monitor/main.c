@@ -31,7 +31,7 @@ static const struct command commands[] = {
      "             [--events FILE|-] [--timeout SECONDS] [--module FILE]... [--quiet]\n"
      "             [--mem-prealloc] [--no-sandbox] [-v]\n",
      false},
-    {"policy", policy_cmd_main, "  vtlmon policy check FILE\n", true},
+    {"policy", policy_cmd_main, "  vtlmon policy check [--host [--mem SIZE]] FILE\n", true},
     {"inspect", inspect_main, "  vtlmon inspect ELF [--json]\n", true},
     {"caps", cli_caps, "  vtlmon caps [--json]\n", false},
     {"bench", cli_bench,

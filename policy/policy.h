@@ -200,6 +200,7 @@ enum policy_err {
 	POLICY_E_TOO_MANY,	  /* a table of the compiled policy is full */
 	POLICY_E_CONFLICT,	  /* items that contradict each other */
 	POLICY_E_NOT_PINNABLE,	  /* an MSR outside the pinnable set (policy_msr_pinnable()) */
+	POLICY_E_PLATFORM,	  /* valid, but the run's platform cannot honour it (--host) */
 	POLICY_E_COUNT
 };
 
@@ -224,6 +225,21 @@ struct policy_diag {
  */
 enum policy_err policy_parse(const char *text, size_t len, struct policy *out,
 			     struct policy_diag *diags, size_t maxdiags, size_t *ndiags);
+
+/*
+ * The run a policy is checked for: what `vtlmon run` would refuse on this
+ * host, found at its statement (`vtlmon policy check --host`).
+ */
+struct policy_platform {
+	uint64_t vtl0_ram; /* bytes of VTL0 RAM (--mem): a `memory range` must end inside */
+	uint64_t
+	    features; /* VTL_FEAT_* this host offers: `exec-protection required` needs NOEXEC */
+};
+
+/* policy_parse(), plus POLICY_E_PLATFORM where `plat` cannot honour a statement. */
+enum policy_err policy_parse_for(const char *text, size_t len, const struct policy_platform *plat,
+				 struct policy *out, struct policy_diag *diags, size_t maxdiags,
+				 size_t *ndiags);
 
 #ifndef VTL_GUEST
 /*

@@ -300,6 +300,7 @@ const char *policy_strerror(enum policy_err err)
 	case POLICY_E_TOO_MANY: return "too many entries";
 	case POLICY_E_CONFLICT: return "conflicting settings";
 	case POLICY_E_NOT_PINNABLE: return "MSR cannot be pinned";
+	case POLICY_E_PLATFORM: return "not possible on this platform";
 	case POLICY_E_COUNT: break;
 	}
 	return "unknown policy error";

@@ -2,6 +2,7 @@
 #include "policy/policy_internal.h"
 
 #include "vtl1_abi.h"
+#include "vtl_device.h"
 #include "vtl_layout.h"
 
 /*
@@ -50,7 +51,8 @@ struct policy_parser {
 	uint8_t kexec_yes; /* `kexec allow yes` seen: checked against the anchors at the end */
 	uint32_t kexec_yes_line;
 	uint32_t kexec_yes_col;
-	struct policy_buf mb; /* message of the diagnostic being written */
+	struct policy_buf mb;		    /* message of the diagnostic being written */
+	const struct policy_platform *plat; /* NULL: no platform to check against */
 };
 
 /* ---- diagnostics ------------------------------------------------------------ */
@@ -346,6 +348,13 @@ static void policy_st_exec(struct policy_parser *p)
 		return;
 	if (POLICY_TOK_IS(p, t, "required")) {
 		p->out->flags |= POLICY_F_NEEDS_EXEC_PROTECT;
+		if (p->plat && !(p->plat->features & VTL_FEAT_PERM_NOEXEC)) {
+			struct policy_buf *b = policy_diag(p, t->col, POLICY_E_PLATFORM);
+
+			policy_buf_puts(b, "this host cannot enforce exec protection (upstream KVM "
+					   "has no non-executable pages; see vtlmon caps): run "
+					   "refuses this policy here");
+		}
 	} else if (POLICY_TOK_IS(p, t, "best-effort")) {
 		p->out->flags &= ~POLICY_F_NEEDS_EXEC_PROTECT;
 	} else {
@@ -693,6 +702,17 @@ static void policy_st_memory(struct policy_parser *p)
 			policy_put_tok(b, p, &p->tok[3]);
 			policy_buf_puts(b, r.size ? " ends beyond VTL0 RAM (at most 3G)"
 						  : " is empty");
+			ok = false;
+		}
+		if (ok && p->plat && r.base + r.size > p->plat->vtl0_ram) {
+			b = policy_diag(p, p->tok[2].col, POLICY_E_PLATFORM);
+			policy_buf_puts(b, "range ");
+			policy_put_tok(b, p, &p->tok[2]);
+			policy_buf_puts(b, " + ");
+			policy_put_tok(b, p, &p->tok[3]);
+			policy_buf_puts(b, " ends beyond this run's VTL0 RAM of ");
+			policy_buf_dec(b, p->plat->vtl0_ram >> 20);
+			policy_buf_puts(b, "M (--mem): VTL1 refuses the launch");
 			ok = false;
 		}
 		a = 4;
@@ -1163,6 +1183,13 @@ done:
 enum policy_err policy_parse(const char *text, size_t len, struct policy *out,
 			     struct policy_diag *diags, size_t maxdiags, size_t *ndiags)
 {
+	return policy_parse_for(text, len, NULL, out, diags, maxdiags, ndiags);
+}
+
+enum policy_err policy_parse_for(const char *text, size_t len, const struct policy_platform *plat,
+				 struct policy *out, struct policy_diag *diags, size_t maxdiags,
+				 size_t *ndiags)
+{
 	struct policy_parser p;
 	size_t pos = 0;
 
@@ -1170,6 +1197,7 @@ enum policy_err policy_parse(const char *text, size_t len, struct policy *out,
 	policy_zero(&p, offsetof(struct policy_parser, tok));
 	policy_zero(&p.once_line, sizeof(p) - offsetof(struct policy_parser, once_line));
 	p.text = text;
+	p.plat = plat;
 	p.out = out;
 	p.diags = diags;
 	p.maxdiags = diags ? maxdiags : 0;

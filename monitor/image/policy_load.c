@@ -28,7 +28,8 @@ static int policy_read(const char *path, size_t max, char **bytes, size_t *len, 
 	return 0;
 }
 
-int policy_compile(const char *name, const char *buf, size_t n, struct policy *out, FILE *err)
+int policy_compile(const char *name, const char *buf, size_t n, const struct policy_platform *plat,
+		   struct policy *out, struct policy_diag *first, FILE *err)
 {
 	struct policy_diag *diags;
 	size_t ndiags = 0;
@@ -41,7 +42,10 @@ int policy_compile(const char *name, const char *buf, size_t n, struct policy *o
 		fprintf(err, "%s: out of memory\n", name);
 		return ret;
 	}
-	if (policy_parse(buf, n, out, diags, POLICY_CMD_MAX_DIAGS + 1, &ndiags) != POLICY_OK) {
+	if (policy_parse_for(buf, n, plat, out, diags, POLICY_CMD_MAX_DIAGS + 1, &ndiags) !=
+	    POLICY_OK) {
+		if (first)
+			*first = diags[0]; /* a failed parse reports at least one */
 		for (size_t i = 0; i < ndiags && i < POLICY_CMD_MAX_DIAGS; i++)
 			fprintf(err, "%s:%u:%u: %s\n", name, diags[i].line, diags[i].col,
 				diags[i].msg);
@@ -55,7 +59,8 @@ out:
 	return ret;
 }
 
-int policy_load_file(const char *path, char **bytes, size_t *len, struct policy *out, FILE *err)
+int policy_load_file(const char *path, const struct policy_platform *plat, char **bytes,
+		     size_t *len, struct policy *out, FILE *err)
 {
 	char *buf = NULL;
 	size_t n = 0;
@@ -68,7 +73,7 @@ int policy_load_file(const char *path, char **bytes, size_t *len, struct policy 
 	ret = policy_read(path, VTL_BOOT_POLICY_MAX, &buf, &n, err);
 	if (ret)
 		goto out;
-	ret = policy_compile(path, buf, n, out, err);
+	ret = policy_compile(path, buf, n, plat, out, NULL, err);
 	if (ret)
 		goto out;
 	if (bytes) {

@@ -17,15 +17,20 @@
  * Returns 0, VTLMON_EXIT_INVALID or VTLMON_EXIT_NOINPUT. On success,
  * *bytes is a malloc'd copy of the file (NUL-terminated at [len], for the
  * caller to free) and *len its size; on failure *bytes is NULL. bytes and
- * len may be NULL when only the compiled policy is wanted.
+ * len may be NULL when only the compiled policy is wanted. With `plat`, what
+ * that run cannot honour is an error too (`policy check --host`).
  */
-int policy_load_file(const char *path, char **bytes, size_t *len, struct policy *out, FILE *err);
+int policy_load_file(const char *path, const struct policy_platform *plat, char **bytes,
+		     size_t *len, struct policy *out, FILE *err);
 
 /*
  * Compile `n` bytes already in memory; errors go to `err` as NAME:LINE:COL:
- * message. Returns 0 or VTLMON_EXIT_INVALID (then *out is zeroed).
+ * message. With `plat` (may be NULL), what that run cannot honour is an
+ * error too. `first` (may be NULL) gets the first error, for a one-line
+ * reason. Returns 0 or VTLMON_EXIT_INVALID (then *out is zeroed).
  */
-int policy_compile(const char *name, const char *buf, size_t n, struct policy *out, FILE *err);
+int policy_compile(const char *name, const char *buf, size_t n, const struct policy_platform *plat,
+		   struct policy *out, struct policy_diag *first, FILE *err);
 
 /*
  * SHA-256 of bytes as 64 lowercase hex digits plus NUL: a policy's measurement,

@@ -148,3 +148,40 @@ Test(cli, policy_requiring_exec_protection_is_refused_on_this_host)
 	cr_assert_not_null(strstr(out, "exec protection"), "%s", out);
 	cr_assert_null(strstr(out, "[vtl0]"), "VTL0 never ran");
 }
+
+/* `policy check --host` refuses exactly what `run` refuses here, at the statement's line:col. */
+Test(cli, policy_check_host_refuses_what_run_refuses)
+{
+	char out[4096], path[64];
+	FILE *f;
+
+	cr_assert_eq(sh(out, sizeof(out),
+			"%s policy check %s/policy/examples/nx-required.policy 2>&1", VTLMON_BIN,
+			SRC_DIR),
+		     0, "%s", out);
+	cr_assert_eq(sh(out, sizeof(out),
+			"%s policy check --host %s/policy/examples/nx-required.policy 2>&1",
+			VTLMON_BIN, SRC_DIR),
+		     VTLMON_EXIT_INVALID, "%s", out);
+	cr_assert_not_null(strstr(out, "nx-required.policy:"), "%s", out);
+	cr_assert_not_null(strstr(out, "exec protection"), "%s", out);
+
+	snprintf(path, sizeof(path), "/tmp/vtlmon-host-%d.policy", getpid());
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("vtlmon-policy 1\nmemory range 0x2000000 4K r\n", f);
+	fclose(f);
+	/* 32M of VTL0 RAM ends at 0x2000000: the page is beyond it, and run refuses it too */
+	cr_assert_eq(sh(out, sizeof(out), "%s policy check --host %s 2>&1", VTLMON_BIN, path),
+		     VTLMON_EXIT_INVALID, "%s", out);
+	cr_assert_not_null(strstr(out, ":2:14: range"), "%s", out);
+	cr_assert_eq(sh(out, sizeof(out), "%s run --quiet --policy %s 2>&1", VTLMON_BIN, path),
+		     VTLMON_EXIT_LAUNCH, "%s", out);
+	cr_assert_eq(
+	    sh(out, sizeof(out), "%s policy check --host --mem 64M %s 2>&1", VTLMON_BIN, path), 0,
+	    "%s", out);
+	cr_assert_eq(
+	    sh(out, sizeof(out), "%s run --quiet --mem 64M --policy %s 2>&1", VTLMON_BIN, path), 0,
+	    "%s", out);
+	unlink(path);
+}

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "policy/policy.h"
+#include "vtl_device.h"
 #include "vtl1_abi.h"
 #include "vtl_boot.h"
 
@@ -780,4 +781,36 @@ Test(policy_sem, numbers)
 	cr_assert_eq(pol.max_resets, 7); /* leading zeros are decimal, never octal */
 	parse_ok(V "memory range 1G 1G r\n");
 	cr_assert_eq(pol.mem[0].size, 1ULL << 30);
+}
+
+/* ---- the run's platform (`policy check --host`, and `run` itself) ------------- */
+
+static enum policy_err parse_for(const char *text, uint64_t ram, uint64_t features)
+{
+	const struct policy_platform plat = {.vtl0_ram = ram, .features = features};
+
+	return policy_parse_for(text, strlen(text), &plat, &pol, diags, NDIAGS, &ndiags);
+}
+
+Test(policy_platform, exec_protection_needs_a_host_that_has_it)
+{
+	cr_assert_eq(parse_for(V "exec-protection required\n", 32 << 20, 0), POLICY_E_PLATFORM);
+	cr_assert_eq(ndiags, 1);
+	cr_assert_eq(diags[0].line, 2);
+	cr_assert_eq(diags[0].col, 17);
+	cr_assert(strstr(diags[0].msg, "exec protection"), "%s", diags[0].msg);
+	cr_assert_eq(parse_for(V "exec-protection required\n", 32 << 20, VTL_FEAT_PERM_NOEXEC),
+		     POLICY_OK);
+	cr_assert_eq(parse_for(V "exec-protection best-effort\n", 32 << 20, 0), POLICY_OK);
+}
+
+Test(policy_platform, a_range_must_end_inside_the_runs_ram)
+{
+	cr_assert_eq(parse_for(V "memory range 0x1ff0000 64K r\n", 32 << 20, 0), POLICY_OK);
+	cr_assert_eq(parse_for(V "memory range 0x1ff0000 68K r\n", 32 << 20, 0), POLICY_E_PLATFORM);
+	cr_assert_eq(diags[0].col, 14);
+	cr_assert(strstr(diags[0].msg, "32M"), "%s", diags[0].msg);
+	cr_assert_eq(parse_for(V "memory range 0x1ff0000 68K r\n", 64 << 20, 0), POLICY_OK);
+	/* without a platform, only the language's own bound applies */
+	cr_assert_eq(parse(V "memory range 0x1ff0000 68K r\n"), POLICY_OK);
 }

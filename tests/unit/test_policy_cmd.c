@@ -64,10 +64,13 @@ static int run(int argc, const char *a1, const char *a2, const char *a3)
 Test(policy_cmd, usage)
 {
 	cr_assert_eq(run(1, NULL, NULL, NULL), VTLMON_EXIT_USAGE);
-	cr_assert(strstr(err_text, "usage: vtlmon policy check FILE"));
+	cr_assert(strstr(err_text, "usage: vtlmon policy check [--host [--mem SIZE]] FILE"));
 	cr_assert_eq(run(2, "check", NULL, NULL), VTLMON_EXIT_USAGE);
 	cr_assert_eq(run(3, "lint", "x", NULL), VTLMON_EXIT_USAGE);
 	cr_assert_eq(run(4, "check", "a", "b"), VTLMON_EXIT_USAGE);
+	/* --mem belongs to --host; a bad size is a usage error before any file is read */
+	cr_assert_eq(run(4, "check", "--mem", "64M"), VTLMON_EXIT_USAGE);
+	cr_assert_eq(run(4, "check", "--bogus", "x"), VTLMON_EXIT_USAGE);
 	cr_assert_eq(run(2, "--help", NULL, NULL), 0);
 	cr_assert(strstr(out_text, "usage:"));
 	cr_assert_eq(err_len, 0);
@@ -197,12 +200,12 @@ Test(policy_cmd, load_file)
 	size_t len = 0;
 	char hex[65];
 
-	cr_assert_eq(policy_load_file(path, &bytes, &len, &p, stderr), 0);
+	cr_assert_eq(policy_load_file(path, NULL, &bytes, &len, &p, stderr), 0);
 	cr_assert_eq(len, sizeof(text) - 1);
 	cr_assert_str_eq(bytes, text);
 	cr_assert_eq(p.max_resets, 9);
 	free(bytes);
-	cr_assert_eq(policy_load_file(path, NULL, NULL, &p, stderr), 0);
+	cr_assert_eq(policy_load_file(path, NULL, NULL, NULL, &p, stderr), 0);
 	cr_assert_eq(sha256_hex("", 0, hex), 0);
 	cr_assert_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 
@@ -210,7 +213,7 @@ Test(policy_cmd, load_file)
 	bytes = (char *)1;
 	FILE *null = fopen("/dev/null", "w");
 
-	cr_assert_eq(policy_load_file(path, &bytes, &len, &p, null), VTLMON_EXIT_INVALID);
+	cr_assert_eq(policy_load_file(path, NULL, &bytes, &len, &p, null), VTLMON_EXIT_INVALID);
 	cr_assert_null(bytes);
 	fclose(null);
 }
