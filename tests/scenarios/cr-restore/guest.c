@@ -1,4 +1,5 @@
-/* Scenario guest: clears a pinned CR0.WP three times, each followed by an exit; expects it back, no #GP. */
+/* Scenario guest: clears a pinned CR0.WP three times, each followed by an exit; expects it back, no
+ * #GP. */
 #include "../lifecycle.h"
 
 #define CR0_WP (1ULL << 16)
