@@ -11,6 +11,8 @@
 #   tests/unit/*.c                        -> build/tests/unit-tests (Criterion, no /dev/kvm)
 #   tests/kvm/*.c                         -> build/tests/kvm-tests  (Criterion, real /dev/kvm)
 #   tests/scenarios/NAME/                 -> scenario tests through `vtlmon run` (scenarios.mk)
+#   tests/cli/*.sh                        -> `make cli-test`: completion, man pages, install (no /dev/kvm)
+#   docs/man/NAME.S.{head,tail}.md + a doc -> build/man/NAME.S (`make man`, pandoc)
 
 B := build
 CC ?= gcc
@@ -70,7 +72,8 @@ DEMO_ELF := $(B)/vtl0/demo.elf
 VTL1_ELF := $(B)/vtl1/vtl1.elf
 GUESTS := $(DEMO_ELF) $(VTL1_ELF) $(VTL0_TEST_ELFS)
 
-.PHONY: all test unit-test kvm-test bench valgrind deps format check-format check-layers clean guests linux
+.PHONY: all test unit-test kvm-test cli-test bench valgrind deps format check-format check-layers clean \
+	guests linux man install uninstall FORCE
 all: $(VTLMON) $(GUESTS)
 guests: $(GUESTS)
 
@@ -147,7 +150,17 @@ kvm-test: $(B)/tests/kvm-tests all linux
 	$(B)/tests/kvm-tests $(CRITERION_ARGS)
 include tests/scenarios/scenarios.mk
 
-test: all unit-test kvm-test scenario-selftest scenario-test
+test: all unit-test kvm-test scenario-selftest scenario-test cli-test
+
+# The shell tests of what a user meets outside a guest run: the bash completion, the man
+# pages and `make install` (tests/cli/install.sh runs `make install DESTDIR=...` itself).
+CLI_TESTS := $(wildcard tests/cli/*.sh)
+cli-test: $(VTLMON) man
+	$(Q)fails=0; for t in $(CLI_TESTS); do \
+		VTLMON=$(abspath $(VTLMON)) MAN_DIR=$(abspath $(B)/man) MAKE="$(MAKE)" bash $$t || fails=$$((fails + 1)); \
+	done; \
+	if [ $$fails -ne 0 ]; then echo "cli-test: $$fails of $(words $(CLI_TESTS)) scripts failed" >&2; exit 1; fi; \
+	echo "cli-test: $(words $(CLI_TESTS)) scripts passed"
 
 bench: all
 	$(VTLMON) bench
@@ -158,13 +171,80 @@ valgrind: all
 	valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 		--show-leak-kinds=definite,indirect $(VTLMON) run --quiet --no-sandbox --timeout 60
 
+# apt-get waits up to 10 minutes for the dpkg lock (another apt, unattended-upgrades)
+# instead of failing at once.
+APT_GET := apt-get -o DPkg::Lock::Timeout=600
 deps:
-	apt-get update -q
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	$(APT_GET) update -q
+	DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -q --no-install-recommends \
 		gcc make pkg-config binutils linux-libc-dev libcapstone-dev libelf-dev \
 		libseccomp-dev libcriterion-dev libsodium-dev clang-format valgrind libxml2-utils \
 		clang libclang-rt-14-dev llvm \
-		linux-source-6.1 bc flex bison libssl-dev cpio patch lz4 xz-utils python3
+		linux-source-6.1 bc flex bison libssl-dev cpio patch lz4 xz-utils python3 \
+		pandoc man-db groff-base
+
+# ---- install paths (make install, and named in the man pages) --------------
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+POLICYDIR ?= $(DATADIR)/vtlmon/policies
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+DOCDIR ?= $(DATADIR)/doc/vtlmon
+EXAMPLE_POLICIES := $(wildcard policy/examples/*.policy)
+
+# ---- man pages -------------------------------------------------------------
+# build/man/vtlmon.1 from docs/cli.md, build/man/vtlmon-policy.5 from docs/policy.md: each is
+# docs/man/PAGE.head.md (NAME, SYNOPSIS, DESCRIPTION), the doc without its title line and
+# docs/man/PAGE.tail.md (FILES, SEE ALSO), with headings moved up one level (the doc's `##`
+# become sections) and tables turned into lists (docs/man/man.lua). The version is
+# monitor/base/version.h's; the date that of the last commit that changed docs/.
+VERSION := $(shell sed -n 's/^\#define VTLMON_VERSION "\(.*\)"$$/\1/p' monitor/base/version.h)
+MAN_DATE ?= $(or $(shell git log -1 --format=%cs -- docs 2>/dev/null),$(shell date -u +%Y-%m-%d))
+MAN_PAGES := $(B)/man/vtlmon.1 $(B)/man/vtlmon-policy.5
+man: $(MAN_PAGES)
+
+$(B)/man/vtlmon.1: docs/cli.md
+$(B)/man/vtlmon-policy.5: docs/policy.md
+$(B)/man/%: docs/man/%.head.md docs/man/%.tail.md docs/man/man.lua monitor/base/version.h $(B)/man/paths \
+		Makefile
+	@command -v pandoc >/dev/null || { echo "man: pandoc is missing (make deps)" >&2; exit 1; }
+	$(Q){ cat docs/man/$*.head.md; sed '1{/^# /d}' $(filter-out docs/man/%,$(filter %.md,$^)); \
+		cat docs/man/$*.tail.md; } | \
+		sed -e 's|@POLICYDIR@|$(POLICYDIR)|g' -e 's|@BASHCOMPDIR@|$(BASHCOMPDIR)|g' | \
+		pandoc -f markdown -t man -s --lua-filter docs/man/man.lua --shift-heading-level-by=-1 \
+			-M footer='vtlmon $(VERSION)' -M date='$(MAN_DATE)' -M adjusting=l \
+			-M hyphenate=false -V header-includes='.nr HY 0' \
+			-o $@
+
+# The installed paths named in the pages: rewritten (so the pages rebuilt) only when they change.
+$(B)/man/paths: FORCE
+	@mkdir -p $(dir $@)
+	@printf '%s\n' '$(POLICYDIR)' '$(BASHCOMPDIR)' | cmp -s - $@ || \
+		printf '%s\n' '$(POLICYDIR)' '$(BASHCOMPDIR)' > $@
+FORCE:
+
+# ---- install ---------------------------------------------------------------
+# The guest images vtlmon needs at run time (reference VTL1, demo and bench VTL0 kernels,
+# default policy) are linked into the binary (monitor/image/embedded.S): nothing to install
+# for them, and an installed vtlmon never looks in build/.
+install: $(VTLMON) $(MAN_PAGES)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(POLICYDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(VTLMON) $(DESTDIR)$(BINDIR)/vtlmon
+	install -m 0644 $(B)/man/vtlmon.1 $(DESTDIR)$(MANDIR)/man1/vtlmon.1
+	install -m 0644 $(B)/man/vtlmon-policy.5 $(DESTDIR)$(MANDIR)/man5/vtlmon-policy.5
+	install -m 0644 $(EXAMPLE_POLICIES) $(DESTDIR)$(POLICYDIR)/
+	install -m 0644 completion/vtlmon.bash $(DESTDIR)$(BASHCOMPDIR)/vtlmon
+	install -m 0644 LICENSE $(DESTDIR)$(DOCDIR)/LICENSE
+
+# Removes what install put there; a policy of your own in POLICYDIR stays, and so does its folder.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/vtlmon $(DESTDIR)$(MANDIR)/man1/vtlmon.1 \
+		$(DESTDIR)$(MANDIR)/man5/vtlmon-policy.5 $(DESTDIR)$(BASHCOMPDIR)/vtlmon \
+		$(DESTDIR)$(DOCDIR)/LICENSE $(addprefix $(DESTDIR)$(POLICYDIR)/,$(notdir $(EXAMPLE_POLICIES)))
+	rmdir $(DESTDIR)$(POLICYDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	rmdir $(DESTDIR)$(DATADIR)/vtlmon 2>/dev/null || true
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:

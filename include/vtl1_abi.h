@@ -160,6 +160,37 @@ static inline const char *vtl1_op_name(uint32_t code)
 	return "unknown";
 }
 
+/*
+ * arg0 of KILL and RESET: why VTL1 ended or reset VTL0, for the operator. A
+ * violation carries its policy class plus one (policy/policy.h's order,
+ * asserted in vtl1/intercept.c), so that 0 is never mistaken for one.
+ */
+enum vtl1_reason {
+	VTL1_REASON_SELF = 0, /* VTL1 itself cannot go on */
+	VTL1_REASON_MEM_WRITE = 1,
+	VTL1_REASON_MEM_READ = 2,
+	VTL1_REASON_MEM_EXEC = 3,
+	VTL1_REASON_MSR = 4,
+	VTL1_REASON_CR = 5,
+	VTL1_REASON_BAD_ENTRY = 0x100, /* the inbox holds an unknown entry reason */
+	VTL1_REASON_BAD_KIND = 0x101,  /* an INTERCEPT of an unknown kind */
+};
+
+static inline const char *vtl1_reason_name(uint64_t reason)
+{
+	switch (reason) {
+	case VTL1_REASON_SELF: return "VTL1 cannot go on";
+	case VTL1_REASON_MEM_WRITE: return "a mem_write violation";
+	case VTL1_REASON_MEM_READ: return "a mem_read violation";
+	case VTL1_REASON_MEM_EXEC: return "a mem_exec violation";
+	case VTL1_REASON_MSR: return "an msr violation";
+	case VTL1_REASON_CR: return "a cr violation";
+	case VTL1_REASON_BAD_ENTRY: return "an entry VTL1 does not know";
+	case VTL1_REASON_BAD_KIND: return "an intercept of a kind VTL1 does not know";
+	}
+	return "an unknown reason";
+}
+
 /* PIN_CR / PIN_MSR: pin at whatever value VTL0 has now. */
 #define VTL1_PIN_CURRENT     (~0ULL)
 #define VTL1_CR_SITES	     4U

@@ -4,6 +4,8 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <errno.h>
 
 #include "monitor/cmd/bench.h"
 #include "monitor/cmd/caps.h"
@@ -28,14 +30,15 @@ static const struct command commands[] = {
      "  vtlmon run [--vtl0 ELF | --kernel FILE [--initrd FILE] [--append CMDLINE]]\n"
      "             [--vtl1 ELF] [--policy FILE] [--mem SIZE] [--vtl1-mem SIZE] [--cpus N]\n"
      "             [--events FILE|-] [--timeout SECONDS] [--module FILE]... [--quiet]\n"
-     "             [--no-sandbox] [-v]\n",
+     "             [--mem-prealloc] [--no-sandbox] [-v]\n",
      false},
     {"policy", policy_cmd_main, "  vtlmon policy check FILE\n", true},
     {"inspect", inspect_main, "  vtlmon inspect ELF [--json]\n", true},
     {"report", report_main, "  vtlmon report EVENTS.jsonl [--svg FILE] [--json]\n", true},
-    {"caps", cli_caps, "  vtlmon caps\n", false},
+    {"caps", cli_caps, "  vtlmon caps [--json]\n", false},
     {"bench", cli_bench,
-     "  vtlmon bench [--runs N] [--cr-period T] [--cr-samples N] [--cr-load N] [--cr-only]\n",
+     "  vtlmon bench [--runs N] [--cr-period T] [--cr-samples N] [--cr-load N] [--cr-only]\n"
+     "               [--json]\n",
      false},
 };
 
@@ -85,7 +88,17 @@ int main(int argc, char **argv)
 	const struct command *c0;
 	const char *cmd;
 
-	/* Start-up, in order. 1: guest console lines and diagnostics interleave as they happen. */
+	/*
+	 * Start-up, in order. 0: no descriptor the parent left open (a socket, a
+	 * log, another VM's fd) reaches the guests' threads or outlives their
+	 * sandbox: vtlmon holds only stdin/stdout/stderr and what it opens itself.
+	 */
+	if (close_range(3, ~0U, 0) && errno != ENOSYS) {
+		fprintf(stderr, "vtlmon: error: cannot close inherited file descriptors: %s\n",
+			strerror(errno));
+		return VTLMON_EXIT_MONITOR;
+	}
+	/* 1: guest console lines and diagnostics interleave as they happen. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* 2: libsodium picks its implementations once, before any thread measures or verifies. */
 	if (sodium_init() < 0) {

@@ -1035,6 +1035,22 @@ static const uint8_t policy_cls[256] = {
     ['$' ... '~'] = CLS_WORD, [0x80 ... 0xFF] = CLS_HIGH,
 };
 
+/*
+ * The control bytes (below 0x20: NL, CR, tab and the rest) and DEL (0x7F) in
+ * the 8 bytes of w, as the high bit of each such byte: the bytes that end or
+ * break a comment, or need a closer look. Bit Twiddling Hacks, "Determine if
+ * a word has a byte less than n" (n = 0x20) and "has a zero byte" (of
+ * w ^ 0x7F...): a borrow can flag a byte above a flagged one, never below, so
+ * the lowest flag is exact.
+ */
+static uint64_t policy_word_ctl(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t del = w ^ (ones * 0x7F);
+
+	return (((w - ones * 0x20) & ~w) | ((del - ones) & ~del)) & highs;
+}
+
 /* A CR ends a line only as part of CRLF, or as the very last byte. */
 static bool policy_crlf(const unsigned char *s, size_t i, size_t len)
 {
@@ -1080,10 +1096,31 @@ static size_t policy_line(struct policy_parser *p, size_t start, size_t len)
 			continue;
 		}
 		if (c == CLS_HASH) {
-			/* comments may hold UTF-8, but no control bytes */
+			/*
+			 * Comments may hold UTF-8, but no control bytes. They are most of
+			 * a large policy, and VTL1 parses it emulated at about 1 us per
+			 * instruction (KVM-HOST-NOTES), so skip them 8 bytes per step
+			 * where no byte needs a look: ~1.3 instructions per byte, not 5.
+			 */
 			i++;
-			while (i < lim && policy_cls[s[i]] >= CLS_WORD)
-				i++;
+			for (;;) {
+				uint64_t w, ctl = 0;
+
+				while (i + 8 <= lim) {
+					/* __builtin_: -ffreestanding would turn memcpy into a call
+					 */
+					__builtin_memcpy(&w, s + i, sizeof(w));
+					if ((ctl = policy_word_ctl(w)))
+						break;
+					i += 8;
+				}
+				if (ctl)
+					i += (size_t)__builtin_ctzll(ctl) /
+					     8; /* x86 is little-endian */
+				if (i >= lim || policy_cls[s[i]] < CLS_WORD)
+					break;
+				i++; /* a tab, or one of the last bytes before lim */
+			}
 			if (i >= lim)
 				goto at_limit;
 			c = policy_cls[s[i]];

@@ -12,8 +12,12 @@
 #include "vtl_layout.h"
 #include "vtl_status.h"
 
-_Static_assert(VTL1_REASON_CLASS(POLICY_CLASS_COUNT - 1) < VTL1_REASON_BAD_ENTRY,
-	       "a class's KILL reason never reads as one of VTL1's own");
+_Static_assert(VTL1_REASON_CLASS(POLICY_CLASS_MEM_WRITE) == VTL1_REASON_MEM_WRITE &&
+		   VTL1_REASON_CLASS(POLICY_CLASS_MEM_READ) == VTL1_REASON_MEM_READ &&
+		   VTL1_REASON_CLASS(POLICY_CLASS_MEM_EXEC) == VTL1_REASON_MEM_EXEC &&
+		   VTL1_REASON_CLASS(POLICY_CLASS_MSR) == VTL1_REASON_MSR &&
+		   VTL1_REASON_CLASS(POLICY_CLASS_CR) == VTL1_REASON_CR && POLICY_CLASS_COUNT == 5,
+	       "the ABI's reasons name the policy classes in their order");
 
 /* #PF error code bits. P is set: the page is mapped, the access broke its protection. */
 #define VTL1_PF_P (1U << 0)

@@ -16,15 +16,8 @@
 /* Writing an op list's GPA here exits to the monitor, which applies the list. */
 #define VTL1_OPS_GPA_REG (VTL1_DEVICE_GPA + VTL1_REG_OPS)
 
-/*
- * arg0 of KILL and RESET, as the monitor reports it. A violation carries its
- * policy class plus one (1 mem-write, 2 mem-read, 3 mem-exec, 4 msr, 5 cr),
- * so that 0 is never mistaken for one.
- */
-#define VTL1_REASON_SELF      0U /* VTL1 itself cannot go on */
-#define VTL1_REASON_CLASS(c)  ((c) + 1U)
-#define VTL1_REASON_BAD_ENTRY 0x100U /* the inbox holds an unknown entry reason */
-#define VTL1_REASON_BAD_KIND  0x101U /* an INTERCEPT of an unknown kind */
+/* arg0 of KILL and RESET for a violation of policy class c (enum vtl1_reason in the ABI). */
+#define VTL1_REASON_CLASS(c) ((c) + 1U)
 
 /*
  * An entry handler returns the GPA of its terminal answer, or

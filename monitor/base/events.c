@@ -403,3 +403,18 @@ void ev_emit(struct ev *e)
 	}
 	pthread_mutex_unlock(&evs->lock);
 }
+
+void json_put_str(FILE *f, const char *s)
+{
+	char buf[256];
+	size_t len = strlen(s);
+
+	fputc('"', f);
+	/* Chunks of at most 42 bytes: escaped (6 each at most), they always fit buf. */
+	for (size_t i = 0; i < len; i += 42) {
+		size_t k = len - i < 42 ? len - i : 42;
+
+		fwrite(buf, 1, json_escape(buf, sizeof(buf), s + i, k), f);
+	}
+	fputc('"', f);
+}

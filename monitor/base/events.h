@@ -122,5 +122,7 @@ bool events_summary(struct events *evs, char *buf, size_t cap);
 
 /* JSON string escaping of arbitrary (guest) bytes; pure, used by ev_strn and the tests. */
 size_t json_escape(char *dst, size_t cap, const char *src, size_t len);
+/* A C string as a quoted, escaped JSON string on f (the --json outputs of the commands). */
+void json_put_str(FILE *f, const char *s);
 
 #endif

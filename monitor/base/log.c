@@ -18,6 +18,14 @@ uint64_t clock_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t wall_clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static pthread_mutex_t log_last_lock = PTHREAD_MUTEX_INITIALIZER;
 static char log_last[512];
 
@@ -74,17 +82,14 @@ void log_info(const char *fmt, ...)
 
 #define LOG_GUEST_BURST 10
 
-void log_guest(struct log_ratelimit *rl, const char *fmt, ...)
+/* At most LOG_GUEST_BURST lines per second per call site, then one count of the rest. */
+static void log_limited(struct log_ratelimit *rl, const char *level, const char *fmt, va_list ap)
 {
-	uint64_t now;
-	va_list ap;
+	uint64_t now = clock_ns();
 
-	if (log_verbose < 2)
-		return;
-	now = clock_ns();
 	if (now - rl->window_start_ns > 1000000000ULL) {
 		if (rl->suppressed)
-			fprintf(stderr, "vtlmon: debug: %u guest messages suppressed\n",
+			fprintf(stderr, "vtlmon: %s%u more suppressed (rate limit)\n", level,
 				rl->suppressed);
 		rl->window_start_ns = now;
 		rl->count = 0;
@@ -95,7 +100,25 @@ void log_guest(struct log_ratelimit *rl, const char *fmt, ...)
 		return;
 	}
 	rl->count++;
+	log_v(level, fmt, ap, false);
+}
+
+void log_guest(struct log_ratelimit *rl, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_verbose < 2)
+		return;
 	va_start(ap, fmt);
-	log_v("debug: guest: ", fmt, ap, false);
+	log_limited(rl, "debug: guest: ", fmt, ap);
+	va_end(ap);
+}
+
+void log_guest_notice(struct log_ratelimit *rl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_limited(rl, "", fmt, ap);
 	va_end(ap);
 }

@@ -26,12 +26,28 @@ struct log_ratelimit {
 void log_guest(struct log_ratelimit *rl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/*
+ * The same limit, shown by default (also without -v): what the operator must
+ * see, a violation say, but whose number a guest decides.
+ */
+void log_guest_notice(struct log_ratelimit *rl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#define LOG_VIOLATION(...)                                                                         \
+	do {                                                                                       \
+		static __thread struct log_ratelimit rl_;                                          \
+		log_guest_notice(&rl_, __VA_ARGS__);                                               \
+	} while (0)
+
 #define LOG_GUEST(...)                                                                             \
 	do {                                                                                       \
 		static __thread struct log_ratelimit rl_;                                          \
 		log_guest(&rl_, __VA_ARGS__);                                                      \
 	} while (0)
 
+/* CLOCK_MONOTONIC in ns: every deadline and event `t` (a wall-clock step moves none). */
 uint64_t clock_ns(void);
+/* CLOCK_REALTIME in ns: only to anchor a run's `t` = 0 to the calendar (the `start` event). */
+uint64_t wall_clock_ns(void);
 
 #endif

@@ -45,6 +45,23 @@ err:
 	return -1;
 }
 
+int guest_ram_prealloc(struct guest_ram *ram)
+{
+	/*
+	 * Without this, pages are allocated when first touched, so a host short of
+	 * memory (a memory cgroup, say) lets a large VM launch and then kills it
+	 * mid-run with no `exit` event. fallocate() asks for every page now and
+	 * fails with ENOMEM or ENOSPC instead (QEMU's -mem-prealloc touches them).
+	 */
+	if (fallocate(ram->memfd, 0, 0, (off_t)ram->size)) {
+		log_err("cannot preallocate %llu MiB of %s (--mem-prealloc): %s",
+			(unsigned long long)(ram->size >> 20), ram->name, strerror(errno));
+		return -1;
+	}
+	ram->prealloc = true;
+	return 0;
+}
+
 void guest_ram_destroy(struct guest_ram *ram)
 {
 	if (ram->hva.v)
@@ -114,7 +131,12 @@ long guest_ram_read_str(const struct guest_ram *ram, gpa_t g, char *dst, size_t 
 
 void guest_ram_zero(struct guest_ram *ram)
 {
-	/* Punching the whole file returns the pages to the kernel: cheaper than memset. */
-	if (fallocate(ram->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)ram->size))
+	/*
+	 * Punching the whole file returns the pages to the kernel: cheaper than
+	 * memset, but preallocated RAM keeps its pages (the shortage must not come
+	 * back at the next touch).
+	 */
+	if (ram->prealloc ||
+	    fallocate(ram->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)ram->size))
 		memset((void *)ram->hva.v, 0, ram->size);
 }

@@ -31,9 +31,12 @@ struct guest_ram {
 	hva_t hva;
 	uint64_t gpa_base;
 	uint64_t size;
+	bool prealloc; /* every page allocated at launch: zeroing keeps them */
 };
 
 int guest_ram_create(struct guest_ram *ram, const char *name, uint64_t gpa_base, uint64_t size);
+/* Allocates every page now (--mem-prealloc): -1 (logged) when the host cannot. */
+int guest_ram_prealloc(struct guest_ram *ram);
 void guest_ram_destroy(struct guest_ram *ram);
 /* A pointer to [g, g+len) in host memory, or NULL unless the whole range is inside `ram`. */
 void *guest_ram_ptr(const struct guest_ram *ram, gpa_t g, uint64_t len);

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define BENCH_CR_WINDOWS 4
 
@@ -45,6 +46,25 @@ struct bench_cr_result {
  * what was measured), else a VTLMON_EXIT_* status.
  */
 int bench_cr_run(const struct bench_cr_opts *o, struct bench_cr_result *res);
+
+/* A figure over the runs of one bench. */
+struct bench_stat {
+	double min, median, max;
+};
+
+/* What `vtlmon bench` measured, so that printing it is pure (and unit-tested). */
+struct bench_report {
+	int runs; /* 0: no call/exit figure (--cr-only) */
+	uint64_t iterations;
+	struct bench_stat raw_exit_ns, null_call_ns;
+	struct bench_stat call_per_2_exits; /* per run: null call / (2 x raw exit); floor 1.0 */
+	uint32_t cr_period_us, cr_samples, cr_load; /* cr_samples 0: no CR figure */
+	struct bench_cr_result cr_idle, cr_busy;
+};
+
+void bench_print_text(FILE *f, const struct bench_report *r);
+/* One JSON object on one line, the same figures (ns, ratios, counts). */
+void bench_print_json(FILE *f, const struct bench_report *r);
 
 /* `vtlmon bench`: argv[0] is "bench". Returns a VTLMON_EXIT_* status. */
 int cli_bench(int argc, char **argv);

@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "monitor/protect/features.h"
+#include "monitor/base/events.h"
 #include "monitor/base/exitcodes.h"
+#include "monitor/base/version.h"
 #include "vtl_device.h"
 
 struct cap_row {
@@ -30,41 +32,100 @@ static const struct cap_row cap_rows[] = {
     {KVM_CAP_GUEST_MEMFD, "KVM_CAP_GUEST_MEMFD", "guest_memfd"},
     {KVM_CAP_VM_TYPES, "KVM_CAP_VM_TYPES", "VM types"},
 };
+_Static_assert(sizeof(cap_rows) / sizeof(cap_rows[0]) == CAPS_NR_KVM, "one value per row");
+
+/* What vtlmon does with a protection on this host: the `vtlmon` column and JSON `status`. */
+static const char *caps_status(const struct protection_row *row, bool host)
+{
+	return row->implemented ? (host ? "enforced" : "unavailable") : "not yet";
+}
+
+void caps_print_text(FILE *f, const struct caps_report *r)
+{
+	const struct protection_row *rows;
+	size_t nrows;
+
+	fprintf(f, "KVM capabilities (this host):\n");
+	for (size_t i = 0; i < CAPS_NR_KVM; i++)
+		fprintf(f, "  %-28s %8ld  %s\n", cap_rows[i].name, r->kvm_cap[i], cap_rows[i].why);
+	fprintf(f, "\nProtections:\n");
+	fprintf(f, "  %-30s %-5s %-11s %s\n", "protection", "host", "vtlmon",
+		"strength / mechanism");
+	rows = features_rows(&nrows);
+	for (size_t i = 0; i < nrows && i < CAPS_MAX_ROWS; i++) {
+		const struct protection_row *row = &rows[i];
+
+		fprintf(f, "  %-30s %-5s %-11s %s\n  %-30s %-5s %-11s via %s\n", row->name,
+			r->host_can[i] ? "yes" : "no", caps_status(row, r->host_can[i]),
+			row->strength, "", "", "", row->mechanism);
+		for (const char *const *n = row->notes; n && *n; n++)
+			fprintf(f, "  %-30s %-5s %-11s %s\n", "", "", "", *n);
+	}
+	fprintf(f, "\nFEATURES register value reported to guests: %#llx\n",
+		(unsigned long long)r->features);
+}
+
+void caps_print_json(FILE *f, const struct caps_report *r)
+{
+	const struct protection_row *rows;
+	size_t nrows;
+
+	fprintf(f, "{\"version\":");
+	json_put_str(f, VTLMON_VERSION);
+	fprintf(f, ",\"kvm_caps\":{");
+	for (size_t i = 0; i < CAPS_NR_KVM; i++) {
+		fprintf(f, "%s", i ? "," : "");
+		json_put_str(f, cap_rows[i].name);
+		fprintf(f, ":%ld", r->kvm_cap[i]);
+	}
+	fprintf(f, "},\"protections\":[");
+	rows = features_rows(&nrows);
+	for (size_t i = 0; i < nrows && i < CAPS_MAX_ROWS; i++) {
+		const struct protection_row *row = &rows[i];
+
+		fprintf(f, "%s{\"name\":", i ? "," : "");
+		json_put_str(f, row->name);
+		fprintf(f, ",\"host\":%s,\"status\":", r->host_can[i] ? "true" : "false");
+		json_put_str(f, caps_status(row, r->host_can[i]));
+		fprintf(f, ",\"strength\":");
+		json_put_str(f, row->strength);
+		fprintf(f, ",\"mechanism\":");
+		json_put_str(f, row->mechanism);
+		fprintf(f, ",\"feature\":\"%#llx\",\"notes\":[", (unsigned long long)row->feature);
+		for (const char *const *n = row->notes; n && *n; n++) {
+			fprintf(f, "%s", n != row->notes ? "," : "");
+			json_put_str(f, *n);
+		}
+		fprintf(f, "]}");
+	}
+	fprintf(f, "],\"features\":\"%#llx\"}\n", (unsigned long long)r->features);
+}
 
 int cli_caps(int argc, char **argv)
 {
 	const struct protection_row *rows;
+	struct caps_report r;
 	struct kvm kvm;
-	uint64_t features;
+	bool json = argc == 2 && !strcmp(argv[1], "--json");
 	size_t nrows;
 
-	if (argc > 1) {
-		fprintf(stderr, "usage: vtlmon caps\n");
+	if (argc > 2 || (argc == 2 && !json)) {
+		fprintf(stderr, "usage: vtlmon caps [--json]\n");
 		return VTLMON_EXIT_USAGE;
 	}
 	if (kvm_open(&kvm))
 		return VTLMON_EXIT_MONITOR;
-	printf("KVM capabilities (this host):\n");
-	for (size_t i = 0; i < sizeof(cap_rows) / sizeof(cap_rows[0]); i++)
-		printf("  %-28s %8ld  %s\n", cap_rows[i].name,
-		       kvm_check_cap(kvm.fd, cap_rows[i].cap), cap_rows[i].why);
-	printf("\nProtections:\n");
-	printf("  %-30s %-5s %-11s %s\n", "protection", "host", "vtlmon", "strength / mechanism");
+	memset(&r, 0, sizeof(r));
+	for (size_t i = 0; i < CAPS_NR_KVM; i++)
+		r.kvm_cap[i] = kvm_check_cap(kvm.fd, cap_rows[i].cap);
 	rows = features_rows(&nrows);
-	for (size_t i = 0; i < nrows; i++) {
-		const struct protection_row *row = &rows[i];
-		bool host = features_host_can(&kvm, row);
-
-		printf("  %-30s %-5s %-11s %s\n  %-30s %-5s %-11s via %s\n", row->name,
-		       host ? "yes" : "no",
-		       row->implemented ? (host ? "enforced" : "unavailable") : "not yet",
-		       row->strength, "", "", "", row->mechanism);
-		for (const char *const *n = row->notes; n && *n; n++)
-			printf("  %-30s %-5s %-11s %s\n", "", "", "", *n);
-	}
-	features = features_of_host(&kvm);
-	printf("\nFEATURES register value reported to guests: %#llx\n",
-	       (unsigned long long)features);
+	for (size_t i = 0; i < nrows && i < CAPS_MAX_ROWS; i++)
+		r.host_can[i] = features_host_can(&kvm, &rows[i]);
+	r.features = features_of_host(&kvm);
 	kvm_close(&kvm);
+	if (json)
+		caps_print_json(stdout, &r);
+	else
+		caps_print_text(stdout, &r);
 	return 0;
 }

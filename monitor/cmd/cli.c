@@ -87,6 +87,7 @@ enum {
 	OPT_QUIET,
 	OPT_MODULE,
 	OPT_NO_SANDBOX,
+	OPT_MEM_PREALLOC,
 	OPT_KERNEL,
 	OPT_INITRD,
 	OPT_APPEND,
@@ -110,6 +111,7 @@ int cli_run(int argc, char **argv)
 	    {"quiet", no_argument, NULL, OPT_QUIET},
 	    {"module", required_argument, NULL, OPT_MODULE},
 	    {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
+	    {"mem-prealloc", no_argument, NULL, OPT_MEM_PREALLOC},
 	    {"kernel", required_argument, NULL, OPT_KERNEL},
 	    {"initrd", required_argument, NULL, OPT_INITRD},
 	    {"append", required_argument, NULL, OPT_APPEND},
@@ -246,6 +248,7 @@ int cli_run(int argc, char **argv)
 			cfg.nr_modules++;
 			break;
 		case OPT_NO_SANDBOX: cfg.no_sandbox = true; break;
+		case OPT_MEM_PREALLOC: cfg.mem_prealloc = true; break;
 		case 'v': log_verbose++; break;
 		default: goto out;
 		}

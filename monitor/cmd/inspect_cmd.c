@@ -6,6 +6,7 @@
 
 #include "monitor/cmd/inspect_cmd.h"
 
+#include "monitor/base/events.h"
 #include "monitor/base/exitcodes.h"
 #include "monitor/base/file.h"
 #include "monitor/image/inspect.h"
@@ -31,22 +32,6 @@ static void inspect_hex(char *dst, const uint8_t *b, size_t n)
 		dst[2 * i + 1] = digits[b[i] & 15];
 	}
 	dst[2 * n] = '\0';
-}
-
-static void inspect_json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20 || ch >= 0x7f)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
 }
 
 /* Printed only once the file has passed validation, so a rejected file leaves stdout empty. */
@@ -87,7 +72,7 @@ static void inspect_print_hit(void *arg, const struct inspect_hit *hit)
 	if (o->json) {
 		fprintf(o->f, "{\"va\":\"0x%lx\",\"kind\":\"%s\",\"bytes\":\"%s\",\"insn\":",
 			(unsigned long)hit->va, disasm_kind_name(hit->kind), hex);
-		inspect_json_str(o->f, hit->insn);
+		json_put_str(o->f, hit->insn);
 		fprintf(o->f, ",\"aligned\":%s}\n", hit->aligned ? "true" : "false");
 	} else {
 		fprintf(o->f, "0x%lx %-9s %-10s %s %s\n", (unsigned long)hit->va,

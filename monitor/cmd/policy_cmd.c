@@ -36,7 +36,7 @@ static int policy_cmd_check(const char *path, FILE *out, FILE *err)
 		goto out;
 	}
 	policy_format(&pol, text, need + 1);
-	if (policy_sha256_hex(bytes, len, hex) < 0) {
+	if (sha256_hex(bytes, len, hex) < 0) {
 		fprintf(err, "%s: libsodium failed to initialise\n", path);
 		goto out;
 	}

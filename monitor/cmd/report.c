@@ -846,7 +846,7 @@ static void report_usage(FILE *f)
 {
 	fprintf(
 	    f, "usage: vtlmon report EVENTS.jsonl [--svg FILE] [--json]\n"
-	       "  Summarises a run's --events log: the images booted, duration, violations\n"
+	       "  Summarises a run's event log: the images booted, duration, violations\n"
 	       "  by kind and action (the first few listed), protect, pin, reset and kexec\n"
 	       "  counts, what the rate limit suppressed, and how the run ended.\n"
 	       "  --svg FILE  also draw VTL0's page permissions over time, with violations\n"

@@ -82,7 +82,7 @@ out:
 	return ret;
 }
 
-int policy_sha256_hex(const void *bytes, size_t len, char hex[65])
+int sha256_hex(const void *bytes, size_t len, char hex[65])
 {
 	unsigned char digest[crypto_hash_sha256_BYTES];
 

@@ -27,7 +27,10 @@ int policy_load_file(const char *path, char **bytes, size_t *len, struct policy 
  */
 int policy_compile(const char *name, const char *buf, size_t n, struct policy *out, FILE *err);
 
-/* SHA-256 of the policy bytes as 64 lowercase hex digits plus NUL: the policy's measurement. */
-int policy_sha256_hex(const void *bytes, size_t len, char hex[65]);
+/*
+ * SHA-256 of bytes as 64 lowercase hex digits plus NUL: a policy's measurement,
+ * and the images' in the `start` event. Never fails (returns 0).
+ */
+int sha256_hex(const void *bytes, size_t len, char hex[65]);
 
 #endif

@@ -283,16 +283,21 @@ int machine_boot_vtl(struct machine *m, int vtl)
  * errors as FILE:LINE:COL and to refuse a launch this host cannot honour
  * before anything runs. VTL1 parses its own copy and makes every decision.
  */
-int machine_check_policy(struct machine *m)
+void machine_default_policy(struct machine *m)
 {
-	struct policy pol;
-
 	if (!m->cfg.policy) {
 		m->cfg.policy = embedded_default_policy;
 		m->cfg.policy_len = EMBEDDED_SIZE(embedded_default_policy);
 		m->cfg.policy_name = "built-in:default.policy";
 	}
-	if (policy_sha256_hex(m->cfg.policy, m->cfg.policy_len, m->policy_sha256))
+}
+
+int machine_check_policy(struct machine *m)
+{
+	struct policy pol;
+
+	machine_default_policy(m);
+	if (sha256_hex(m->cfg.policy, m->cfg.policy_len, m->policy_sha256))
 		return -1;
 	if (policy_compile(m->cfg.policy_name, m->cfg.policy, m->cfg.policy_len, &pol, stderr)) {
 		log_err("policy %s rejected (errors above)", m->cfg.policy_name);

@@ -10,6 +10,8 @@
 int machine_check_caps(struct machine *m);
 /* --mem, --vtl1-mem, --cpus, --module counts within their limits; -1 (logged) if not. */
 int machine_check_config(const struct machine_config *cfg);
+/* No --policy: the built-in default (policy/examples/default.policy). */
+void machine_default_policy(struct machine *m);
 /*
  * The monitor's own compile of the policy (the one VTL1 parses decides):
  * errors as FILE:LINE:COL, reset settings, and a refusal of what this host

@@ -1,6 +1,8 @@
 /* Intercepts: VTL1 decides a violation, the monitor reports it and delivers the exception. */
 #include "monitor/vm/intercept.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "monitor/base/log.h"
@@ -83,30 +85,78 @@ uint32_t intercept_run(struct vcpu_pair *p, const struct vtl1_intercept *ic,
 	return oc->op;
 }
 
-static const char *intercept_action_name(struct vcpu_pair *p, const struct vtl1_intercept *ic,
-					 uint32_t op)
+static const char *const intercept_decision_names[DECISION_COUNT] = {
+    [DECISION_DENY] = "deny",	    [DECISION_LOG] = "log",	[DECISION_SKIP] = "skip",
+    [DECISION_RESTORE] = "restore", [DECISION_RESET] = "reset", [DECISION_KILL] = "kill",
+    [DECISION_STOP] = "stop",	    [DECISION_NONE] = "none",
+};
+
+static enum violation_decision intercept_decision(struct vcpu_pair *p,
+						  const struct vtl1_intercept *ic, uint32_t op)
 {
 	switch (op) {
-	case VTL1_OP_INJECT: return "deny";
+	case VTL1_OP_INJECT: return DECISION_DENY;
 	case VTL1_OP_ALLOW:
-		return "log"; /* allowed, and recorded by this very event */
+		return DECISION_LOG; /* allowed, and recorded by this very event */
 	/* A skipped CR write, or a clear put back: the pinned bits keep their values. */
-	case VTL1_OP_SKIP: return ic->kind == VTL1_INT_CR_WRITE ? "restore" : "skip";
+	case VTL1_OP_SKIP: return ic->kind == VTL1_INT_CR_WRITE ? DECISION_RESTORE : DECISION_SKIP;
 	}
 	if (p->reset_trigger)
-		return "reset";
+		return DECISION_RESET;
 	if (!machine_ended(p->m))
-		return "none"; /* nobody decided: only recorded */
-	return atomic_load(&p->m->end) == RUN_END_KILLED ? "kill" : "stop";
+		return DECISION_NONE;
+	return atomic_load(&p->m->end) == RUN_END_KILLED ? DECISION_KILL : DECISION_STOP;
+}
+
+/* Appends to buf (cap bytes, NUL-terminated) at *n; a summary that does not fit is cut. */
+static void intercept_append(char *buf, size_t cap, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (*n + 1 >= cap)
+		return;
+	va_start(ap, fmt);
+	r = vsnprintf(buf + *n, cap - *n, fmt, ap);
+	va_end(ap);
+	if (r > 0)
+		*n = *n + (size_t)r < cap ? *n + (size_t)r : cap - 1;
+}
+
+bool intercept_summary(struct machine *m, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	if (!cap)
+		return false;
+	buf[0] = '\0';
+	for (uint32_t k = 0; k < VIOLATION_KINDS; k++) {
+		const char *sep = n ? "; " : "";
+
+		for (int d = 0; d < DECISION_COUNT; d++) {
+			uint64_t c = atomic_load(&m->violations[k][d]);
+
+			if (!c)
+				continue;
+			intercept_append(buf, cap, &n, "%s%s%s %s %llu", sep,
+					 sep[0] != ',' ? intercept_kind_name(k) : "",
+					 sep[0] != ',' ? ":" : "", intercept_decision_names[d],
+					 (unsigned long long)c);
+			sep = ",";
+		}
+	}
+	return n > 0;
 }
 
 void intercept_report(struct vcpu_pair *p, const struct vtl1_intercept *ic, uint32_t op,
 		      const char *note)
 {
+	enum violation_decision decision = intercept_decision(p, ic, op);
 	char text[DISASM_TEXT_MAX] = "(unknown)";
 	struct ev e;
 	size_t len;
 
+	atomic_fetch_add(&p->m->violations[ic->kind < VIOLATION_KINDS ? ic->kind : 0][decision], 1);
 	if (ic->insn_len)
 		disasm_one(ic->insn, ic->insn_len, ic->rip, text, sizeof(text), &len);
 	/* A violation that ends or resets the run happens once: the rate limit never hides it. */
@@ -121,14 +171,15 @@ void intercept_report(struct vcpu_pair *p, const struct vtl1_intercept *ic, uint
 	ev_str(&e, "insn", text);
 	ev_hex(&e, "value", ic->value);
 	ev_u64(&e, "len", ic->len);
-	ev_str(&e, "action", intercept_action_name(p, ic, op));
+	ev_str(&e, "action", intercept_decision_names[decision]);
 	ev_bool(&e, "precise", ic->flags & VTL1_INT_F_PRECISE);
 	if (note)
 		ev_str(&e, "note", note);
 	ev_emit(&e);
-	LOG_GUEST("vtl0 %s violation at gpa %#llx rip %#llx (%s): %s",
-		  intercept_kind_name(ic->kind), (unsigned long long)ic->gpa,
-		  (unsigned long long)ic->rip, text, intercept_action_name(p, ic, op));
+	/* The operator sees each one (rate-limited: a guest decides how many there are). */
+	LOG_VIOLATION("vtl0 %s at gpa %#llx rip %#llx (%s): %s%s%s", intercept_kind_name(ic->kind),
+		      (unsigned long long)ic->gpa, (unsigned long long)ic->rip, text,
+		      intercept_decision_names[decision], note ? ": " : "", note ? note : "");
 }
 
 /* Intercept, report, and return VTL1's outcome op (0: the run ended). */

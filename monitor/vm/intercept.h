@@ -2,6 +2,7 @@
 #ifndef MONITOR_VM_INTERCEPT_H
 #define MONITOR_VM_INTERCEPT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,11 @@ uint32_t intercept_run(struct vcpu_pair *p, const struct vtl1_intercept *ic,
 /* The `violation` event (and a debug line); `note` may be NULL. */
 void intercept_report(struct vcpu_pair *p, const struct vtl1_intercept *ic, uint32_t op,
 		      const char *note);
+/*
+ * "mem_write: deny 3, kill 1; cr: restore 2": the run's violations by kind and
+ * decision, for the operator at exit. False (and "") when there were none.
+ */
+bool intercept_summary(struct machine *m, char *buf, size_t cap);
 /* intercept_run() then intercept_report(): returns VTL1's outcome op (0: the run ended). */
 uint32_t intercept_decide(struct vcpu_pair *p, const struct vtl1_intercept *ic,
 			  struct intercept_outcome *oc);

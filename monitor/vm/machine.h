@@ -22,7 +22,22 @@
 #define MACHINE_MAX_CPUS    1 /* raise once SMP bring-up exists; the loop is per pair already */
 #define MACHINE_BENCH_SLOTS 8
 #define MACHINE_MAX_MODULES 3 /* boot info has 8 memory ranges; VTL1's own take 5 */
-#define VTLMON_KICK_SIGNAL  SIGUSR1
+
+/* What happened to a violation, as the `action` field of its event says it. */
+enum violation_decision {
+	DECISION_DENY,	  /* VTL1 denied it: an exception for VTL0 */
+	DECISION_LOG,	  /* VTL1 allowed it and it is recorded */
+	DECISION_SKIP,	  /* completed without effect (reads return 0) */
+	DECISION_RESTORE, /* a CR write skipped, or a clear put back: no fault */
+	DECISION_RESET,	  /* the guest is reset */
+	DECISION_KILL,	  /* VTL1 ended the run */
+	DECISION_STOP,	  /* the run ended for another reason meanwhile */
+	DECISION_NONE,	  /* nobody decided: only recorded */
+	DECISION_COUNT
+};
+/* Counted by intercept kind (enum vtl1_intercept_kind, 1..5; 0 for any other). */
+#define VIOLATION_KINDS	   6
+#define VTLMON_KICK_SIGNAL SIGUSR1
 
 struct machine_module {
 	const void *data;
@@ -47,6 +62,7 @@ struct machine_config {
 	uint64_t timeout_ms; /* 0: none */
 	bool quiet;	     /* no guest console on stdout */
 	bool no_sandbox;     /* debugging only: run without the seccomp allowlists */
+	bool mem_prealloc;   /* --mem-prealloc: every guest RAM page allocated at launch */
 	/*
 	 * This machine owns the process (`vtlmon run`): its main thread handles
 	 * SIGINT/SIGTERM/SIGHUP and enters its own allowlist once the pairs run.
@@ -153,6 +169,8 @@ struct machine {
 	uint64_t features; /* VTL_FEAT_* reported to both VTLs */
 	uint64_t t0;
 	char policy_sha256[65];
+	/* Violations by kind and decision, for the summary at exit (any pair thread adds). */
+	_Atomic uint64_t violations[VIOLATION_KINDS][DECISION_COUNT];
 
 	/* What VTL1 decided, as the monitor enforces it. Written by pair threads only. */
 	struct perm_engine perm;

@@ -7,11 +7,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "monitor/base/exitcodes.h"
+#include "monitor/base/version.h"
+#include "monitor/image/policy_load.h"
 #include "monitor/base/log.h"
 #include "monitor/protect/features.h"
 #include "monitor/vm/build.h"
+#include "monitor/vm/intercept.h"
 #include "monitor/vm/lifecycle.h"
 #include "monitor/vm/pair.h"
 #include "monitor/vm/sandbox.h"
@@ -44,6 +48,64 @@ static void machine_event_exit(struct machine *m, const char *reason, int status
 	events_flush(&m->events);
 	if (events_summary(&m->events, summary, sizeof(summary)))
 		fprintf(stderr, "vtlmon: %s\n", summary);
+	if (intercept_summary(m, summary, sizeof(summary)))
+		fprintf(stderr, "vtlmon: violations: %s\n", summary);
+}
+
+/* One input of the run in the `start` event: NAME (the path, cut) and NAME_sha256. */
+static void machine_event_input(struct ev *e, const char *key, const char *name, const void *data,
+				size_t len)
+{
+	/* Paths are cut so that six of them always fit one event line (EV_LINE_MAX). */
+	enum { NAME_MAX_SHOWN = 160 };
+	char hash[65], hkey[32];
+
+	if (!data)
+		return;
+	sha256_hex(data, len, hash);
+	ev_strn(e, key, name ? name : "", name ? strnlen(name, NAME_MAX_SHOWN) : 0);
+	snprintf(hkey, sizeof(hkey), "%s_sha256", key);
+	ev_str(e, hkey, hash);
+}
+
+/*
+ * The run's first event: what ran and when, so that a log stands on its own:
+ * the vtlmon version, the wall-clock time at `t` = 0 (t itself is
+ * CLOCK_MONOTONIC), and the SHA-256 of every input, hashed from the very
+ * bytes that are loaded (read once: nothing can change between hash and load).
+ */
+static void machine_event_start(struct machine *m, uint64_t unix_ns)
+{
+	const struct machine_config *cfg = &m->cfg;
+	char when[64], key[16];
+	struct tm tm;
+	time_t sec = (time_t)(unix_ns / 1000000000ULL);
+	struct ev e;
+
+	gmtime_r(&sec, &tm);
+	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned)(unix_ns % 1000000000ULL / 1000));
+	ev_begin(&e, &m->events, "start");
+	ev_str(&e, "version", VTLMON_VERSION);
+	ev_str(&e, "time", when);
+	ev_u64(&e, "unix_ns", unix_ns);
+	ev_u64(&e, "pid", (uint64_t)getpid());
+	machine_event_input(&e, "vtl1", cfg->vtl1_name, cfg->vtl1_image, cfg->vtl1_image_len);
+	machine_event_input(&e, "policy", cfg->policy_name, cfg->policy, cfg->policy_len);
+	if (cfg->kernel) {
+		machine_event_input(&e, "kernel", cfg->kernel_name, cfg->kernel, cfg->kernel_len);
+		machine_event_input(&e, "initrd", cfg->initrd_name, cfg->initrd, cfg->initrd_len);
+	} else {
+		machine_event_input(&e, "vtl0", cfg->vtl0_name, cfg->vtl0_image,
+				    cfg->vtl0_image_len);
+	}
+	for (uint32_t i = 0; i < cfg->nr_modules && i < MACHINE_MAX_MODULES; i++) {
+		snprintf(key, sizeof(key), "module%u", i);
+		machine_event_input(&e, key, cfg->modules[i].name, cfg->modules[i].data,
+				    cfg->modules[i].len);
+	}
+	ev_emit(&e);
 }
 
 static int machine_setup(struct machine *m, const struct machine_config *cfg);
@@ -69,12 +131,14 @@ static int machine_setup(struct machine *m, const struct machine_config *cfg)
 {
 	pthread_condattr_t cattr;
 	struct sigaction sa;
+	uint64_t unix_ns;
 
 	memset(m, 0, sizeof(*m));
 	m->cfg = *cfg;
 	m->kvm.fd = m->vm[0].fd = m->vm[1].fd = -1;
 	m->vtl0_ram.memfd = m->vtl1_ram.memfd = -1;
 	m->t0 = clock_ns();
+	unix_ns = wall_clock_ns(); /* the same instant, as far as two clock reads can be */
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_condattr_init(&cattr);
 	/* Deadlines (--timeout, the CR watchdog) on CLOCK_MONOTONIC: a wall-clock step moves none.
@@ -86,6 +150,8 @@ static int machine_setup(struct machine *m, const struct machine_config *cfg)
 		return VTLMON_EXIT_USAGE;
 	if (machine_check_config(cfg))
 		return VTLMON_EXIT_USAGE;
+	machine_default_policy(m);
+	machine_event_start(m, unix_ns);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = kick_handler; /* no SA_RESTART: KVM_RUN must return -EINTR */
@@ -97,6 +163,9 @@ static int machine_setup(struct machine *m, const struct machine_config *cfg)
 		return VTLMON_EXIT_MONITOR;
 	if (guest_ram_create(&m->vtl0_ram, "vtl0-ram", 0, cfg->vtl0_mem) ||
 	    guest_ram_create(&m->vtl1_ram, "vtl1-private", VTL1_PRIV_GPA, cfg->vtl1_mem))
+		return VTLMON_EXIT_MONITOR;
+	if (cfg->mem_prealloc &&
+	    (guest_ram_prealloc(&m->vtl0_ram) || guest_ram_prealloc(&m->vtl1_ram)))
 		return VTLMON_EXIT_MONITOR;
 	if (machine_create_vms(m) || machine_create_pairs(m))
 		return VTLMON_EXIT_MONITOR;

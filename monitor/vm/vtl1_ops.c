@@ -267,8 +267,8 @@ static enum vtl_status op_apply(struct vcpu_pair *p, const struct vtl1_op *op,
 	case VTL1_OP_LOG: return op_log(p, op);
 	case VTL1_OP_SET_PERMS: return op_set_perms(p, op);
 	case VTL1_OP_KILL:
-		machine_end(p->m, RUN_END_KILLED, 0, "VTL1 killed VTL0 (reason %#llx)",
-			    (unsigned long long)op->arg[0]);
+		machine_end(p->m, RUN_END_KILLED, 0, "VTL1 killed VTL0 for %s (reason %#llx)",
+			    vtl1_reason_name(op->arg[0]), (unsigned long long)op->arg[0]);
 		out->kind = VTL1_OUT_STOP;
 		return VTL_OK;
 	case VTL1_OP_PIN_CR:

@@ -137,7 +137,7 @@ int machine_init(struct machine *m, const struct machine_config *cfg)
 	FUZZ_CHECK(cfg->timeout_ms == want.timeout_ms, "timeout %llu ms, reference %llu",
 		   (unsigned long long)cfg->timeout_ms, (unsigned long long)want.timeout_ms);
 	FUZZ_CHECK(cfg->quiet == want.quiet && cfg->no_sandbox == want.no_sandbox &&
-		       log_verbose == want_verbose,
+		       cfg->mem_prealloc == want.mem_prealloc && log_verbose == want_verbose,
 		   "flags");
 	FUZZ_CHECK((!cfg->events_path && !want.events_path) ||
 		       (cfg->events_path && want.events_path &&
@@ -324,6 +324,7 @@ enum {
 	O_NO_SANDBOX,
 	O_VERBOSE,
 	O_V,
+	O_MEM_PREALLOC,
 	O_RAW = 15
 };
 
@@ -344,6 +345,7 @@ static const struct {
     [O_NO_SANDBOX] = {"no-sandbox", false, false},
     [O_VERBOSE] = {"verbose", false, false},
     [O_V] = {"v", false, false},
+    [O_MEM_PREALLOC] = {"mem-prealloc", false, false},
 };
 
 static void open_files(void)
@@ -409,8 +411,8 @@ static void fuzz_run(struct fuzz_in *in)
 		bool ok = true;
 
 		memset(val, 0, sizeof(val));
-		if (o > O_V)
-			o = O_RAW; /* 13..15: raw arguments */
+		if (o > O_MEM_PREALLOC)
+			o = O_RAW; /* 14..15: raw arguments */
 		if (o == O_RAW || opts[o].value) {
 			n = fuzz_u8(in) % (FUZZ_VAL_MAX + 1);
 			fuzz_take(in, val, n);
@@ -505,6 +507,7 @@ static void fuzz_run(struct fuzz_in *in)
 			break;
 		case O_QUIET: want.quiet = true; break;
 		case O_NO_SANDBOX: want.no_sandbox = true; break;
+		case O_MEM_PREALLOC: want.mem_prealloc = true; break;
 		default: want_verbose++; break;
 		}
 		if (!ok)

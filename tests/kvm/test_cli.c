@@ -11,6 +11,7 @@
 #include "monitor/cmd/cli.h"
 #include "monitor/base/exitcodes.h"
 #include "tests/kvm/harness.h"
+#include "tests/lib/evlog.h"
 
 TestSuite(cli, .init = kvm_require, .timeout = KVM_TEST_TIMEOUT_S);
 
@@ -85,7 +86,38 @@ Test(cli, bench_reports_the_ratio, .timeout = 120)
 	char out[4096];
 
 	cr_assert_eq(sh(out, sizeof(out), "%s bench --runs 1", VTLMON_BIN), 0);
-	cr_assert_not_null(strstr(out, "ratio null call / raw exit"));
+	cr_assert_not_null(strstr(out, "null call / (2 x raw exit)"));
+	cr_assert_null(strstr(out, "-0."), "a negative figure: %s", out);
+}
+
+/* --json: one valid object with min <= median <= max for each figure. */
+Test(cli, bench_json_is_valid_with_min_median_max, .timeout = 120)
+{
+	static const char *const figs[] = {"raw_exit_ns", "null_call_ns", "null_call_per_2_exits"};
+	char out[4096], line[4200], key[64];
+	struct evlog l;
+	double v[3];
+
+	cr_assert_eq(sh(out, sizeof(out), "%s bench --runs 3 --cr-samples 0 --json", VTLMON_BIN),
+		     0);
+	snprintf(line, sizeof(line), "{\"t\":0,\"type\":\"bench\",\"b\":%.*s}\n",
+		 (int)strcspn(out, "\n"), out);
+	cr_assert_eq(evlog_parse(&l, line, strlen(line)), 0, "%s: %s", l.err ? l.err : "", out);
+	for (size_t i = 0; i < sizeof(figs) / sizeof(figs[0]); i++) {
+		static const char *const st[] = {"min", "median", "max"};
+
+		for (int k = 0; k < 3; k++) {
+			const struct evlog_field *f;
+
+			snprintf(key, sizeof(key), "b.%s.%s", figs[i], st[k]);
+			f = evlog_get(&l.ev[0], key);
+			cr_assert(f && f->kind == EVLOG_NUM, "%s missing: %s", key, out);
+			v[k] = strtod(f->val.p, NULL);
+		}
+		cr_assert(v[0] > 0 && v[0] <= v[1] && v[1] <= v[2], "%s: %f %f %f", figs[i], v[0],
+			  v[1], v[2]);
+	}
+	evlog_free(&l);
 }
 
 Test(cli, broken_policy_stops_the_launch_with_file_line_col)

@@ -9,15 +9,18 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sodium.h>
 #include <unistd.h>
 
 #include "monitor/base/exitcodes.h"
 #include "monitor/base/file.h"
+#include "monitor/base/version.h"
 #include "tests/kvm/harness.h"
 
 TestSuite(operate, .init = kvm_require, .timeout = KVM_TEST_TIMEOUT_S);
 
 #define HANG_ELF GUEST_DIR "/vtl0/tests/hang.elf"
+#define DEMO_ELF GUEST_DIR "/vtl0/demo.elf"
 /*
  * How long a stopped run may take to end: a watchdog, not a timing claim. Generous, because CI
  * runs these while other suites (and a kernel build) share the two cores; below Criterion's own.
@@ -194,4 +197,103 @@ Test(operate, version_and_help_for_every_sub_command)
 	st = op_wait(vtlmon_spawn((const char *const[]){"help", "nope", NULL}, out, false), 10);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == VTLMON_EXIT_USAGE, "wait status %#x", st);
 	unlink(out);
+}
+
+/* The first event says what ran and when: version, wall-clock anchor, SHA-256 of every input. */
+Test(operate, the_first_event_says_what_ran_and_when)
+{
+	const char *policy = SRC_DIR "/policy/examples/strict.policy";
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	char events[64], hex[65];
+	const struct evlog_event *s;
+	struct evlog l;
+	struct timespec before, after;
+	uint64_t unix_ns, pid;
+	void *buf;
+	size_t len;
+	int st;
+
+	snprintf(events, sizeof(events), "/tmp/vtlmon-op-start-%d.jsonl", getpid());
+	clock_gettime(CLOCK_REALTIME, &before);
+	st = op_wait(op_spawn((const char *const[]){"run", "--quiet", "--vtl0", DEMO_ELF,
+						    "--policy", policy, "--events", events, NULL},
+			      NULL),
+		     30);
+	clock_gettime(CLOCK_REALTIME, &after);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wait status %#x", st);
+	cr_assert_eq(evlog_load(&l, events, 1 << 20), 0);
+	unlink(events);
+	cr_assert_geq(l.n, 2);
+	s = &l.ev[0];
+	cr_assert(evlog_is(s, "type", "start"), "the first event is not start");
+	cr_assert(evlog_is(s, "version", VTLMON_VERSION));
+	cr_assert(evlog_u64(s, "unix_ns", &unix_ns));
+	cr_assert_geq(unix_ns, (uint64_t)before.tv_sec * 1000000000ULL + (uint64_t)before.tv_nsec);
+	cr_assert_leq(unix_ns, (uint64_t)after.tv_sec * 1000000000ULL + (uint64_t)after.tv_nsec);
+	cr_assert(evlog_u64(s, "pid", &pid) && pid > 0);
+	cr_assert_not_null(evlog_str(s, "time"));
+	cr_assert_eq(strlen(evlog_str(s, "time")), strlen("2026-12-07T18:40:00.123456Z"));
+	/* Each input's hash is the hash of the file's bytes. */
+	const struct {
+		const char *key, *path;
+	} inputs[] = {{"vtl0", DEMO_ELF}, {"policy", policy}};
+	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		char key[32];
+
+		cr_assert_eq(file_read_all(inputs[i].path, 64 << 20, &buf, &len), 0);
+		crypto_hash_sha256(digest, buf, len);
+		free(buf);
+		sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+		snprintf(key, sizeof(key), "%s_sha256", inputs[i].key);
+		cr_assert(evlog_is(s, key, hex), "%s: %s, want %s", key,
+			  evlog_str(s, key) ? evlog_str(s, key) : "(none)", hex);
+		cr_assert(evlog_is(s, inputs[i].key, inputs[i].path), "%s is not named", key);
+	}
+	/* The built-in VTL1 is hashed too; there is no kernel or module here. */
+	cr_assert_not_null(evlog_str(s, "vtl1_sha256"));
+	cr_assert_eq(strlen(evlog_str(s, "vtl1_sha256")), 64);
+	cr_assert_null(evlog_get(s, "kernel_sha256"));
+	cr_assert_null(evlog_get(s, "module0"));
+	evlog_free(&l);
+}
+
+/* `caps --json` on this host: one valid JSON object whose features match the text form's. */
+Test(operate, caps_json_is_valid_and_matches_the_text)
+{
+	char out[64], *json, *text, *line, want[64];
+	struct evlog l;
+	int st;
+
+	snprintf(out, sizeof(out), "/tmp/vtlmon-op-caps-%d.txt", getpid());
+	st = op_wait(op_spawn((const char *const[]){"caps", "--json", NULL}, out), 30);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wait status %#x", st);
+	json = op_read(out);
+	st = op_wait(op_spawn((const char *const[]){"caps", NULL}, out), 30);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wait status %#x", st);
+	text = op_read(out);
+	unlink(out);
+	cr_assert_gt(strlen(json), 1);
+	cr_assert_geq(asprintf(&line, "{\"t\":0,\"type\":\"caps\",\"caps\":%.*s}\n",
+			       (int)strcspn(json, "\n"), json),
+		      0);
+	cr_assert_eq(evlog_parse(&l, line, strlen(line)), 0, "%s", l.err ? l.err : "");
+	cr_assert_not_null(evlog_str(&l.ev[0], "caps.features"));
+	snprintf(want, sizeof(want), "reported to guests: %s\n",
+		 evlog_str(&l.ev[0], "caps.features"));
+	cr_assert_not_null(strstr(text, want), "text says otherwise: %s", text);
+	evlog_free(&l);
+	free(line);
+	free(json);
+	free(text);
+}
+
+/* --mem-prealloc: the demo runs as without it (every page allocated up front). */
+Test(operate, mem_prealloc_runs_the_demo)
+{
+	int st = op_wait(op_spawn((const char *const[]){"run", "--quiet", "--mem-prealloc", "--mem",
+							"64M", NULL},
+				  NULL),
+			 30);
+
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wait status %#x", st);
 }

@@ -31,6 +31,19 @@ static void parse_ok(const char *text)
 	cr_assert_eq(pol.version, POLICY_VERSION);
 }
 
+/* Inputs that hold NUL bytes or end without a newline: the length is explicit. */
+static enum policy_err parse_n(const char *text, size_t len)
+{
+	return policy_parse(text, len, &pol, diags, NDIAGS, &ndiags);
+}
+
+static void parse_ok_n(const char *text, size_t len)
+{
+	enum policy_err e = parse_n(text, len);
+
+	cr_assert_eq(e, POLICY_OK, "%s: %s", policy_strerror(e), ndiags ? diags[0].msg : "");
+}
+
 /* The first (and, unless said otherwise, only) diagnostic must be `code` at line:col. */
 static void expect_err_n(const char *text, enum policy_err code, uint32_t line, uint32_t col,
 			 size_t n, const char *needle)
@@ -108,6 +121,65 @@ Test(policy_err, bad_char_lone_cr)
 Test(policy_err, bad_char_in_comment)
 {
 	expect_err(V "reset max 3 # a\x02\n", POLICY_E_BAD_CHAR, 2, 16, "0x02");
+}
+
+/*
+ * Comments are skipped 8 bytes at a time: a bad byte at every offset from the
+ * '#' and from the buffer's 8-byte grid is found at its exact column, and the
+ * bytes a comment may hold (tab, UTF-8, '~') pass wherever they fall.
+ */
+Test(policy_err, bad_char_in_comment_at_every_offset)
+{
+	static const char bad[] = {'\x01', '\x1f', '\x7f', '\0'};
+	char text[128], want[8];
+
+	for (size_t b = 0; b < sizeof(bad); b++) {
+		for (size_t pad = 0; pad < 8; pad++) {
+			for (size_t off = 0; off < 24; off++) {
+				size_t n = 0;
+
+				n +=
+				    (size_t)snprintf(text, sizeof(text), "%s%*s#", V, (int)pad, "");
+				memset(text + n, 'c', off);
+				n += off;
+				text[n++] = bad[b];
+				memcpy(text + n, "tail\nreset max x\n", 17);
+				n += 17;
+				parse_n(text, n);
+				cr_assert_eq(ndiags, 2,
+					     "byte 0x%02x pad %zu off %zu: %zu diagnostics",
+					     (unsigned char)bad[b], pad, off, ndiags);
+				cr_assert_eq(diags[0].code, POLICY_E_BAD_CHAR);
+				cr_assert_eq(diags[0].line, 2);
+				cr_assert_eq(diags[0].col, pad + off + 2,
+					     "byte 0x%02x pad %zu off %zu", (unsigned char)bad[b],
+					     pad, off);
+				snprintf(want, sizeof(want), "0x%02x", (unsigned char)bad[b]);
+				cr_assert(strstr(diags[0].msg, want), "%s", diags[0].msg);
+				/* the next line is still parsed */
+				cr_assert_eq(diags[1].code, POLICY_E_BAD_NUMBER);
+				cr_assert_eq(diags[1].line, 3);
+			}
+		}
+	}
+}
+
+Test(policy_sem, comment_bytes_at_every_offset)
+{
+	static const char *ok[] = {"\t", "\xc3\xa9", "~", "\xff"};
+	char text[128];
+
+	for (size_t k = 0; k < sizeof(ok) / sizeof(ok[0]); k++) {
+		for (size_t off = 0; off < 24; off++) {
+			size_t n = (size_t)snprintf(text, sizeof(text), "%s#%*s%sx", V, (int)off,
+						    "", ok[k]);
+
+			/* with and without the final newline: a comment may end the input */
+			parse_ok_n(text, n);
+			text[n++] = '\n';
+			parse_ok_n(text, n);
+		}
+	}
 }
 
 Test(policy_err, line_too_long)

@@ -203,7 +203,7 @@ Test(policy_cmd, load_file)
 	cr_assert_eq(p.max_resets, 9);
 	free(bytes);
 	cr_assert_eq(policy_load_file(path, NULL, NULL, &p, stderr), 0);
-	cr_assert_eq(policy_sha256_hex("", 0, hex), 0);
+	cr_assert_eq(sha256_hex("", 0, hex), 0);
 	cr_assert_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 
 	path = write_file("bad.policy", "nope\n", 5);

@@ -1,0 +1,86 @@
+/* Unit tests of `vtlmon bench` output: min/median/max, no negative cost, valid JSON. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor/cmd/bench.h"
+#include "tests/lib/evlog.h"
+
+static char *bench_capture(bool json, const struct bench_report *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_not_null(f);
+	if (json)
+		bench_print_json(f, r);
+	else
+		bench_print_text(f, r);
+	fclose(f);
+	return buf;
+}
+
+static struct bench_report bench_sample(double ratio_median)
+{
+	struct bench_report r;
+
+	memset(&r, 0, sizeof(r));
+	r.runs = 3;
+	r.iterations = 2000;
+	r.raw_exit_ns = (struct bench_stat){4000, 4500, 5200};
+	r.null_call_ns = (struct bench_stat){8800, 9900, 12000};
+	r.call_per_2_exits = (struct bench_stat){ratio_median - 0.05, ratio_median, 1.2};
+	return r;
+}
+
+Test(bench_report, text_shows_min_median_max)
+{
+	struct bench_report r = bench_sample(1.11);
+	char *t = bench_capture(false, &r);
+
+	cr_assert_not_null(strstr(t, "4.00    4.50    5.20 us"), "%s", t);
+	cr_assert_not_null(strstr(t, "11% above it"), "%s", t);
+	free(t);
+}
+
+/* A shared host can make a call look cheaper than two exits: that is noise, not a gain. */
+Test(bench_report, a_ratio_under_the_floor_is_never_a_negative_cost)
+{
+	struct bench_report r = bench_sample(0.97);
+	char *t = bench_capture(false, &r);
+
+	for (const char *c = t; *c; c++)
+		cr_assert(!(c[0] == '-' && c[1] >= '0' && c[1] <= '9'), "a negative figure: %s", t);
+	cr_assert_null(strstr(t, "above it"), "%s", t);
+	cr_assert_not_null(strstr(t, "within this host's noise"), "%s", t);
+	free(t);
+}
+
+Test(bench_report, json_is_one_valid_object)
+{
+	struct bench_report r = bench_sample(1.11);
+	struct evlog l;
+	char *j, *line;
+
+	r.cr_period_us = 10000;
+	r.cr_samples = 200;
+	r.cr_load = 1;
+	r.cr_idle.samples = r.cr_idle.detected = 200;
+	r.cr_idle.nr_windows = 1;
+	r.cr_idle.window[0] =
+	    (struct bench_cr_window){.spin = 0, .cycles = 10, .duration_ns = 2000};
+	j = bench_capture(true, &r);
+	cr_assert_null(memchr(j, '\n', strlen(j) - 1), "one line");
+	cr_assert_geq(
+	    asprintf(&line, "{\"t\":0,\"type\":\"bench\",\"b\":%.*s}\n", (int)strcspn(j, "\n"), j),
+	    0);
+	cr_assert_eq(evlog_parse(&l, line, strlen(line)), 0, "%s: %s", l.err ? l.err : "", j);
+	cr_assert_not_null(evlog_get(&l.ev[0], "b.raw_exit_ns.median"));
+	cr_assert_not_null(evlog_get(&l.ev[0], "b.cr.idle.p99_ns"));
+	cr_assert_not_null(evlog_get(&l.ev[0], "b.cr.busy.max_ns"));
+	evlog_free(&l);
+	free(line);
+	free(j);
+}
