@@ -61,7 +61,7 @@ VTL1_SRCS := $(wildcard vtl1/*.c vtl1/*.S)
 VTL1_OBJS := $(patsubst %,$(B)/guest1/%.o,$(basename $(VTL1_SRCS))) \
 	$(GUESTLIB_SRCS:%.c=$(B)/guest1/%.o) $(POLICY_SRCS:%.c=$(B)/guest1/%.o)
 
-# tests/lib/*.c (the event-log reader) is linked into every test program.
+# tests/lib/*.c (queries on the event log) is linked into every test program.
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 UNIT_SRCS := $(wildcard tests/unit/*.c) $(TESTLIB_SRCS)
 KVM_SRCS := $(wildcard tests/kvm/*.c) $(TESTLIB_SRCS)
@@ -178,7 +178,7 @@ deps:
 	$(APT_GET) update -q
 	DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -q --no-install-recommends \
 		gcc make pkg-config binutils linux-libc-dev libcapstone-dev libelf-dev \
-		libseccomp-dev libcriterion-dev libsodium-dev clang-format valgrind \
+		libseccomp-dev libcriterion-dev libsodium-dev clang-format valgrind libxml2-utils \
 		clang libclang-rt-14-dev llvm \
 		linux-source-6.1 bc flex bison libssl-dev cpio patch lz4 xz-utils python3 \
 		pandoc man-db groff-base

@@ -10,7 +10,7 @@
 # positional arguments, a case in _vtlmon. tests/cli/completion.sh fails until every
 # command of `vtlmon help` and every option of `vtlmon CMD --help` is here.
 
-_vtlmon_commands="run policy inspect caps bench help"
+_vtlmon_commands="run policy inspect report caps bench help"
 
 # The options of sub-command $1 (word lists; `--help` is everyone's).
 _vtlmon_options()
@@ -20,6 +20,7 @@ _vtlmon_options()
 		--events --timeout --module --quiet --mem-prealloc --no-sandbox --verbose -v" ;;
 	inspect | caps) echo "--json" ;;
 	policy) echo "--host --mem" ;;
+	report) echo "--svg --json" ;;
 	bench) echo "--runs --cr-period --cr-samples --cr-load --cr-only --json" ;;
 	esac
 	echo "--help"
@@ -30,6 +31,7 @@ _vtlmon_file_options()
 {
 	case $1 in
 	run) echo "--vtl0 --vtl1 --policy --kernel --initrd --events --module" ;;
+	report) echo "--svg" ;;
 	esac
 }
 
@@ -129,6 +131,7 @@ _vtlmon()
 		fi
 		;;
 	inspect) ((nargs == 0)) && _vtlmon_files "$cur" ;;
+	report) ((nargs == 0)) && _vtlmon_files "$cur" '*.jsonl' ;;
 	esac
 	return 0
 }

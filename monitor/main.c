@@ -12,6 +12,7 @@
 #include "monitor/cmd/cli.h"
 #include "monitor/cmd/policy_cmd.h"
 #include "monitor/cmd/inspect_cmd.h"
+#include "monitor/cmd/report.h"
 #include "monitor/base/exitcodes.h"
 #include "monitor/base/log.h"
 #include "monitor/base/version.h"
@@ -33,6 +34,7 @@ static const struct command commands[] = {
      false},
     {"policy", policy_cmd_main, "  vtlmon policy check [--host [--mem SIZE]] FILE\n", true},
     {"inspect", inspect_main, "  vtlmon inspect ELF [--json]\n", true},
+    {"report", report_main, "  vtlmon report EVENTS.jsonl [--svg FILE] [--json]\n", true},
     {"caps", cli_caps, "  vtlmon caps [--json]\n", false},
     {"bench", cli_bench,
      "  vtlmon bench [--runs N] [--cr-period T] [--cr-samples N] [--cr-load N] [--cr-only]\n"

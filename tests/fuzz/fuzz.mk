@@ -21,7 +21,7 @@ FUZZ_FLAGS ?=
 FUZZ_Q := $(if $(filter 1,$(V)),,@)
 
 FUZZ_TARGETS := callblock policy elf exit ptwalk inspect json insn permmap guestram events cli \
-	vtl1 console
+	vtl1 console report
 
 # Sanitizers abort on the first report (no recovery), so libFuzzer saves the input.
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -46,8 +46,8 @@ FUZZ_SRCS_inspect := monitor/image/inspect.c monitor/image/elf_load.c monitor/x8
 FUZZ_LIBS_inspect := $(shell pkg-config --libs libelf capstone 2>/dev/null || echo -lelf -lcapstone)
 FUZZ_MAXLEN_inspect := 65536
 FUZZ_SRCS_json := monitor/base/events.c monitor/base/log.c
-# The tests' event-log reader decodes json_escape's output back, and parses the raw input too.
-FUZZ_SRCS_json += tests/lib/evlog.c
+# The event-log reader decodes json_escape's output back, and parses the raw input too.
+FUZZ_SRCS_json += monitor/base/evlog.c
 FUZZ_LIBS_json := -pthread
 FUZZ_MAXLEN_json := 2048
 FUZZ_SRCS_insn := monitor/x86/insn.c
@@ -67,6 +67,11 @@ FUZZ_MAXLEN_events := 8192
 FUZZ_SRCS_cli := monitor/cmd/cli.c $(wildcard monitor/base/file.c)
 FUZZ_LIBS_cli := -lm
 FUZZ_MAXLEN_cli := 1024
+# `vtlmon report` over any bytes: the reader, the summary in both forms, the SVG.
+FUZZ_SRCS_report := monitor/cmd/report.c monitor/base/evlog.c monitor/base/events.c \
+	monitor/base/log.c
+FUZZ_LIBS_report := -pthread
+FUZZ_MAXLEN_report := 8192
 # VTL1's freestanding sources built for the host: vtl1_host.c includes the files whose static
 # state a run resets (FUZZ_VTL1_INCLUDED) and guestlib/console.c (behind the shims' include
 # guards); every other vtl1/*.c is compiled as it is. The shims in vtl1_host/ come first.

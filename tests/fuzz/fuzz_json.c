@@ -1,12 +1,12 @@
-/* libFuzzer target: json_escape of guest bytes, decoded back (also by the tests' evlog reader). */
+/* libFuzzer target: json_escape of guest bytes, decoded back (also by the event-log reader). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "tests/lib/evlog.h"
 #include "monitor/base/events.h"
+#include "monitor/base/evlog.h"
 
 /* Input layout: u16 capacity selector, then the guest bytes to escape. */
 #define FUZZ_CAP_MAX 600
@@ -29,7 +29,7 @@ static size_t escaped_len(unsigned char c)
 }
 
 /*
- * The tests' event-log reader (tests/lib/evlog.c) on the raw input: any bytes
+ * The event-log reader (monitor/base/evlog.c) on the raw input: any bytes
  * give a log or a located error, never a crash, and only whole lines count.
  */
 static void fuzz_evlog_raw(const uint8_t *data, size_t size)

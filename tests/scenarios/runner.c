@@ -191,7 +191,7 @@ static void put_clipped(FILE *o, const char *s, size_t n)
 		fprintf(o, "... (%zu more bytes)", n - lim);
 }
 
-/* ---- events (tests/lib/evlog.c reads and parses the log) --------------------- */
+/* ---- events (monitor/base/evlog.c reads and parses the log) --------------------- */
 
 static void put_event(FILE *o, const struct evlog_event *e)
 {

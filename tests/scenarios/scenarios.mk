@@ -32,8 +32,10 @@ $(B)/scenarios/%.elf: $(B)/guest/tests/scenarios/%.o $(B)/vtl0/libvtl0.a vtl0/vt
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(GUEST_LDFLAGS) -T vtl0/vtl0.ld -o $@ $< $(B)/vtl0/libvtl0.a -lgcc
 
-# runner.o and the event-log reader (TESTLIB_SRCS) come from the Makefile's $(B)/tests/%.o rule.
-$(SCENARIO_RUNNER): $(B)/tests/scenarios/runner.o $(TESTLIB_SRCS:tests/%.c=$(B)/tests/%.o)
+# runner.o and the tests' event-log queries (TESTLIB_SRCS) come from the Makefile's $(B)/tests/%.o
+# rule; the reader under them is the monitor's own (monitor/base/evlog.c).
+$(SCENARIO_RUNNER): $(B)/tests/scenarios/runner.o $(TESTLIB_SRCS:tests/%.c=$(B)/tests/%.o) \
+		$(B)/host/monitor/base/evlog.o
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(SCENARIO_LIBS)
 

@@ -1,4 +1,5 @@
-/* Unit tests of tests/lib/evlog.c, the event-log reader every test suite shares. */
+/* Unit tests of the event-log reader (monitor/base/evlog.c) and the tests' queries on it
+ * (tests/lib/evlog.c). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
