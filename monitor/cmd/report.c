@@ -50,6 +50,18 @@ struct report_boot {
 	char image[REPORT_STR_MAX], policy[REPORT_STR_MAX], sha[REPORT_STR_MAX];
 };
 
+/* The inputs a `start` event names, in its order (docs/cli.md). */
+static const char *const report_inputs[] = {"vtl1",   "policy",	 "vtl0",    "kernel",
+					    "initrd", "module0", "module1", "module2"};
+#define REPORT_NINPUTS (sizeof(report_inputs) / sizeof(report_inputs[0]))
+
+/* The run's `start` event: what ran, and when. */
+struct report_start {
+	bool seen;
+	char version[REPORT_STR_MAX], time[REPORT_STR_MAX];
+	char name[REPORT_NINPUTS][REPORT_STR_MAX], sha[REPORT_NINPUTS][REPORT_STR_MAX];
+};
+
 struct report_viol {
 	double t;
 	unsigned kind, action;
@@ -71,6 +83,7 @@ struct report {
 	size_t bad_line, bad_col; /* the first malformed line; 0: none */
 	char bad_why[96];
 	double t_max;
+	struct report_start start;
 	struct report_boot boot[REPORT_BOOTS_MAX];
 	size_t nboot, boots;
 	struct report_viol *viol;
@@ -185,7 +198,18 @@ static void report_event(struct report *r, const struct evlog_event *e)
 
 	t = t < REPORT_T_MAX ? t : REPORT_T_MAX;
 	r->t_max = t > r->t_max ? t : r->t_max;
-	if (evlog_is(e, "type", "boot")) {
+	if (evlog_is(e, "type", "start") && !r->start.seen) {
+		char key[32];
+
+		r->start.seen = true;
+		report_str(r->start.version, e, "version");
+		report_str(r->start.time, e, "time");
+		for (size_t i = 0; i < REPORT_NINPUTS; i++) {
+			snprintf(key, sizeof(key), "%s_sha256", report_inputs[i]);
+			report_str(r->start.name[i], e, report_inputs[i]);
+			report_str(r->start.sha[i], e, key);
+		}
+	} else if (evlog_is(e, "type", "boot")) {
 		struct report_boot *b = &r->boot[r->nboot];
 
 		if (r->boots++ >= REPORT_BOOTS_MAX)
@@ -331,6 +355,27 @@ static void report_json(const struct report *r, FILE *o)
 	} else {
 		fputs("null", o);
 	}
+	fputs(",\"start\":", o);
+	if (r->start.seen) {
+		fputs("{\"version\":", o);
+		report_json_str(o, r->start.version);
+		fputs(",\"time\":", o);
+		report_json_str(o, r->start.time);
+		fputs(",\"inputs\":[", o);
+		for (size_t i = 0, n = 0; i < REPORT_NINPUTS; i++) {
+			if (!r->start.sha[i][0])
+				continue;
+			fprintf(o, "%s{\"role\":\"%s\",\"name\":", n++ ? "," : "",
+				report_inputs[i]);
+			report_json_str(o, r->start.name[i]);
+			fputs(",\"sha256\":", o);
+			report_json_str(o, r->start.sha[i]);
+			fputc('}', o);
+		}
+		fputs("]}", o);
+	} else {
+		fputs("null", o);
+	}
 	fprintf(o, ",\"duration_ns\":%.0f,\"boots\":[", r->t_max);
 	for (size_t i = 0; i < r->nboot; i++) {
 		fprintf(o, "%s{\"t\":%.0f,", i ? "," : "", r->boot[i].t);
@@ -408,6 +453,13 @@ static void report_text(const struct report *r, const char *name, FILE *o)
 		fprintf(
 		    o, "  line %zu, column %zu: malformed event (%s): the report stops before it\n",
 		    r->bad_line, r->bad_col, r->bad_why);
+	if (r->start.seen) {
+		fprintf(o, "start  vtlmon %s at %s\n", r->start.version, r->start.time);
+		for (size_t i = 0; i < REPORT_NINPUTS; i++)
+			if (r->start.sha[i][0])
+				fprintf(o, "input  %-7s \"%s\" sha256 %s\n", report_inputs[i],
+					r->start.name[i], r->start.sha[i]);
+	}
 	for (size_t i = 0; i < r->nboot; i++) {
 		if (r->boot[i].vtl == REPORT_NONE)
 			fprintf(o, "boot   vtl? \"%s\"", r->boot[i].image);

@@ -477,3 +477,29 @@ Test(report, command_line_and_exit_statuses)
 	cr_assert_eq(run(log, "--svg", path_in("no/such/dir.svg", NULL), NULL),
 		     VTLMON_EXIT_MONITOR);
 }
+
+/* The run's start event: version, time and every input's SHA-256, in text and JSON. */
+Test(report, start_names_the_inputs)
+{
+	static const char log[] =
+	    "{\"t\":0,\"type\":\"start\",\"version\":\"0.2.0\",\"time\":\"2026-12-07T18:40:00."
+	    "000001Z\","
+	    "\"unix_ns\":1,\"pid\":5,\"vtl1\":\"built-in:vtl1\",\"vtl1_sha256\":\"aa11\","
+	    "\"policy\":\"p<\\\"x\\\">\",\"policy_sha256\":\"bb22\",\"kernel\":\"vmlinux\","
+	    "\"kernel_sha256\":\"cc33\",\"initrd\":\"i.cpio\",\"initrd_sha256\":\"dd44\"}\n"
+	    "{\"t\":10,\"type\":\"exit\",\"reason\":\"shutdown\",\"code\":0,\"status\":0,"
+	    "\"detail\":\"x\",\"suppressed\":{}}\n";
+	const struct evlog_event *j;
+
+	cr_assert_eq(report(log, strlen(log), false), 0);
+	cr_assert(strstr(out_text, "start  vtlmon 0.2.0 at 2026-12-07T18:40:00.000001Z\n"), "%s",
+		  out_text);
+	cr_assert(strstr(out_text, "input  kernel  \"vmlinux\" sha256 cc33\n"), "%s", out_text);
+	cr_assert(strstr(out_text, "input  initrd  \"i.cpio\" sha256 dd44\n"), "%s", out_text);
+	cr_assert_null(strstr(out_text, "input  vtl0"), "%s", out_text);
+	j = report_json(log, strlen(log));
+	cr_assert(evlog_is(j, "r.start.version", "0.2.0"));
+	cr_assert(evlog_is(j, "r.start.time", "2026-12-07T18:40:00.000001Z"));
+	cr_assert_not_null(strstr(out_text, "\"role\":\"policy\",\"name\":\"p<\\\"x\\\">\""), "%s",
+			   out_text);
+}
