@@ -58,6 +58,14 @@ Test(cli, demo_runs_with_no_arguments)
 	cr_assert_geq(b0, 0, "no VTL0 boot event");
 	cr_assert_lt(b1, b0, "VTL1 boots first");
 	cr_assert_geq(evlog_find(&ev, 0, "vtl_call"), 0, "no vtl_call event");
+	/* The four attacks, each stopped as the default policy says, and said so on the console. */
+	cr_assert_not_null(strstr(out, "demo: 4 of 4 attacks stopped"), "%s", out);
+	cr_assert_null(strstr(out, "NOT STOPPED"), "%s", out);
+	cr_assert_geq(evlog_find(&ev, 0, "violation", "kind=mem_write", "action=deny"), 0);
+	cr_assert_geq(evlog_find(&ev, 0, "violation", "kind=mem_read", "action=deny"), 0);
+	cr_assert_geq(evlog_find(&ev, 0, "violation", "kind=msr", "action=deny"), 0);
+	cr_assert_geq(evlog_find(&ev, 0, "violation", "kind=cr", "action=restore"), 0);
+	cr_assert_eq(evlog_count(&ev, "violation"), 4);
 	evlog_free(&ev);
 	unlink(path);
 }

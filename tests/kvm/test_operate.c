@@ -202,7 +202,7 @@ Test(operate, version_and_help_for_every_sub_command)
 /* The first event says what ran and when: version, wall-clock anchor, SHA-256 of every input. */
 Test(operate, the_first_event_says_what_ran_and_when)
 {
-	const char *policy = SRC_DIR "/policy/examples/strict.policy";
+	const char *policy = SRC_DIR "/policy/examples/default.policy";
 	unsigned char digest[crypto_hash_sha256_BYTES];
 	char events[64], hex[65];
 	const struct evlog_event *s;

@@ -406,7 +406,7 @@ static void stress_run(const char *label, const char *policy)
 		     st.runs, st.failed_seeds);
 }
 
-/* The built-in default policy: writes denied, CR changes and exec from no-access pages kill. */
+/* The built-in default policy: writes denied, CR changes put back, exec from no-access kills. */
 Test(stress, hostile_guest_under_default_policy)
 {
 	stress_run("default policy", NULL);

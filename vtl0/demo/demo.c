@@ -1,11 +1,21 @@
-/* The demo VTL0 kernel `vtlmon run` boots by default: shows the boot info and makes VTL calls. */
+/* The demo VTL0 kernel `vtlmon run` boots by default: VTL calls, then four attacks on itself. */
+#include "fault.h"
+#include "regs.h"
 #include "vtl0.h"
 
 #define DEMO_ECHO_A0 0x0123456789abcdefULL
 #define DEMO_ECHO_A1 0xfedcba9876543210ULL
 #define DEMO_BAD_NR  0x7fffffffU
 
-static unsigned int demo_passed, demo_total;
+#define DEMO_CR0_WP   (1ULL << 16)
+#define DEMO_MSR_EFER 0xC0000080U
+#define DEMO_EFER_SCE (1ULL << 0)
+
+static unsigned int demo_passed, demo_total, demo_stopped, demo_attacks;
+static struct fault_rec demo_pf, demo_gp;
+
+/* A page of the demo's own data that it locks away from itself (attack 2). */
+static volatile uint64_t demo_secret[512] __attribute__((aligned(4096)));
 
 static void demo_report(const char *name, uint32_t status, uint32_t want, int extra_ok)
 {
@@ -14,6 +24,68 @@ static void demo_report(const char *name, uint32_t status, uint32_t want, int ex
 	demo_total++;
 	demo_passed += ok;
 	console_printf("call %s: %s%s\n", name, vtl_strerror(status), ok ? "" : "  <-- UNEXPECTED");
+}
+
+/* One attack's outcome: stopped as docs/security.md says, or a line that says it was not. */
+static void demo_attack(const char *what, int stopped, const char *how)
+{
+	demo_attacks++;
+	demo_stopped += stopped != 0;
+	console_printf("attack %u, %s: %s (%s)\n", demo_attacks, what,
+		       stopped ? "stopped" : "NOT STOPPED", how);
+}
+
+static uint64_t demo_read_cr0(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
+	return v;
+}
+
+/*
+ * What the default policy promises (policy/examples/default.policy): locked
+ * text is read-only (mem-write deny: #PF), a page VTL0 gave up is no-access
+ * (mem-read deny: #PF), pinned MSRs keep their value (msr deny: #GP), and a
+ * pinned CR bit is put back at the next exit (cr restore: CR writes never
+ * exit, so this one is detective). The monitor prints each violation with
+ * VTL1's decision on stderr, and the `violation` events record them.
+ */
+static void demo_attacks_run(void)
+{
+	volatile uint8_t *text = (volatile uint8_t *)(uintptr_t)&demo_attacks_run;
+	uint8_t before = *text;
+	uint64_t efer = rdmsr(DEMO_MSR_EFER), secret = 0x5ec2e7, cr0;
+	uint32_t status;
+
+	idt_install();
+	fault_rec_install(EXC_PF, &demo_pf);
+	fault_rec_install(EXC_GP, &demo_gp);
+	console_printf("demo: attacking myself; VTL1 decides each time\n");
+
+	fault_try_store8(&demo_pf, text, (uint8_t)~before);
+	demo_attack("write my own locked text",
+		    demo_pf.count == 1 && *text == before && demo_pf.cr2 == (uintptr_t)text &&
+			(demo_pf.error & PF_ERR_W),
+		    "VTL1 denied it: #PF, the byte is unchanged");
+
+	demo_secret[0] = secret;
+	status = vtl_protect((uintptr_t)demo_secret, 1, 0);
+	fault_try_load64(&demo_pf, &demo_secret[0], &secret);
+	demo_attack("read a page I gave up (PROTECT none)",
+		    status == VTL_OK && demo_pf.count == 2 &&
+			demo_pf.cr2 == (uintptr_t)&demo_secret[0] && secret == 0x5ec2e7,
+		    "VTL1 denied it: #PF, nothing read");
+
+	fault_try_wrmsr(&demo_gp, DEMO_MSR_EFER, efer ^ DEMO_EFER_SCE);
+	demo_attack("write pinned EFER", demo_gp.count == 1 && rdmsr(DEMO_MSR_EFER) == efer,
+		    "VTL1 denied it: #GP, EFER is unchanged");
+
+	__asm__ volatile("mov %0, %%cr0" : : "r"(demo_read_cr0() & ~DEMO_CR0_WP) : "memory");
+	vtl_call0(VTL_CALL_NOP); /* an exit: the monitor sees the clear here at the latest */
+	cr0 = demo_read_cr0();
+	demo_attack("clear pinned CR0.WP", (cr0 & DEMO_CR0_WP) && demo_gp.count == 1,
+		    "seen at the next exit and put back, no fault: CR pins are detective");
 }
 
 int vtl0_main(const struct vtl_boot_info *bi)
@@ -37,7 +109,9 @@ int vtl0_main(const struct vtl_boot_info *bi)
 	status = vtl_call2(VTL_CALL_ECHO, DEMO_ECHO_A0, DEMO_ECHO_A1, &r0, &r1);
 	demo_report("ECHO", status, VTL_OK, r0 == DEMO_ECHO_A0 && r1 == DEMO_ECHO_A1);
 	demo_report("0x7fffffff", vtl_call0(DEMO_BAD_NR), VTL_E_UNKNOWN_CALL, 1);
-
 	console_printf("demo: %u of %u calls as expected\n", demo_passed, demo_total);
-	return boot_ok && demo_passed == demo_total ? 0 : 1;
+
+	demo_attacks_run();
+	console_printf("demo: %u of %u attacks stopped\n", demo_stopped, demo_attacks);
+	return boot_ok && demo_passed == demo_total && demo_stopped == demo_attacks ? 0 : 1;
 }
