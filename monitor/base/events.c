@@ -9,6 +9,7 @@
 #include <stdio_ext.h>
 #include <string.h>
 
+#include "monitor/base/file.h"
 #include "monitor/base/log.h"
 
 static const char *const limited_names[EV_NR_LIMITED] = {
@@ -98,19 +99,10 @@ int events_open(struct events *evs, const char *path, uint64_t t0)
 		if (!evs->f && fd >= 0)
 			close(fd);
 	} else {
-		/*
-		 * O_NONBLOCK: a FIFO with no reader fails at once (ENXIO) instead of
-		 * hanging the launch; a regular file ignores the flag.
-		 */
-		int fd = open(
-		    path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0644);
+		/* The rate limit bounds how much a guest makes the monitor write. */
+		int fd = file_create_output(path);
 
 		if (fd >= 0) {
-			int fl = fcntl(fd, F_GETFL);
-
-			/* Writes block again like any log's: the rate limit bounds them. */
-			if (fl >= 0)
-				fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 			evs->f = fdopen(fd, "w");
 			if (!evs->f)
 				close(fd);

@@ -59,3 +59,21 @@ const char *file_read_strerror(int err)
 		return "file too large";
 	return strerror(-err);
 }
+
+int file_create_output(const char *path)
+{
+	/*
+	 * O_NONBLOCK: a FIFO with no reader fails at once (ENXIO) instead of
+	 * hanging the launch; a regular file ignores the flag.
+	 */
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0644);
+	int fl;
+
+	if (fd < 0)
+		return -1;
+	/* Writes block again like any file's: whoever writes bounds how much. */
+	fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
+}

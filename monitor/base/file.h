@@ -12,5 +12,10 @@
 int file_read_all(const char *path, size_t max, void **buf, size_t *len);
 /* The text for a file_read_all() error: "not a regular file", "file too large", or strerror. */
 const char *file_read_strerror(int err);
+/*
+ * Creates or truncates an output file (the events log, --state-out): a FIFO
+ * with no reader is refused at once, never waited on. The fd, or -1 (errno).
+ */
+int file_create_output(const char *path);
 
 #endif

@@ -88,6 +88,7 @@ enum {
 	OPT_MODULE,
 	OPT_NO_SANDBOX,
 	OPT_MEM_PREALLOC,
+	OPT_STATE_OUT,
 	OPT_KERNEL,
 	OPT_INITRD,
 	OPT_APPEND,
@@ -112,6 +113,7 @@ int cli_run(int argc, char **argv)
 	    {"module", required_argument, NULL, OPT_MODULE},
 	    {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
 	    {"mem-prealloc", no_argument, NULL, OPT_MEM_PREALLOC},
+	    {"state-out", required_argument, NULL, OPT_STATE_OUT},
 	    {"kernel", required_argument, NULL, OPT_KERNEL},
 	    {"initrd", required_argument, NULL, OPT_INITRD},
 	    {"append", required_argument, NULL, OPT_APPEND},
@@ -249,6 +251,7 @@ int cli_run(int argc, char **argv)
 			break;
 		case OPT_NO_SANDBOX: cfg.no_sandbox = true; break;
 		case OPT_MEM_PREALLOC: cfg.mem_prealloc = true; break;
+		case OPT_STATE_OUT: cfg.state_path = optarg; break;
 		case 'v': log_verbose++; break;
 		default: goto out;
 		}

@@ -59,10 +59,11 @@ struct machine_config {
 	uint64_t vtl1_mem;
 	uint32_t cpus;
 	const char *events_path;
-	uint64_t timeout_ms; /* 0: none */
-	bool quiet;	     /* no guest console on stdout */
-	bool no_sandbox;     /* debugging only: run without the seccomp allowlists */
-	bool mem_prealloc;   /* --mem-prealloc: every guest RAM page allocated at launch */
+	const char *state_path; /* --state-out: the enforcement state at the end, or NULL */
+	uint64_t timeout_ms;	/* 0: none */
+	bool quiet;		/* no guest console on stdout */
+	bool no_sandbox;	/* debugging only: run without the seccomp allowlists */
+	bool mem_prealloc;	/* --mem-prealloc: every guest RAM page allocated at launch */
 	/*
 	 * This machine owns the process (`vtlmon run`): its main thread handles
 	 * SIGINT/SIGTERM/SIGHUP and enters its own allowlist once the pairs run.
@@ -169,6 +170,7 @@ struct machine {
 	uint64_t features; /* VTL_FEAT_* reported to both VTLs */
 	uint64_t t0;
 	char policy_sha256[65];
+	int state_fd; /* --state-out, opened at start-up; -1: none */
 	/* Violations by kind and decision, for the summary at exit (any pair thread adds). */
 	_Atomic uint64_t violations[VIOLATION_KINDS][DECISION_COUNT];
 

@@ -19,6 +19,7 @@
 #include "monitor/vm/lifecycle.h"
 #include "monitor/vm/pair.h"
 #include "monitor/vm/sandbox.h"
+#include "monitor/vm/state.h"
 #include "vtl_layout.h"
 
 static void kick_handler(int sig)
@@ -137,6 +138,7 @@ static int machine_setup(struct machine *m, const struct machine_config *cfg)
 	m->cfg = *cfg;
 	m->kvm.fd = m->vm[0].fd = m->vm[1].fd = -1;
 	m->vtl0_ram.memfd = m->vtl1_ram.memfd = -1;
+	m->state_fd = -1;
 	m->t0 = clock_ns();
 	unix_ns = wall_clock_ns(); /* the same instant, as far as two clock reads can be */
 	pthread_mutex_init(&m->lock, NULL);
@@ -148,7 +150,7 @@ static int machine_setup(struct machine *m, const struct machine_config *cfg)
 	pthread_condattr_destroy(&cattr);
 	if (events_open(&m->events, cfg->events_path, m->t0))
 		return VTLMON_EXIT_USAGE;
-	if (machine_check_config(cfg))
+	if (machine_check_config(cfg) || machine_state_open(m))
 		return VTLMON_EXIT_USAGE;
 	machine_default_policy(m);
 	machine_event_start(m, unix_ns);
@@ -188,6 +190,7 @@ void machine_destroy(struct machine *m)
 	guest_ram_destroy(&m->vtl1_ram);
 	guest_ram_destroy(&m->vtl0_ram);
 	kvm_close(&m->kvm);
+	machine_state_close(m);
 	events_close(&m->events);
 	pthread_cond_destroy(&m->cond);
 	pthread_mutex_destroy(&m->lock);
@@ -388,6 +391,7 @@ int machine_run(struct machine *m)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	status = machine_exit_status(m);
+	machine_state_write(m, run_end_name((enum run_end)atomic_load(&m->end)), status);
 	machine_event_exit(m, run_end_name((enum run_end)atomic_load(&m->end)), status,
 			   m->end_detail);
 	if (atomic_load(&m->end) != RUN_END_SHUTDOWN)

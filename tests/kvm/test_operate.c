@@ -297,3 +297,35 @@ Test(operate, mem_prealloc_runs_the_demo)
 
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wait status %#x", st);
 }
+
+/* --state-out: the demo's end state, with the page it gave up and its locked text. */
+Test(operate, state_out_shows_the_map_and_pins_at_the_end)
+{
+	char state[64], *text, *line;
+	struct evlog l;
+	int st;
+
+	snprintf(state, sizeof(state), "/tmp/vtlmon-op-state-%d.json", getpid());
+	st = op_wait(
+	    op_spawn((const char *const[]){"run", "--quiet", "--state-out", state, NULL}, NULL),
+	    30);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wait status %#x", st);
+	text = op_read(state);
+	unlink(state);
+	cr_assert_geq(asprintf(&line, "{\"t\":0,\"type\":\"state\",\"s\":%.*s}\n",
+			       (int)strcspn(text, "\n"), text),
+		      0);
+	cr_assert_eq(evlog_parse(&l, line, strlen(line)), 0, "%s: %s", l.err ? l.err : "", text);
+	cr_assert(evlog_is(&l.ev[0], "s.end", "shutdown"), "%s", text);
+	/* The demo gave up one page (attack 2): no access, as intended and as enforced. */
+	cr_assert_not_null(strstr(text, "\"pages\":1,\"intended\":\"---\",\"enforced\":\"---\""),
+			   "%s", text);
+	/* Its text is locked read-only: KVM enforces r-x (exec cannot be taken away). */
+	cr_assert_not_null(strstr(text, "\"intended\":\"r-x\",\"enforced\":\"r-x\""), "%s", text);
+	/* The default policy pins CR0.WP (bit 16) among others, and EFER. */
+	cr_assert_not_null(strstr(text, "{\"reg\":\"cr0\",\"mask\":\"0x80010001\""), "%s", text);
+	cr_assert_not_null(strstr(text, "{\"index\":\"0xc0000080\""), "%s", text);
+	evlog_free(&l);
+	free(line);
+	free(text);
+}
