@@ -35,7 +35,8 @@ void machine_state_close(struct machine *m)
 /* "rwx" with '-' for a missing right: one spelling for VTL1's intent and KVM's enforcement. */
 static const char *state_perm(uint8_t p)
 {
-	static const char *const names[8] = {"---", "r--", "-w-", "rw-", "--x", "r-x", "-wx", "rwx"};
+	static const char *const names[8] = {"---", "r--", "-w-", "rw-",
+					     "--x", "r-x", "-wx", "rwx"};
 
 	return names[p & 7];
 }
@@ -58,9 +59,11 @@ static void state_print_perms(FILE *f, const struct perm_engine *pe)
 		if (p < pages && perm_intended(pe, base + p * VTL_PAGE_SIZE) == want &&
 		    perm_effective(pe, base + p * VTL_PAGE_SIZE) == have)
 			continue;
-		fprintf(f, "%s{\"gpa\":\"%#llx\",\"pages\":%llu,\"intended\":\"%s\",\"enforced\":\"%s\"}",
-			first ? "" : ",", (unsigned long long)at, (unsigned long long)(p - start),
-			state_perm(want), state_perm(have));
+		fprintf(
+		    f,
+		    "%s{\"gpa\":\"%#llx\",\"pages\":%llu,\"intended\":\"%s\",\"enforced\":\"%s\"}",
+		    first ? "" : ",", (unsigned long long)at, (unsigned long long)(p - start),
+		    state_perm(want), state_perm(have));
 		first = false;
 		start = p;
 	}
@@ -84,8 +87,8 @@ void machine_state_print(FILE *f, const struct machine *m, const char *end, int 
 		fputs("\"perms\":null", f);
 	fprintf(f, ",\"slots\":%zu,\"cr\":[", m->perm.nslots);
 	for (int i = 0; i < 2; i++)
-		fprintf(f, "%s{\"reg\":\"cr%d\",\"mask\":\"%#llx\",\"value\":\"%#llx\"}", i ? "," : "",
-			i ? 4 : 0, (unsigned long long)pins->cr[i].mask,
+		fprintf(f, "%s{\"reg\":\"cr%d\",\"mask\":\"%#llx\",\"value\":\"%#llx\"}",
+			i ? "," : "", i ? 4 : 0, (unsigned long long)pins->cr[i].mask,
 			(unsigned long long)(pins->cr[i].value & pins->cr[i].mask));
 	fputs("],\"msrs\":[", f);
 	for (uint32_t i = 0; i < pins->nr_msrs && i < PINS_MAX_MSRS; i++)

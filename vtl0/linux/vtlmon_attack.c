@@ -13,6 +13,10 @@
  * Attacks (the name written to the file):
  *   TEXT_SET_MEMORY_RW  set_memory_rw() on the linear-map alias of a text
  *                       page, then overwrite one byte of a function there
+ *   CR0_WP_CLEAR        clear CR0.WP with a bare `mov %cr0` (past
+ *                       native_write_cr0()'s own pinning, as a ROP gadget
+ *                       would), then make an exit while it is clear: the
+ *                       monitor must see it there and put WP back
  *
  * Like LKDTM: "FAIL: ..." when the attack went through; a write that is
  * stopped faults in the kernel (an oops that kills the writing task).
@@ -26,7 +30,9 @@
 #include <linux/mm.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <asm/io.h>
 #include <asm/set_memory.h>
+#include <asm/special_insns.h>
 
 /* The victim: a function in kernel text that nothing else calls. */
 static noinline int vtlmon_attack_victim(int x)
@@ -61,11 +67,38 @@ static void vtlmon_attack_text_set_memory_rw(void)
 	pr_info("victim(1) = %d\n", victim(1));
 }
 
+static void vtlmon_attack_cr0_wp_clear(void)
+{
+	unsigned long flags, before, after;
+
+	/*
+	 * Interrupts off: nothing of Linux's own runs between the clear and the
+	 * check (its CR pinning lives in native_write_cr0(), never called here),
+	 * so what puts WP back can only be vtlmon. CR writes never exit; the OUT
+	 * to port 0x80 (io_delay's port, no device) always does, and the monitor
+	 * checks the pinned CR bits at every exit.
+	 */
+	local_irq_save(flags);
+	before = native_read_cr0();
+	asm volatile("mov %0, %%cr0" : : "r"(before & ~X86_CR0_WP) : "memory");
+	outb(0, 0x80);
+	after = native_read_cr0();
+	if (!(after & X86_CR0_WP))
+		asm volatile("mov %0, %%cr0" : : "r"(before) : "memory");
+	local_irq_restore(flags);
+	pr_info("CR0 %#lx, cleared WP, made an exit: CR0 %#lx\n", before, after);
+	if (after & X86_CR0_WP)
+		pr_info("ok: CR0.WP was put back at the exit\n");
+	else
+		pr_err("FAIL: CR0.WP stayed clear across an exit\n");
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
 } vtlmon_attacks[] = {
     {"TEXT_SET_MEMORY_RW", vtlmon_attack_text_set_memory_rw},
+    {"CR0_WP_CLEAR", vtlmon_attack_cr0_wp_clear},
 };
 
 static ssize_t vtlmon_attack_write(struct file *f, const char __user *ubuf, size_t len, loff_t *off)
