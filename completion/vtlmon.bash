@@ -17,7 +17,7 @@ _vtlmon_options()
 {
 	case $1 in
 	run) echo "--vtl0 --vtl1 --policy --kernel --initrd --append --mem --vtl1-mem --cpus
-		--events --timeout --module --quiet --state-out --mem-prealloc --no-sandbox --verbose -v" ;;
+		--events --timeout --module --quiet -q --state-out --mem-prealloc --no-sandbox --verbose -v" ;;
 	inspect | caps) echo "--json" ;;
 	policy) echo "--host --mem" ;;
 	report) echo "--svg --json" ;;

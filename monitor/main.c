@@ -29,7 +29,7 @@ static const struct command commands[] = {
     {"run", cli_run,
      "  vtlmon run [--vtl0 ELF | --kernel FILE [--initrd FILE] [--append CMDLINE]]\n"
      "             [--vtl1 ELF] [--policy FILE] [--mem SIZE] [--vtl1-mem SIZE] [--cpus N]\n"
-     "             [--events FILE|-] [--timeout SECONDS] [--module FILE]... [--quiet]\n"
+     "             [--events FILE|-] [--timeout SECONDS] [--module FILE]... [-q|--quiet]\n"
      "             [--state-out FILE] [--mem-prealloc] [--no-sandbox] [-v]\n",
      false},
     {"policy", policy_cmd_main, "  vtlmon policy check [--host [--mem SIZE]] FILE\n", true},

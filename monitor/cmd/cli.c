@@ -148,7 +148,7 @@ int cli_run(int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "vq", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_VTL0:
 			free(vtl0_buf); /* the option given again: the last one counts */
@@ -233,7 +233,8 @@ int cli_run(int argc, char **argv)
 			}
 			cfg.timeout_ms = (uint64_t)ceil(secs * 1000);
 			break;
-		case OPT_QUIET: cfg.quiet = true; break;
+		case OPT_QUIET:
+		case 'q': cfg.quiet = true; break;
 		case OPT_MODULE:
 			if (cfg.nr_modules == MACHINE_MAX_MODULES) {
 				log_err("at most %d --module files", MACHINE_MAX_MODULES);

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "monitor/base/exitcodes.h"
 
@@ -69,4 +70,11 @@ void machine_end(struct machine *m, enum run_end why, int guest_code, const char
 uint8_t machine_page_perms(struct machine *m, uint64_t gpa)
 {
 	return perm_effective(&m->perm, gpa);
+}
+
+void machine_check_audit(struct machine *m)
+{
+	if (events_failed(&m->events) && !machine_ended(m))
+		machine_end(m, RUN_END_AUDIT, 0, "the events log could not be written: %s",
+			    strerror(__atomic_load_n(&m->events.write_errno, __ATOMIC_RELAXED)));
 }

@@ -223,6 +223,11 @@ static inline bool machine_ended(struct machine *m)
 {
 	return atomic_load_explicit(&m->end, memory_order_acquire) != RUN_END_NONE;
 }
+/*
+ * The audit trail fails closed: once an event could not be written, the run
+ * ends (status 73) with the write's error, whichever thread notices first.
+ */
+void machine_check_audit(struct machine *m);
 int machine_exit_status(const struct machine *m);
 /* Kicks every running pair thread out of KVM_RUN (VTLMON_KICK_SIGNAL). */
 void machine_kick_all(struct machine *m);

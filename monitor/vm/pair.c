@@ -122,8 +122,7 @@ void *pair_thread(void *arg)
 			enforce_rearm_sites(p);
 		pair_vtl0_exit(p, &x);
 		/* The audit trail fails closed: no guest runs on once an event was lost. */
-		if (events_failed(&m->events) && !machine_ended(m))
-			machine_end(m, RUN_END_AUDIT, 0, "the events log could not be written");
+		machine_check_audit(m);
 		/*
 		 * CR writes never exit (KVM-HOST-NOTES): every exit is a chance to
 		 * catch one, a reset's too (its state is gone afterwards). Not when

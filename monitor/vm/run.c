@@ -290,9 +290,7 @@ static void machine_check_ends(struct machine *m)
 		machine_end(m, RUN_END_SIGNAL, 0, "signal %d (%s) from pid %d", sig, strsignal(sig),
 			    (int)run_signal_pid);
 	}
-	if (events_failed(&m->events) && !machine_ended(m))
-		machine_end(m, RUN_END_AUDIT, 0, "the events log could not be written: %s",
-			    strerror(m->events.write_errno));
+	machine_check_audit(m);
 }
 
 /* With signals to watch, the main thread wakes at least this often (a handler cannot signal a

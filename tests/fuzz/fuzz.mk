@@ -45,7 +45,7 @@ FUZZ_MAXLEN_ptwalk := 24576
 FUZZ_SRCS_inspect := monitor/image/inspect.c monitor/image/elf_load.c monitor/x86/disasm.c
 FUZZ_LIBS_inspect := $(shell pkg-config --libs libelf capstone 2>/dev/null || echo -lelf -lcapstone)
 FUZZ_MAXLEN_inspect := 65536
-FUZZ_SRCS_json := monitor/base/events.c monitor/base/log.c
+FUZZ_SRCS_json := monitor/base/events.c monitor/base/log.c monitor/base/file.c
 # The event-log reader decodes json_escape's output back, and parses the raw input too.
 FUZZ_SRCS_json += monitor/base/evlog.c
 FUZZ_LIBS_json := -pthread
@@ -60,7 +60,7 @@ FUZZ_SRCS_guestram := monitor/base/mem.c monitor/base/log.c
 FUZZ_SRCS_console := monitor/base/console_line.c
 FUZZ_MAXLEN_console := 4096
 FUZZ_MAXLEN_guestram := 9000
-FUZZ_SRCS_events := monitor/base/events.c monitor/base/log.c
+FUZZ_SRCS_events := monitor/base/events.c monitor/base/log.c monitor/base/file.c
 FUZZ_LIBS_events := -pthread
 FUZZ_MAXLEN_events := 8192
 # cli.c and its file reads: the harness stubs the machine, the embedded images and the logger.
@@ -68,7 +68,7 @@ FUZZ_SRCS_cli := monitor/cmd/cli.c $(wildcard monitor/base/file.c)
 FUZZ_LIBS_cli := -lm
 FUZZ_MAXLEN_cli := 1024
 # `vtlmon report` over any bytes: the reader, the summary in both forms, the SVG.
-FUZZ_SRCS_report := monitor/cmd/report.c monitor/base/evlog.c monitor/base/events.c \
+FUZZ_SRCS_report := monitor/cmd/report.c monitor/base/evlog.c monitor/base/events.c monitor/base/file.c \
 	monitor/base/log.c
 FUZZ_LIBS_report := -pthread
 FUZZ_MAXLEN_report := 8192

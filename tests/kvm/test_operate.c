@@ -1,11 +1,14 @@
 /* KVM tests of running vtlmon as an operator would: signals, a log that fails closed, odd outputs.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -327,5 +330,46 @@ Test(operate, state_out_shows_the_map_and_pins_at_the_end)
 	cr_assert_not_null(strstr(text, "{\"index\":\"0xc0000080\""), "%s", text);
 	evlog_free(&l);
 	free(line);
+	free(text);
+}
+
+/*
+ * A file system that fills up during the run (a 4 KiB tmpfs in a mount
+ * namespace of the child's own): the log cannot take the demo's events, so
+ * the guest is stopped and the run ends with 73 and a message, never as if
+ * the guest had finished.
+ */
+Test(operate, a_full_file_system_stops_the_guest)
+{
+	char dir[64], events[96], err[64], *text;
+	pid_t pid;
+	int st;
+
+	snprintf(dir, sizeof(dir), "/tmp/vtlmon-op-full-%d", getpid());
+	snprintf(events, sizeof(events), "%s/events.jsonl", dir);
+	snprintf(err, sizeof(err), "/tmp/vtlmon-op-full-%d.err", getpid());
+	cr_assert(mkdir(dir, 0700) == 0 || errno == EEXIST);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		/* Private: the small tmpfs exists only in this child's namespace. */
+		if (e < 0 || unshare(CLONE_NEWNS) ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount("tmpfs", dir, "tmpfs", 0, "size=4k"))
+			_exit(126);
+		dup2(e, 2);
+		execl(VTLMON_BIN, VTLMON_BIN, "run", "--quiet", "--events", events, "--timeout",
+		      "30", (char *)NULL);
+		_exit(127);
+	}
+	st = op_wait(pid, OP_LIMIT_S);
+	rmdir(dir);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) != 126, "cannot set up the tmpfs (root?)");
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == VTLMON_EXIT_AUDIT, "wait status %#x", st);
+	text = op_read(err);
+	unlink(err);
+	cr_assert_not_null(strstr(text, "No space left on device"), "%s", text);
 	free(text);
 }
