@@ -17,94 +17,109 @@ static uint64_t perm_gpa(const struct perm_engine *pe, uint64_t page)
 	return pe->ram->gpa_base + page * VTL_PAGE_SIZE;
 }
 
+static struct perm_slot *perm_slot_find(const struct perm_engine *pe, uint64_t page)
+{
+	uint64_t c = page / pe->chunk;
+	struct perm_slot *s;
+
+	if (c >= pe->nchunks)
+		return NULL;
+	s = (struct perm_slot *)pmtree_floor(&pe->chunk_slots[c], page);
+	if (!s || page - s->node.key >= s->count)
+		return NULL;
+	return s;
+}
+
 static int perm_slot_create(struct perm_engine *pe, const struct slot_span *s)
 {
 	uint32_t flags = s->kind == SLOT_RO ? KVM_MEM_READONLY : 0;
 	struct perm_slot *slot;
-	size_t pos;
 	uint32_t id;
 
-	if (!pe->nfree || pe->nslots == pe->cap)
+	/* The plan never crosses a chunk: the per-chunk trees rely on it. */
+	if (!pe->nfree || s->first / pe->chunk != (s->first + s->count - 1) / pe->chunk)
 		return -1;
 	id = pe->free_ids[pe->nfree - 1];
 	if (vm_set_slot(pe->vm, id, flags, perm_gpa(pe, s->first), s->count * VTL_PAGE_SIZE,
 			(uint8_t *)pe->ram->hva.v + s->first * VTL_PAGE_SIZE))
 		return -1;
 	pe->nfree--;
-	for (pos = pe->nslots; pos > 0 && pe->slots[pos - 1].first > s->first; pos--)
-		;
-	memmove(&pe->slots[pos + 1], &pe->slots[pos], (pe->nslots - pos) * sizeof(pe->slots[0]));
-	slot = &pe->slots[pos];
-	slot->first = s->first;
+	slot = &pe->slots[id];
+	slot->node.key = s->first;
 	slot->count = s->count;
 	slot->kind = s->kind;
-	slot->id = id;
+	slot->used = true;
+	pmtree_insert(&pe->chunk_slots[s->first / pe->chunk], &slot->node);
 	pe->nslots++;
 	return 0;
 }
 
-static long perm_slot_find(const struct perm_engine *pe, uint64_t page)
-{
-	size_t lo = 0, hi = pe->nslots;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct perm_slot *s = &pe->slots[mid];
-
-		if (page < s->first)
-			hi = mid;
-		else if (page - s->first >= s->count)
-			lo = mid + 1;
-		else
-			return (long)mid;
-	}
-	return -1;
-}
-
 static int perm_slot_delete(struct perm_engine *pe, const struct slot_span *s)
 {
-	long i = perm_slot_find(pe, s->first);
-	struct perm_slot *slot;
+	struct perm_slot *slot = perm_slot_find(pe, s->first);
+	uint32_t id;
 
-	if (i < 0)
+	if (!slot || slot->node.key != s->first || slot->count != s->count || slot->kind != s->kind)
 		return -1;
-	slot = &pe->slots[i];
-	if (slot->first != s->first || slot->count != s->count || slot->kind != s->kind)
-		return -1;
+	id = (uint32_t)(slot - pe->slots);
 	/* A zero size deletes the slot. */
-	if (vm_set_slot(pe->vm, slot->id, 0, perm_gpa(pe, slot->first), 0, NULL))
+	if (vm_set_slot(pe->vm, id, 0, perm_gpa(pe, s->first), 0, NULL))
 		return -1;
-	pe->free_ids[pe->nfree++] = slot->id;
-	memmove(slot, slot + 1, (pe->nslots - (size_t)i - 1) * sizeof(pe->slots[0]));
+	pmtree_remove(&pe->chunk_slots[s->first / pe->chunk], &slot->node);
+	slot->used = false;
+	pe->free_ids[pe->nfree++] = id;
 	pe->nslots--;
 	return 0;
 }
 
-int perm_init(struct perm_engine *pe, struct vm *vm, struct guest_ram *ram, uint32_t max_slots)
+int perm_init_chunked(struct perm_engine *pe, struct vm *vm, struct guest_ram *ram,
+		      uint32_t max_slots, uint64_t chunk)
 {
-	const struct slot_span all = {0, ram->size / VTL_PAGE_SIZE, SLOT_RW};
+	uint64_t npages = ram->size / VTL_PAGE_SIZE;
+	struct slot_span *plan = NULL;
+	size_t n;
 
 	memset(pe, 0, sizeof(*pe));
 	pe->vm = vm;
 	pe->ram = ram;
 	pe->max_slots = max_slots;
-	if (!max_slots || permmap_init(&pe->map, all.count, VTL_PERM_MASK, PERM_MAX_RANGES))
+	pe->chunk = chunk;
+	if (!max_slots || !chunk ||
+	    permmap_init(&pe->map, npages, VTL_PERM_MASK, PERM_MAX_RANGES, chunk))
 		goto err;
-	pe->cap = max_slots;
-	pe->slots = calloc(pe->cap, sizeof(*pe->slots));
+	/* Budget first: RAM needs one slot per chunk before VTL1 changes anything. */
+	n = permmap_nspans(&pe->map);
+	if (n > max_slots) {
+		log_err("VTL0 RAM needs %zu memslots of %llu pages, the host has %u", n,
+			(unsigned long long)chunk, max_slots);
+		goto err;
+	}
+	pe->nchunks = (npages + chunk - 1) / chunk;
+	pe->slots = calloc(max_slots, sizeof(*pe->slots));
 	pe->free_ids = calloc(max_slots, sizeof(*pe->free_ids));
-	if (!pe->slots || !pe->free_ids)
+	pe->chunk_slots = calloc(pe->nchunks, sizeof(*pe->chunk_slots));
+	plan = calloc(n, sizeof(*plan));
+	if (!pe->slots || !pe->free_ids || !pe->chunk_slots || !plan)
 		goto err;
 	/* Hand out low ids first: pop from the end. */
 	for (uint32_t i = 0; i < max_slots; i++)
 		pe->free_ids[i] = max_slots - 1 - i;
 	pe->nfree = max_slots;
-	if (perm_slot_create(pe, &all))
-		goto err;
+	permmap_plan(&pe->map, plan, n);
+	for (size_t i = 0; i < n; i++)
+		if (perm_slot_create(pe, &plan[i]))
+			goto err;
+	free(plan);
 	return 0;
 err:
+	free(plan);
 	perm_destroy(pe);
 	return -1;
+}
+
+int perm_init(struct perm_engine *pe, struct vm *vm, struct guest_ram *ram, uint32_t max_slots)
+{
+	return perm_init_chunked(pe, vm, ram, max_slots, PERM_CHUNK_PAGES);
 }
 
 void perm_destroy(struct perm_engine *pe)
@@ -112,55 +127,94 @@ void perm_destroy(struct perm_engine *pe)
 	permmap_destroy(&pe->map);
 	free(pe->slots);
 	free(pe->free_ids);
+	free(pe->chunk_slots);
 	pe->slots = NULL;
 	pe->free_ids = NULL;
+	pe->chunk_slots = NULL;
 	pe->nslots = pe->nfree = 0;
+	pe->nchunks = 0;
+}
+
+/*
+ * Most changes touch a handful of slots: their plans live on the stack, and
+ * only a change wider than this many spans pays for the heap.
+ */
+#define PERM_PLAN_STACK 16
+
+struct perm_plan_buf {
+	struct slot_span stack[PERM_PLAN_STACK];
+	struct slot_span *s;
+	size_t n;
+};
+
+/* The plan around the change into b, from the heap when it is big: 0 or -1. */
+static int perm_plan_take(const struct perm_engine *pe, const struct permmap_edit *e,
+			  struct perm_plan_buf *b)
+{
+	b->s = b->stack;
+	b->n = permmap_plan_edit(&pe->map, e, b->s, PERM_PLAN_STACK);
+	if (b->n <= PERM_PLAN_STACK)
+		return 0;
+	b->s = calloc(b->n, sizeof(*b->s));
+	if (!b->s)
+		return -1;
+	permmap_plan_edit(&pe->map, e, b->s, b->n);
+	return 0;
+}
+
+/* Room for n spans in b (its contents undefined): 0 or -1. */
+static int perm_plan_room(struct perm_plan_buf *b, size_t n)
+{
+	b->s = n <= PERM_PLAN_STACK ? b->stack : calloc(n, sizeof(*b->s));
+	b->n = 0;
+	return b->s ? 0 : -1;
+}
+
+static void perm_plan_free(struct perm_plan_buf *b)
+{
+	if (b->s != b->stack)
+		free(b->s);
+	b->s = b->stack;
 }
 
 int perm_set(struct perm_engine *pe, uint64_t gpa, uint64_t pages, uint64_t perms)
 {
-	struct slot_span *before = NULL, *after = NULL, *del = NULL, *add = NULL;
+	struct perm_plan_buf before, after, del, add;
 	uint64_t first = (gpa - pe->ram->gpa_base) / VTL_PAGE_SIZE;
-	size_t nranges, nspans, nb, na, ndel, nadd;
-	int ret = VTL_E_INVALID, r;
+	struct permmap_edit e;
+	int ret = VTL_E_NO_RESOURCES;
 
-	r = permmap_set_dry(&pe->map, first, pages, perms, &nranges, &nspans);
-	if (r)
+	before.s = after.s = del.s = add.s = NULL;
+	if (permmap_prepare(&pe->map, first, pages, perms, &e))
 		return VTL_E_INVALID;
-	if (nspans > pe->max_slots || nranges > PERM_MAX_RANGES)
+	/* The budget, exact with the chunk cuts, before anything is touched. */
+	if (e.nspans_after > pe->max_slots || e.nranges_after > PERM_MAX_RANGES)
 		return VTL_E_NO_RESOURCES;
-	nb = permmap_plan_around(&pe->map, first, pages, NULL, 0);
-	before = calloc(nb + 1, sizeof(*before));
-	if (!before)
-		return VTL_E_NO_RESOURCES;
-	permmap_plan_around(&pe->map, first, pages, before, nb);
-	if (permmap_set(&pe->map, first, pages, perms)) {
-		ret = VTL_E_NO_RESOURCES;
+	if (perm_plan_take(pe, &e, &before) || permmap_apply(&pe->map, &e))
 		goto out;
-	}
-	na = permmap_plan_around(&pe->map, first, pages, NULL, 0);
-	after = calloc(na + 1, sizeof(*after));
-	del = calloc(nb + 1, sizeof(*del));
-	add = calloc(na + 1, sizeof(*add));
 	ret = -1; /* from here on a failure leaves KVM and the map apart */
-	if (!after || !del || !add)
+	if (perm_plan_take(pe, &e, &after) || perm_plan_room(&del, before.n) ||
+	    perm_plan_room(&add, after.n))
 		goto out;
-	permmap_plan_around(&pe->map, first, pages, after, na);
-	if (slot_plan_diff(before, nb, after, na, del, &ndel, add, &nadd))
+	if (slot_plan_diff(before.s, before.n, after.s, after.n, del.s, &del.n, add.s, &add.n))
 		goto out;
 	/* Deletions first: KVM refuses overlapping slots. */
-	for (size_t i = 0; i < ndel; i++)
-		if (perm_slot_delete(pe, &del[i]))
+	for (size_t i = 0; i < del.n; i++)
+		if (perm_slot_delete(pe, &del.s[i]))
 			goto out;
-	for (size_t i = 0; i < nadd; i++)
-		if (perm_slot_create(pe, &add[i]))
+	for (size_t i = 0; i < add.n; i++)
+		if (perm_slot_create(pe, &add.s[i]))
 			goto out;
 	ret = VTL_OK;
 out:
-	free(add);
-	free(del);
-	free(after);
-	free(before);
+	if (add.s)
+		perm_plan_free(&add);
+	if (del.s)
+		perm_plan_free(&del);
+	if (after.s)
+		perm_plan_free(&after);
+	if (before.s)
+		perm_plan_free(&before);
 	return ret;
 }
 
@@ -173,14 +227,14 @@ uint8_t perm_intended(const struct perm_engine *pe, uint64_t addr)
 
 uint8_t perm_effective(const struct perm_engine *pe, uint64_t addr)
 {
-	long i;
+	const struct perm_slot *s;
 
 	if (!guest_ram_contains(pe->ram, gpa(addr), 1))
 		return 0;
-	i = perm_slot_find(pe, (addr - pe->ram->gpa_base) / VTL_PAGE_SIZE);
-	if (i < 0)
+	s = perm_slot_find(pe, (addr - pe->ram->gpa_base) / VTL_PAGE_SIZE);
+	if (!s)
 		return 0;
-	return pe->slots[i].kind == SLOT_RW ? VTL_PERM_MASK : VTL_PERM_R | VTL_PERM_X;
+	return s->kind == SLOT_RW ? VTL_PERM_MASK : VTL_PERM_R | VTL_PERM_X;
 }
 
 /* ---- VTL0 memory with VTL0's rights ------------------------------------------------ */

@@ -9,30 +9,52 @@
 #include "monitor/kvm/kvm.h"
 #include "monitor/base/mem.h"
 #include "monitor/protect/permmap.h"
+#include "vtl_layout.h"
 #include "vtl_status.h"
 
-/* One live KVM memslot of VTL0's VM (pages [first, first + count)). */
+/*
+ * One live KVM memslot of VTL0's VM (pages [first, first + count), first is
+ * node.key). Never wider than a chunk, and never across a chunk boundary.
+ */
 struct perm_slot {
-	uint64_t first;
+	struct pmtree_node node;
 	uint64_t count;
 	enum slot_kind kind;
-	uint32_t id;
+	bool used;
 };
 
 struct perm_engine {
 	struct vm *vm;
 	struct guest_ram *ram;
-	struct permmap map;	 /* what VTL1 asked for */
-	struct perm_slot *slots; /* what KVM enforces, sorted by first */
+	struct permmap map; /* what VTL1 asked for */
+	/*
+	 * What KVM enforces: slot id i is slots[i], and each chunk's live slots
+	 * are a tree of their own (chunk_slots[page / chunk]), so finding the
+	 * slot of a page is a search among at most one chunk's slots.
+	 */
+	struct perm_slot *slots;
+	struct pmtree *chunk_slots;
+	uint64_t nchunks, chunk;
 	size_t nslots;
-	size_t cap;
 	uint32_t *free_ids;
 	size_t nfree;
 	uint32_t max_slots;
 };
 
-/* All of VTL0 RAM RWX, as one slot. */
+/*
+ * Slots are cut at VTL_LARGE_PAGE_SIZE boundaries counted from the start of
+ * VTL0 RAM: GPA 0, so each chunk can still be backed by one large page.
+ */
+#define PERM_CHUNK_PAGES (VTL_LARGE_PAGE_SIZE / VTL_PAGE_SIZE)
+
+/*
+ * All of VTL0 RAM RWX, as one slot per PERM_CHUNK_PAGES: -1 when that is
+ * more than max_slots, or on any failure.
+ */
 int perm_init(struct perm_engine *pe, struct vm *vm, struct guest_ram *ram, uint32_t max_slots);
+/* perm_init() with another chunk (pages, > 0): tests reach the cuts with little RAM. */
+int perm_init_chunked(struct perm_engine *pe, struct vm *vm, struct guest_ram *ram,
+		      uint32_t max_slots, uint64_t chunk);
 void perm_destroy(struct perm_engine *pe);
 /*
  * Set [gpa, gpa + pages * 4 KiB) to `perms`, changing only the slots that

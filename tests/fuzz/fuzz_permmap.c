@@ -16,7 +16,9 @@
 /*
  * Input layout (zero past the end):
  *   u8 mode: bit 0 drives the memslot engine (perm.c over a fake KVM), else
- *            the map alone (permmap.c); bit 1 starts the map at a random perm.
+ *            the map alone (permmap.c); bit 1 starts the map at a random perm;
+ *            bits 2..7 are the chunk in pages (0: the monitor's
+ *            PERM_CHUNK_PAGES), so that little RAM still crosses chunks.
  *   u16 pages (1..FUZZ_PAGES_MAX), u8 budget (max_ranges for the map,
  *   max_slots for the engine), u8 initial perm,
  *   then operations, each: u8 op, u8 flags, u64 first, u64 count, u8 perm.
@@ -30,9 +32,10 @@
  *
  * The model is one byte per page. After every operation the map must equal
  * it page for page; the range array must be the canonical cover; the slot
- * plan must be the maximal runs of the model's slot kinds, sorted and
- * disjoint; and the engine's slots, as the fake KVM holds them, must be
- * exactly that plan (what KVM enforces is what VTL1 intended).
+ * plan must be the maximal runs of the model's slot kinds cut at every
+ * multiple of the chunk, sorted and disjoint; and the engine's slots, as the
+ * fake KVM holds them, must be exactly that plan (what KVM enforces is what
+ * VTL1 intended, and no slot is wider than a chunk).
  */
 #define FUZZ_PAGES_MAX	      2048u
 #define FUZZ_OPS_MAX	      64u
@@ -41,7 +44,7 @@
 
 struct model {
 	uint8_t perm[FUZZ_PAGES_MAX];
-	uint64_t npages;
+	uint64_t npages, chunk;
 };
 
 static size_t model_ranges(const struct model *m)
@@ -53,16 +56,19 @@ static size_t model_ranges(const struct model *m)
 	return n;
 }
 
-/* The maximal runs of equal slot kind, SLOT_NONE left out: what permmap_plan must say. */
+/*
+ * The maximal runs of equal slot kind within a chunk, SLOT_NONE left out:
+ * what permmap_plan must say.
+ */
 static size_t model_plan(const struct model *m, struct slot_span *out)
 {
 	size_t n = 0;
 
 	for (uint64_t p = 0; p < m->npages;) {
 		enum slot_kind k = perm_slot_kind(m->perm[p]);
-		uint64_t q = p;
+		uint64_t q = p + 1;
 
-		while (q < m->npages && perm_slot_kind(m->perm[q]) == k)
+		while (q < m->npages && q % m->chunk && perm_slot_kind(m->perm[q]) == k)
 			q++;
 		if (k != SLOT_NONE)
 			out[n++] = (struct slot_span){p, q - p, k};
@@ -88,25 +94,28 @@ static bool set_args_ok(uint64_t npages, uint64_t first, uint64_t count, uint64_
 static void check_map(const struct permmap *pm, const struct model *m, const char *where)
 {
 	static struct slot_span plan[FUZZ_PAGES_MAX], want[FUZZ_PAGES_MAX];
+	const struct perm_range *r, *prev = NULL;
 	uint64_t next = 0;
-	size_t n, nwant;
+	size_t n, nwant, i = 0;
 
-	FUZZ_CHECK(pm->npages == m->npages, "%s: npages %llu", where,
-		   (unsigned long long)pm->npages);
-	FUZZ_CHECK(pm->n >= 1 && pm->n <= pm->max_ranges && pm->n <= pm->cap,
-		   "%s: %zu ranges, cap %zu, max %zu", where, pm->n, pm->cap, pm->max_ranges);
-	for (size_t i = 0; i < pm->n; i++) {
-		const struct perm_range *r = &pm->r[i];
-
-		FUZZ_CHECK(r->first == next && r->count && r->count <= pm->npages - r->first,
+	FUZZ_CHECK(pm->npages == m->npages && pm->chunk == m->chunk, "%s: npages %llu chunk %llu",
+		   where, (unsigned long long)pm->npages, (unsigned long long)pm->chunk);
+	FUZZ_CHECK(pm->n >= 1 && pm->n <= pm->max_ranges, "%s: %zu ranges, max %zu", where, pm->n,
+		   pm->max_ranges);
+	/* The trees' own shape (AVL, links, order) and the kind tree against the perms. */
+	FUZZ_CHECK(permmap_check(pm), "%s: permmap_check", where);
+	for (r = permmap_first(pm); r; prev = r, r = permmap_next(r), i++) {
+		FUZZ_CHECK(perm_range_first(r) == next && r->count &&
+			       r->count <= pm->npages - perm_range_first(r),
 			   "%s: range %zu [%llu, +%llu) breaks the cover at %llu", where, i,
-			   (unsigned long long)r->first, (unsigned long long)r->count,
+			   (unsigned long long)perm_range_first(r), (unsigned long long)r->count,
 			   (unsigned long long)next);
 		FUZZ_CHECK(r->perm <= VTL_PERM_MASK, "%s: range %zu perm %u", where, i, r->perm);
-		FUZZ_CHECK(!i || r->perm != pm->r[i - 1].perm, "%s: ranges %zu, %zu both perm %u",
+		FUZZ_CHECK(!prev || r->perm != prev->perm, "%s: ranges %zu, %zu both perm %u",
 			   where, i - 1, i, r->perm);
-		next = r->first + r->count;
+		next = perm_range_first(r) + r->count;
 	}
+	FUZZ_CHECK(i == pm->n, "%s: %zu ranges in the tree, n %zu", where, i, pm->n);
 	FUZZ_CHECK(next == pm->npages, "%s: cover ends at %llu", where, (unsigned long long)next);
 	for (uint64_t p = 0; p < m->npages; p++)
 		FUZZ_CHECK(permmap_get(pm, p) == m->perm[p], "%s: page %llu is %u, model %u", where,
@@ -122,6 +131,11 @@ static void check_map(const struct permmap *pm, const struct model *m, const cha
 		   "%s: plan of %zu spans (nspans %zu), model %zu", where, n, permmap_nspans(pm),
 		   nwant);
 	FUZZ_CHECK(spans_equal(plan, want, n), "%s: the plan is not the model's runs", where);
+	for (i = 0; i < n; i++)
+		FUZZ_CHECK(plan[i].count <= pm->chunk &&
+			       plan[i].first / pm->chunk ==
+				   (plan[i].first + plan[i].count - 1) / pm->chunk,
+			   "%s: span %zu crosses a chunk", where, i);
 	/* A short buffer: the same count, and only max spans written. */
 	if (n) {
 		struct slot_span one[2] = {{0}, {0xdead, 0xbeef, SLOT_RO}};
@@ -277,20 +291,27 @@ static void take_op(struct fuzz_in *in, uint64_t npages, struct op_args *a)
 static void fuzz_map(struct fuzz_in *in, struct model *m, uint64_t init, size_t max_ranges)
 {
 	static struct slot_span wb[FUZZ_PAGES_MAX], wa[FUZZ_PAGES_MAX];
-	static struct slot_span pb[FUZZ_PAGES_MAX], pa[FUZZ_PAGES_MAX];
+	static struct slot_span pb[FUZZ_PAGES_MAX], pa[FUZZ_PAGES_MAX], we[FUZZ_PAGES_MAX];
 	static struct model after;
+	struct permmap_edit e;
 	struct permmap pm;
 	int r;
 
 	/* permmap.h's refusals, each leaving a zeroed map that destroy accepts. */
-	FUZZ_CHECK(permmap_init(&pm, 0, init, max_ranges) == -EINVAL && !pm.r, "0 pages");
-	FUZZ_CHECK(permmap_init(&pm, m->npages, init, 0) == -EINVAL && !pm.r, "0 ranges");
-	FUZZ_CHECK(permmap_init(&pm, m->npages, init | 8, max_ranges) == -EINVAL && !pm.r,
+	FUZZ_CHECK(permmap_init(&pm, 0, init, max_ranges, m->chunk) == -EINVAL && !pm.perms.root,
+		   "0 pages");
+	FUZZ_CHECK(permmap_init(&pm, m->npages, init, 0, m->chunk) == -EINVAL && !pm.perms.root,
+		   "0 ranges");
+	FUZZ_CHECK(permmap_init(&pm, m->npages, init, max_ranges, 0) == -EINVAL && !pm.perms.root,
+		   "chunk 0");
+	FUZZ_CHECK(permmap_init(&pm, m->npages, init | 8, max_ranges, m->chunk) == -EINVAL &&
+		       !pm.perms.root,
 		   "perm 0x%llx", (unsigned long long)(init | 8));
-	FUZZ_CHECK(permmap_init(NULL, m->npages, init, max_ranges) == -EINVAL, "NULL map");
+	FUZZ_CHECK(permmap_init(NULL, m->npages, init, max_ranges, m->chunk) == -EINVAL,
+		   "NULL map");
 	permmap_destroy(&pm);
 	permmap_destroy(NULL);
-	r = permmap_init(&pm, m->npages, init, max_ranges);
+	r = permmap_init(&pm, m->npages, init, max_ranges, m->chunk);
 	FUZZ_CHECK(r == 0, "permmap_init(%llu, %llu, %zu) = %d", (unsigned long long)m->npages,
 		   (unsigned long long)init, max_ranges, r);
 	memset(m->perm, (int)init, m->npages);
@@ -316,7 +337,18 @@ static void fuzz_map(struct fuzz_in *in, struct model *m, uint64_t init, size_t 
 		case 0: /* set */
 			nb = check_around(&pm, a.first, a.count, wb, "before set");
 			npb = permmap_plan(&pm, pb, FUZZ_PAGES_MAX);
-			r = permmap_set(&pm, a.first, a.count, a.perm);
+			if (ok && a.op & 4) {
+				/* In two steps, as the engine does: the edit's plan is the
+				 * window's. */
+				FUZZ_CHECK(permmap_prepare(&pm, a.first, a.count, a.perm, &e) == 0,
+					   "prepare of a valid set");
+				FUZZ_CHECK(permmap_plan_edit(&pm, &e, we, FUZZ_PAGES_MAX) == nb &&
+					       spans_equal(we, wb, nb),
+					   "plan_edit before the set is not the window");
+				r = permmap_apply(&pm, &e);
+			} else {
+				r = permmap_set(&pm, a.first, a.count, a.perm);
+			}
 			if (!ok) {
 				FUZZ_CHECK(r == -EINVAL,
 					   "set(%llu, %llu, %llu) of a bad range = %d",
@@ -336,6 +368,10 @@ static void fuzz_map(struct fuzz_in *in, struct model *m, uint64_t init, size_t 
 				break;
 			/* Diffing the windows gives what diffing the whole plans gives. */
 			na = check_around(&pm, a.first, a.count, wa, "after set");
+			if (a.op & 4)
+				FUZZ_CHECK(permmap_plan_edit(&pm, &e, we, FUZZ_PAGES_MAX) == na &&
+					       spans_equal(we, wa, na),
+					   "plan_edit after the set is not the window");
 			npa = permmap_plan(&pm, pa, FUZZ_PAGES_MAX);
 			check_diff(wb, nb, wa, na, "window diff");
 			check_diff(pb, npb, pa, npa, "whole diff");
@@ -370,7 +406,7 @@ static void fuzz_map(struct fuzz_in *in, struct model *m, uint64_t init, size_t 
 		}
 	}
 	permmap_destroy(&pm);
-	FUZZ_CHECK(!pm.r && !pm.n, "destroy left the map");
+	FUZZ_CHECK(!pm.perms.root && !pm.kinds.root && !pm.spare && !pm.n, "destroy left the map");
 	permmap_destroy(&pm); /* safe twice */
 }
 
@@ -423,6 +459,29 @@ int vm_set_slot(struct vm *vm, uint32_t id, uint32_t flags, uint64_t gpa, uint64
 	return 0;
 }
 
+/* KVM's slots, sorted by GPA, are exactly the model's chunked plan. */
+static void check_engine_plan(const struct perm_engine *pe, const struct model *m,
+			      const char *where)
+{
+	static struct slot_span want[FUZZ_PAGES_MAX], have[FUZZ_PAGES_MAX];
+	size_t nwant = model_plan(m, want), nhave = 0;
+
+	for (uint64_t p = 0; p < m->npages; p++) {
+		uint64_t gpa = pe->ram->gpa_base + p * VTL_PAGE_SIZE;
+
+		for (uint32_t i = 0; i < kvm.max_slots; i++)
+			if (kvm.slot[i].used && kvm.slot[i].gpa == gpa) {
+				FUZZ_CHECK(nhave < FUZZ_PAGES_MAX, "%s: too many slots", where);
+				have[nhave++] =
+				    (struct slot_span){p, kvm.slot[i].size / VTL_PAGE_SIZE,
+						       kvm.slot[i].flags ? SLOT_RO : SLOT_RW};
+			}
+	}
+	FUZZ_CHECK(nhave == nwant && spans_equal(have, want, nwant),
+		   "%s: KVM holds %zu slots, the chunked plan %zu, or they differ", where, nhave,
+		   nwant);
+}
+
 /* What KVM enforces for a page (its slot's kind), and that the engine's own table agrees. */
 static void check_engine(const struct perm_engine *pe, const struct model *m, const char *where)
 {
@@ -448,16 +507,31 @@ static void check_engine(const struct perm_engine *pe, const struct model *m, co
 		   (unsigned long long)used, pe->nslots, pe->nfree, pe->max_slots);
 	FUZZ_CHECK(pe->nslots == permmap_nspans(&pe->map), "%s: %zu slots for a plan of %zu", where,
 		   pe->nslots, permmap_nspans(&pe->map));
-	for (size_t i = 0; i < pe->nslots; i++) {
-		const struct perm_slot *s = &pe->slots[i];
+	for (uint32_t id = 0; id < pe->max_slots; id++) {
+		const struct perm_slot *s = &pe->slots[id];
 
-		FUZZ_CHECK(s->id < kvm.max_slots && kvm.slot[s->id].used &&
-			       kvm.slot[s->id].gpa == base + s->first * VTL_PAGE_SIZE &&
-			       kvm.slot[s->id].size == s->count * VTL_PAGE_SIZE &&
-			       (kvm.slot[s->id].flags != 0) == (s->kind == SLOT_RO),
-			   "%s: engine slot %zu is not what KVM holds", where, i);
-		FUZZ_CHECK(!i || pe->slots[i - 1].first + pe->slots[i - 1].count <= s->first,
-			   "%s: engine slots %zu, %zu out of order", where, i - 1, i);
+		FUZZ_CHECK(s->used == kvm.slot[id].used, "%s: slot %u used by KVM %d, engine %d",
+			   where, id, kvm.slot[id].used, s->used);
+		if (!s->used)
+			continue;
+		FUZZ_CHECK(kvm.slot[id].gpa == base + s->node.key * VTL_PAGE_SIZE &&
+			       kvm.slot[id].size == s->count * VTL_PAGE_SIZE &&
+			       (kvm.slot[id].flags != 0) == (s->kind == SLOT_RO),
+			   "%s: engine slot %u is not what KVM holds", where, id);
+	}
+	check_engine_plan(pe, m, where);
+	/* The per-chunk trees: well formed, and each holds exactly its chunk's slots. */
+	for (uint64_t c = 0, n = 0; c < pe->nchunks; c++) {
+		FUZZ_CHECK(pmtree_check(&pe->chunk_slots[c]), "%s: chunk %llu's tree", where,
+			   (unsigned long long)c);
+		for (const struct pmtree_node *x = pmtree_first(&pe->chunk_slots[c]); x;
+		     x = pmtree_next(x), n++)
+			FUZZ_CHECK(x->key / pe->chunk == c && ((const struct perm_slot *)x)->used,
+				   "%s: slot at page %llu in chunk %llu's tree", where,
+				   (unsigned long long)x->key, (unsigned long long)c);
+		if (c + 1 == pe->nchunks)
+			FUZZ_CHECK(n == pe->nslots, "%s: %llu slots in the trees, %zu live", where,
+				   (unsigned long long)n, pe->nslots);
 	}
 	for (uint64_t p = 0; p < m->npages; p++) {
 		uint64_t a = base + p * VTL_PAGE_SIZE + (p * 0x123 % VTL_PAGE_SIZE);
@@ -578,6 +652,8 @@ static void fuzz_engine(struct fuzz_in *in, struct model *m, uint32_t max_slots,
 				.size = m->npages * VTL_PAGE_SIZE};
 	struct perm_engine pe;
 	struct vm vm = {.fd = -1, .vtl = 0};
+	uint64_t nchunks;
+	int r;
 
 	FUZZ_CHECK(mem != NULL, "malloc");
 	/* Text with a NUL every few dozen bytes, so strings end inside pages and across them. */
@@ -587,7 +663,19 @@ static void fuzz_engine(struct fuzz_in *in, struct model *m, uint32_t max_slots,
 	kvm.max_slots = max_slots;
 	kvm.gpa_base = base;
 	kvm.hva = mem;
-	FUZZ_CHECK(perm_init(&pe, &vm, &ram, max_slots) == 0, "perm_init(%u slots)", max_slots);
+	r = m->chunk == PERM_CHUNK_PAGES ? perm_init(&pe, &vm, &ram, max_slots)
+					 : perm_init_chunked(&pe, &vm, &ram, max_slots, m->chunk);
+	nchunks = (m->npages + m->chunk - 1) / m->chunk;
+	/* One slot per chunk to start with: refused exactly when that is over budget. */
+	if (nchunks > max_slots) {
+		FUZZ_CHECK(r == -1, "perm_init of %llu chunks in %u slots = %d",
+			   (unsigned long long)nchunks, max_slots, r);
+		for (uint32_t i = 0; i < max_slots; i++)
+			FUZZ_CHECK(!kvm.slot[i].used, "a refused perm_init left slot %u", i);
+		free(mem);
+		return;
+	}
+	FUZZ_CHECK(r == 0, "perm_init(%u slots)", max_slots);
 	memset(m->perm, VTL_PERM_MASK, m->npages);
 	check_engine(&pe, m, "init");
 
@@ -596,7 +684,6 @@ static void fuzz_engine(struct fuzz_in *in, struct model *m, uint32_t max_slots,
 		uint64_t gpa;
 		size_t npb, npa, nd, na;
 		bool ok;
-		int r;
 
 		take_op(in, m->npages, &a);
 		if (a.op % 4 == 3) {
@@ -663,6 +750,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t budget = fuzz_u8(&in), init = fuzz_u8(&in);
 
 	m.npages = pages % FUZZ_PAGES_MAX + 1;
+	m.chunk = mode >> 2 ? mode >> 2 : PERM_CHUNK_PAGES;
 	if (mode & 1) {
 		/* A small budget reaches NO_RESOURCES; the base is VTL0's 0 or any page. */
 		uint64_t base = mode & 2 ? (uint64_t)init << 20 : 0;

@@ -34,34 +34,44 @@ static void *xcalloc(size_t n, size_t size)
 	return p;
 }
 
+/* The monitor's chunk: 2 MiB of 4 KiB pages. */
+#define CHUNK 512
+
 /* Invariants checked without trusting anything the map says about itself. */
 static void check_invariants(const struct permmap *m, const char *where)
 {
+	const struct perm_range *r, *prev = NULL;
 	uint64_t next = 0;
-	size_t i;
+	size_t i = 0;
 
-	if (m->n < 1 || m->n > m->max_ranges || m->n > m->cap)
-		cr_assert_fail("%s: n %zu cap %zu max %zu", where, m->n, m->cap, m->max_ranges);
-	for (i = 0; i < m->n; i++) {
-		const struct perm_range *r = &m->r[i];
-
-		if (r->first != next || r->count == 0 || r->count > m->npages - r->first)
+	if (m->n < 1 || m->n > m->max_ranges)
+		cr_assert_fail("%s: n %zu max %zu", where, m->n, m->max_ranges);
+	for (r = permmap_first(m); r; prev = r, r = permmap_next(r), i++) {
+		if (perm_range_first(r) != next || r->count == 0 ||
+		    r->count > m->npages - perm_range_first(r))
 			cr_assert_fail("%s: range %zu [%lu,+%lu) breaks the cover at %lu", where, i,
-				       (unsigned long)r->first, (unsigned long)r->count,
+				       (unsigned long)perm_range_first(r), (unsigned long)r->count,
 				       (unsigned long)next);
 		if (r->perm > VTL_PERM_MASK)
 			cr_assert_fail("%s: range %zu perm %u", where, i, r->perm);
-		if (i > 0 && r->perm == m->r[i - 1].perm)
+		if (prev && r->perm == prev->perm)
 			cr_assert_fail("%s: ranges %zu and %zu share perm %u", where, i - 1, i,
 				       r->perm);
-		next = r->first + r->count;
+		next = perm_range_first(r) + r->count;
 	}
+	if (i != m->n)
+		cr_assert_fail("%s: %zu ranges in the tree, n says %zu", where, i, m->n);
 	if (next != m->npages)
 		cr_assert_fail("%s: cover ends at %lu, not %lu", where, (unsigned long)next,
 			       (unsigned long)m->npages);
+	/* The trees' shape (AVL balance, links, order) and the kind tree. */
+	if (!permmap_check(m))
+		cr_assert_fail("%s: permmap_check", where);
 }
 
-static size_t model_plan(const uint8_t *model, uint64_t npages, struct slot_span *out)
+/* Maximal runs of one slot kind, cut at every multiple of chunk. */
+static size_t model_plan(const uint8_t *model, uint64_t npages, uint64_t chunk,
+			 struct slot_span *out)
 {
 	size_t n = 0;
 	uint64_t p = 0;
@@ -70,7 +80,7 @@ static size_t model_plan(const uint8_t *model, uint64_t npages, struct slot_span
 		enum slot_kind k = perm_slot_kind(model[p]);
 		uint64_t q = p + 1;
 
-		while (q < npages && perm_slot_kind(model[q]) == k)
+		while (q < npages && q % chunk && perm_slot_kind(model[q]) == k)
 			q++;
 		if (k != SLOT_NONE)
 			out[n++] = (struct slot_span){.first = p, .count = q - p, .kind = k};
@@ -149,30 +159,40 @@ static void check_diff_applies(const struct slot_span *old_, size_t nold,
 }
 
 /* A copy of the ranges, to prove that a refused operation changed nothing. */
+struct snap_range {
+	uint64_t first, count;
+	uint8_t perm;
+};
+
 struct snapshot {
-	struct perm_range *r;
+	struct snap_range *r;
 	size_t n, nspans;
 };
 
 static void snap_take(struct snapshot *s, const struct permmap *m)
 {
+	const struct perm_range *r;
+	size_t i = 0;
+
 	s->r = xcalloc(m->n, sizeof(*s->r));
-	memcpy(s->r, m->r, m->n * sizeof(*s->r));
+	for (r = permmap_first(m); r && i < m->n; r = permmap_next(r), i++)
+		s->r[i] = (struct snap_range){perm_range_first(r), r->count, r->perm};
 	s->n = m->n;
 	s->nspans = m->nspans;
 }
 
 static bool snap_same(const struct snapshot *s, const struct permmap *m)
 {
-	size_t i;
+	const struct perm_range *r;
+	size_t i = 0;
 
 	if (s->n != m->n || s->nspans != m->nspans)
 		return false;
-	for (i = 0; i < s->n; i++)
-		if (s->r[i].first != m->r[i].first || s->r[i].count != m->r[i].count ||
-		    s->r[i].perm != m->r[i].perm)
+	for (r = permmap_first(m); r; r = permmap_next(r), i++)
+		if (i >= s->n || s->r[i].first != perm_range_first(r) ||
+		    s->r[i].count != r->count || s->r[i].perm != r->perm)
 			return false;
-	return true;
+	return i == s->n;
 }
 
 static void snap_free(struct snapshot *s)
@@ -229,6 +249,10 @@ static void run_random_sequences(uint64_t seed, int nseq, int nops)
 		uint64_t init_perm = rng_below(&rng, 8);
 		/* Half the sequences run near a tight limit to exercise -ENOSPC. */
 		size_t max_ranges = rng_below(&rng, 2) ? SIZE_MAX : 1 + rng_below(&rng, 40);
+		/* Chunks from one page to none at all, and the monitor's. */
+		uint64_t chunk = rng_below(&rng, 4) == 0   ? UINT64_MAX
+				 : rng_below(&rng, 3) == 0 ? CHUNK
+							   : 1 + rng_below(&rng, 700);
 		uint8_t *model = xcalloc(npages, 1);
 		struct slot_span *plan_old = xcalloc(npages, sizeof(*plan_old));
 		struct slot_span *plan_new = xcalloc(npages, sizeof(*plan_new));
@@ -243,7 +267,7 @@ static void run_random_sequences(uint64_t seed, int nseq, int nops)
 		size_t nold, nnew;
 		char where[96];
 
-		cr_assert_eq(permmap_init(&m, npages, init_perm, max_ranges), 0);
+		cr_assert_eq(permmap_init(&m, npages, init_perm, max_ranges, chunk), 0);
 		memset(model, (int)init_perm, npages);
 		nold = permmap_plan(&m, plan_old, npages);
 
@@ -302,7 +326,7 @@ static void run_random_sequences(uint64_t seed, int nseq, int nops)
 				cr_assert_fail("%s: page past the end is not 0", where);
 
 			nnew = permmap_plan(&m, plan_new, npages);
-			nexpect = model_plan(model, npages, expect);
+			nexpect = model_plan(model, npages, chunk, expect);
 			if (!plans_eq(plan_new, nnew, expect, nexpect) || m.nspans != nnew)
 				cr_assert_fail("%s: plan differs from the model's", where);
 
@@ -365,11 +389,12 @@ Test(permmap, init_rejects_bad_arguments)
 {
 	struct permmap m;
 
-	cr_assert_eq(permmap_init(&m, 0, VTL_PERM_R, 16), -EINVAL);
-	cr_assert_eq(permmap_init(&m, 16, VTL_PERM_R, 0), -EINVAL);
-	cr_assert_eq(permmap_init(&m, 16, 8, 16), -EINVAL);
-	cr_assert_eq(permmap_init(&m, 16, 0x101, 16), -EINVAL);
-	cr_assert_eq(permmap_init(NULL, 16, 0, 16), -EINVAL);
+	cr_assert_eq(permmap_init(&m, 0, VTL_PERM_R, 16, CHUNK), -EINVAL);
+	cr_assert_eq(permmap_init(&m, 16, VTL_PERM_R, 0, CHUNK), -EINVAL);
+	cr_assert_eq(permmap_init(&m, 16, VTL_PERM_R, 16, 0), -EINVAL);
+	cr_assert_eq(permmap_init(&m, 16, 8, 16, CHUNK), -EINVAL);
+	cr_assert_eq(permmap_init(&m, 16, 0x101, 16, CHUNK), -EINVAL);
+	cr_assert_eq(permmap_init(NULL, 16, 0, 16, CHUNK), -EINVAL);
 	/* A map whose init failed is inert, not garbage. */
 	cr_assert_eq(permmap_get(&m, 0), 0);
 	cr_assert_eq(permmap_plan(&m, NULL, 0), 0);
@@ -384,7 +409,7 @@ Test(permmap, whole_range)
 	struct permmap m;
 	struct slot_span s[2];
 
-	cr_assert_eq(permmap_init(&m, 100, VTL_PERM_R | VTL_PERM_W, 16), 0);
+	cr_assert_eq(permmap_init(&m, 100, VTL_PERM_R | VTL_PERM_W, 16, CHUNK), 0);
 	cr_assert_eq(permmap_nspans(&m), 1);
 	cr_assert_eq(permmap_set(&m, 0, 100, VTL_PERM_R), 0);
 	cr_assert_eq(permmap_nranges(&m), 1);
@@ -402,7 +427,7 @@ Test(permmap, single_page_at_both_ends)
 	struct permmap m;
 	struct slot_span s[4];
 
-	cr_assert_eq(permmap_init(&m, 10, VTL_PERM_R | VTL_PERM_W, 16), 0);
+	cr_assert_eq(permmap_init(&m, 10, VTL_PERM_R | VTL_PERM_W, 16, CHUNK), 0);
 	cr_assert_eq(permmap_set(&m, 0, 1, VTL_PERM_R), 0);
 	cr_assert_eq(permmap_set(&m, 9, 1, 0), 0);
 	cr_assert_eq(permmap_nranges(&m), 3);
@@ -416,7 +441,7 @@ Test(permmap, single_page_at_both_ends)
 
 	/* A one-page map: both ends at once. */
 	permmap_destroy(&m);
-	cr_assert_eq(permmap_init(&m, 1, 0, 1), 0);
+	cr_assert_eq(permmap_init(&m, 1, 0, 1, CHUNK), 0);
 	cr_assert_eq(permmap_set(&m, 0, 1, VTL_PERM_X), 0);
 	cr_assert_eq(permmap_get(&m, 0), VTL_PERM_X);
 	cr_assert_eq(permmap_set(&m, 0, 2, VTL_PERM_X), -EINVAL);
@@ -430,7 +455,7 @@ Test(permmap, rejects_bad_ranges_and_perms)
 	struct snapshot snap;
 	size_t nr = 99, ns = 99;
 
-	cr_assert_eq(permmap_init(&m, 64, VTL_PERM_R | VTL_PERM_W, 16), 0);
+	cr_assert_eq(permmap_init(&m, 64, VTL_PERM_R | VTL_PERM_W, 16, CHUNK), 0);
 	cr_assert_eq(permmap_set(&m, 8, 8, VTL_PERM_R), 0);
 	snap_take(&snap, &m);
 	cr_assert_eq(permmap_set(&m, 0, 0, VTL_PERM_R), -EINVAL);
@@ -460,7 +485,7 @@ Test(permmap, enospc_leaves_map_unchanged)
 	struct snapshot snap;
 	size_t nr, ns;
 
-	cr_assert_eq(permmap_init(&m, 100, VTL_PERM_R | VTL_PERM_W, 3), 0);
+	cr_assert_eq(permmap_init(&m, 100, VTL_PERM_R | VTL_PERM_W, 3, CHUNK), 0);
 	cr_assert_eq(permmap_set(&m, 10, 5, VTL_PERM_R), 0);
 	cr_assert_eq(permmap_nranges(&m), 3);
 
@@ -492,13 +517,17 @@ Test(permmap, merges_on_both_sides)
 	struct permmap m;
 	struct slot_span s[4];
 
-	cr_assert_eq(permmap_init(&m, 100, VTL_PERM_R | VTL_PERM_W, 16), 0);
+	cr_assert_eq(permmap_init(&m, 100, VTL_PERM_R | VTL_PERM_W, 16, CHUNK), 0);
 	cr_assert_eq(permmap_set(&m, 10, 5, VTL_PERM_R), 0);
 	cr_assert_eq(permmap_set(&m, 20, 5, VTL_PERM_R), 0);
 	cr_assert_eq(permmap_nranges(&m), 5);
 	cr_assert_eq(permmap_set(&m, 15, 5, VTL_PERM_R), 0);
 	cr_assert_eq(permmap_nranges(&m), 3);
-	cr_assert(m.r[1].first == 10 && m.r[1].count == 15 && m.r[1].perm == VTL_PERM_R);
+	{
+		const struct perm_range *r = permmap_next(permmap_first(&m));
+
+		cr_assert(perm_range_first(r) == 10 && r->count == 15 && r->perm == VTL_PERM_R);
+	}
 	/* Back to the surrounding perm: everything merges into one range. */
 	cr_assert_eq(permmap_set(&m, 10, 15, VTL_PERM_R | VTL_PERM_W), 0);
 	cr_assert_eq(permmap_nranges(&m), 1);
@@ -532,7 +561,7 @@ Test(permmap, plan_reports_size_beyond_max)
 	struct slot_span s[3];
 	uint64_t p;
 
-	cr_assert_eq(permmap_init(&m, 10, VTL_PERM_R, 16), 0);
+	cr_assert_eq(permmap_init(&m, 10, VTL_PERM_R, 16, CHUNK), 0);
 	for (p = 0; p < 10; p += 2)
 		cr_assert_eq(permmap_set(&m, p, 1, 0), 0);
 	memset(s, 0xa5, sizeof(s));
@@ -550,7 +579,7 @@ Test(permmap, plan_around_windows)
 	struct slot_span s[8];
 
 	/* RW [0,10) RO [10,20) none [20,30) RW [30,40) */
-	cr_assert_eq(permmap_init(&m, 40, VTL_PERM_R | VTL_PERM_W, 16), 0);
+	cr_assert_eq(permmap_init(&m, 40, VTL_PERM_R | VTL_PERM_W, 16, CHUNK), 0);
 	cr_assert_eq(permmap_set(&m, 10, 5, VTL_PERM_R), 0);
 	cr_assert_eq(permmap_set(&m, 15, 5, VTL_PERM_X), 0);
 	cr_assert_eq(permmap_set(&m, 20, 10, 0), 0);
@@ -631,7 +660,7 @@ static void alternating(bool reverse_restore)
 	struct permmap m;
 	uint64_t p;
 
-	cr_assert_eq(permmap_init(&m, npages, VTL_PERM_R | VTL_PERM_W, 32764 * 2), 0);
+	cr_assert_eq(permmap_init(&m, npages, VTL_PERM_R | VTL_PERM_W, 32764 * 2, CHUNK), 0);
 	for (k = 0; k < npages / 2; k++) {
 		p = 2 * k;
 		nb = permmap_plan_around(&m, p, 1, before, 4);
@@ -658,7 +687,7 @@ static void alternating(bool reverse_restore)
 	}
 	check_invariants(&m, "alternating restored");
 	cr_assert_eq(permmap_nranges(&m), 1);
-	cr_assert_eq(permmap_nspans(&m), 1);
+	cr_assert_eq(permmap_nspans(&m), (npages + CHUNK - 1) / CHUNK);
 	permmap_destroy(&m);
 }
 
@@ -670,4 +699,203 @@ Test(permmap, alternating_forward, .timeout = 20)
 Test(permmap, alternating_reverse, .timeout = 20)
 {
 	alternating(true);
+}
+
+/* ---- bounded slots: the 2 MiB chunk cuts ------------------------------------------ */
+
+#define GIB_PAGES (1ULL << 18) /* 1 GiB of 4 KiB pages */
+
+struct change_cost {
+	size_t ndel, nadd;
+	uint64_t biggest; /* pages of the largest slot deleted or created */
+};
+
+/*
+ * Sets [first, first + count) to perm through prepare/apply, as the engine
+ * does, and returns what the slot diff around it costs. Also proves that the
+ * window diff is the whole-plan diff's size (the budget stays exact).
+ */
+static struct change_cost change(struct permmap *m, uint64_t first, uint64_t count, uint64_t perm)
+{
+	struct slot_span before[128], after[128], del[128], add[128];
+	struct change_cost c = {0};
+	struct permmap_edit e;
+	size_t nb, na;
+
+	cr_assert_eq(permmap_prepare(m, first, count, perm, &e), 0);
+	nb = permmap_plan_edit(m, &e, before, 128);
+	cr_assert_leq(nb, 128);
+	cr_assert_eq(permmap_apply(m, &e), 0);
+	cr_assert_eq(permmap_nspans(m), e.nspans_after);
+	na = permmap_plan_edit(m, &e, after, 128);
+	cr_assert_leq(na, 128);
+	cr_assert_eq(slot_plan_diff(before, nb, after, na, del, &c.ndel, add, &c.nadd), 0);
+	/* The spans outside the window did not change: the count moved by the diff alone. */
+	for (size_t i = 0; i < c.ndel; i++)
+		c.biggest = del[i].count > c.biggest ? del[i].count : c.biggest;
+	for (size_t i = 0; i < c.nadd; i++)
+		c.biggest = add[i].count > c.biggest ? add[i].count : c.biggest;
+	return c;
+}
+
+/* Every other page R over [from, from + 2 * n): n single-page ranges and slots. */
+static void many_ranges(struct permmap *m, uint64_t from, uint64_t n)
+{
+	for (uint64_t k = 0; k < n; k++)
+		cr_assert_eq(permmap_set(m, from + 2 * k, 1, VTL_PERM_R), 0);
+}
+
+/*
+ * One page protected and restored in the middle of 3 GiB of RWX RAM, with
+ * and without 16,000 other ranges: every slot deleted or created is at most
+ * one chunk, there are at most 1 + 3 of them, and the counts do not depend
+ * on RAM size or on the other ranges.
+ */
+static void one_page_in_big_region(uint64_t npages, uint64_t nother)
+{
+	const uint64_t page = npages / 2 + 100; /* inside a chunk, far from the others */
+	struct change_cost c;
+	struct permmap m;
+	size_t spans0;
+
+	cr_assert_eq(permmap_init(&m, npages, VTL_PERM_MASK, 1u << 20, CHUNK), 0);
+	cr_assert_eq(permmap_nspans(&m), (npages + CHUNK - 1) / CHUNK);
+	many_ranges(&m, 4096, nother);
+	spans0 = permmap_nspans(&m);
+
+	c = change(&m, page, 1, VTL_PERM_R);
+	cr_assert(c.ndel == 1 && c.nadd == 3, "protect: %zu deleted, %zu created", c.ndel, c.nadd);
+	cr_assert_leq(c.biggest, CHUNK);
+	cr_assert_eq(permmap_nspans(&m), spans0 + 2, "the budget counts the chunk cuts exactly");
+
+	c = change(&m, page, 1, VTL_PERM_MASK);
+	cr_assert(c.ndel == 3 && c.nadd == 1, "restore: %zu deleted, %zu created", c.ndel, c.nadd);
+	cr_assert_leq(c.biggest, CHUNK, "restoring merges back one chunk, never large neighbours");
+	cr_assert_eq(permmap_nspans(&m), spans0);
+
+	/* On a chunk boundary: the chunk before keeps its slot. */
+	c = change(&m, (page / CHUNK + 1) * CHUNK, 1, 0);
+	cr_assert(c.ndel == 1 && c.nadd == 1 && c.biggest == CHUNK, "%zu/%zu", c.ndel, c.nadd);
+	c = change(&m, (page / CHUNK + 1) * CHUNK, 1, VTL_PERM_MASK);
+	cr_assert(c.ndel == 1 && c.nadd == 1 && c.biggest == CHUNK, "%zu/%zu", c.ndel, c.nadd);
+	cr_assert_eq(permmap_nspans(&m), spans0);
+	check_invariants(&m, "big region");
+	permmap_destroy(&m);
+}
+
+Test(permmap_chunks, one_page_in_32mib)
+{
+	one_page_in_big_region(32ULL << 8, 0);
+}
+
+Test(permmap_chunks, one_page_in_3gib)
+{
+	one_page_in_big_region(3 * GIB_PAGES, 0);
+}
+
+Test(permmap_chunks, one_page_in_3gib_among_16000_ranges, .timeout = 20)
+{
+	one_page_in_big_region(3 * GIB_PAGES, 16000);
+}
+
+Test(permmap_chunks, plan_window_is_local)
+{
+	struct slot_span s[8];
+	struct permmap m;
+
+	/* 3 GiB in 1536 chunk slots; the window of a one-page set is one chunk's slot. */
+	cr_assert_eq(permmap_init(&m, 3 * GIB_PAGES, VTL_PERM_MASK, 16, CHUNK), 0);
+	cr_assert_eq(permmap_plan(&m, NULL, 0), 1536);
+	cr_assert_eq(permmap_plan_around(&m, 1000, 1, s, 8), 1);
+	cr_assert(s[0].first == 512 && s[0].count == 512 && s[0].kind == SLOT_RW);
+	/* Its one-page neighbours reach into the next chunk: two slots, both whole. */
+	cr_assert_eq(permmap_plan_around(&m, 1023, 1, s, 8), 2);
+	cr_assert(s[1].first == 1024 && s[1].count == 512);
+	/* A 2 MiB-aligned 2 MiB set: its own chunk and both neighbours' chunks. */
+	cr_assert_eq(permmap_plan_around(&m, 1024, 512, s, 8), 3);
+	permmap_destroy(&m);
+}
+
+Test(permmap_chunks, large_change_costs_its_chunks)
+{
+	const uint64_t npages = 3 * GIB_PAGES, first = GIB_PAGES + 7, count = 64 * CHUNK;
+	struct change_cost c;
+	struct permmap m;
+
+	/* 128 MiB read-only at an odd page: one slot per chunk it meets, none larger. */
+	cr_assert_eq(permmap_init(&m, npages, VTL_PERM_MASK, 16, CHUNK), 0);
+	c = change(&m, first, count, VTL_PERM_R);
+	cr_assert_eq(c.ndel, 65);
+	cr_assert_eq(c.nadd, 65 + 2);
+	cr_assert_leq(c.biggest, CHUNK);
+	cr_assert_eq(permmap_nspans(&m), 1536 + 2);
+	c = change(&m, first, count, VTL_PERM_MASK);
+	cr_assert(c.ndel == 67 && c.nadd == 65 && c.biggest <= CHUNK);
+	cr_assert_eq(permmap_nspans(&m), 1536);
+	permmap_destroy(&m);
+}
+
+Test(permmap_chunks, budget_counts_cuts)
+{
+	struct permmap m;
+	size_t nr, ns;
+
+	/* 10 pages, chunks of 4: RW [0,4) [4,8) [8,10). */
+	cr_assert_eq(permmap_init(&m, 10, VTL_PERM_R | VTL_PERM_W, 16, 4), 0);
+	cr_assert_eq(permmap_nspans(&m), 3);
+	/* Page 4 read-only: [4] RO and [5,8) RW in chunk 1. */
+	cr_assert_eq(permmap_set_dry(&m, 4, 1, VTL_PERM_R, &nr, &ns), 0);
+	cr_assert(nr == 3 && ns == 4);
+	/* R and X are two ranges of one kind: pages 3..6 RO are still cut at 4. */
+	cr_assert_eq(permmap_set(&m, 3, 2, VTL_PERM_R), 0);
+	cr_assert_eq(permmap_set(&m, 5, 2, VTL_PERM_X), 0);
+	cr_assert_eq(permmap_nranges(&m), 4);
+	cr_assert_eq(permmap_nspans(&m), 5); /* [0,3) [3] [4,7) [7] [8,10) */
+	check_invariants(&m, "cuts");
+	cr_assert_eq(permmap_set(&m, 0, 10, 0), 0);
+	cr_assert_eq(permmap_nspans(&m), 0);
+	permmap_destroy(&m);
+}
+
+/* ---- the AVL tree on its own -------------------------------------------------------- */
+
+Test(pmtree, random_inserts_and_removes_stay_balanced)
+{
+	enum { N = 3000 };
+	static struct pmtree_node nodes[N];
+	static bool in[N];
+	struct pmtree t = {0};
+	uint64_t rng = 42;
+	size_t count = 0;
+
+	for (int step = 0; step < 20000; step++) {
+		size_t i = rng_below(&rng, N);
+
+		if (in[i]) {
+			pmtree_remove(&t, &nodes[i]);
+			count--;
+		} else {
+			nodes[i].key = i * 3;
+			/* Half by key, half right after the predecessor the caller found. */
+			if (rng_below(&rng, 2))
+				pmtree_insert(&t, &nodes[i]);
+			else
+				pmtree_insert_after(&t, pmtree_floor(&t, i * 3), &nodes[i]);
+			count++;
+		}
+		in[i] = !in[i];
+		if (step % 500 == 0 || step > 19900) {
+			size_t n = 0;
+			uint64_t last = 0;
+
+			cr_assert(pmtree_check(&t), "step %d", step);
+			for (struct pmtree_node *x = pmtree_first(&t); x; x = pmtree_next(x), n++) {
+				cr_assert(n == 0 || x->key > last);
+				last = x->key;
+			}
+			cr_assert_eq(n, count);
+		}
+	}
+	/* The height of an AVL tree of n nodes is below 1.45 log2(n + 2). */
+	cr_assert_leq(t.root ? t.root->height : 0, 17);
 }
