@@ -373,3 +373,84 @@ Test(operate, a_full_file_system_stops_the_guest)
 	cr_assert_not_null(strstr(text, "No space left on device"), "%s", text);
 	free(text);
 }
+
+#define FLOOD_ELF GUEST_DIR "/vtl0/tests/flood.elf"
+
+/* Spawns vtlmon with stdout on a pipe; returns the pid and the pipe's read end. */
+static pid_t op_spawn_piped(const char *const *args, int *rd)
+{
+	char *argv[16];
+	size_t n = 0;
+	int fds[2];
+	pid_t pid;
+
+	argv[n++] = (char *)VTLMON_BIN;
+	for (; *args && n < 15; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	cr_assert_eq(pipe(fds), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(fds[1], 1);
+		dup2(null, 2);
+		close(fds[0]);
+		execv(VTLMON_BIN, argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	*rd = fds[0];
+	return pid;
+}
+
+/*
+ * The console piped into a reader that goes away (`vtlmon run | head -c 1`):
+ * SIGPIPE never kills the monitor; the console is not the audit trail, so the
+ * guest runs to its end.
+ */
+Test(operate, a_closed_console_pipe_never_kills_the_monitor)
+{
+	char c;
+	int rd, st;
+	pid_t pid = op_spawn_piped(
+	    (const char *const[]){"run", "--vtl0", FLOOD_ELF, "--timeout", "40", NULL}, &rd);
+
+	cr_assert_eq(read(rd, &c, 1), 1);
+	close(rd);
+	st = op_wait(pid, OP_LIMIT_S);
+	cr_assert(!WIFSIGNALED(st), "killed by signal %d", WTERMSIG(st));
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wait status %#x", st);
+}
+
+/* An events FIFO whose reader goes away mid-run: the audit trail is broken, the guest stops. */
+Test(operate, an_events_pipe_whose_reader_exits_stops_the_guest)
+{
+	char fifo[64], buf[256];
+	int rd, st;
+	pid_t pid;
+
+	snprintf(fifo, sizeof(fifo), "/tmp/vtlmon-op-evpipe-%d", getpid());
+	unlink(fifo);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	/* A reader first, so the monitor's open for writing finds one. */
+	rd = open(fifo, O_RDONLY | O_NONBLOCK);
+	cr_assert_geq(rd, 0);
+	pid = op_spawn((const char *const[]){"run", "--quiet", "--vtl0", FLOOD_ELF, "--events",
+					     fifo, "--timeout", "40", NULL},
+		       NULL);
+	/* Read until the first event has come, then go away. */
+	for (int i = 0; i < 400; i++) {
+		ssize_t n = read(rd, buf, sizeof(buf));
+
+		if (n > 0)
+			break;
+		usleep(50000);
+	}
+	close(rd);
+	unlink(fifo);
+	st = op_wait(pid, OP_LIMIT_S);
+	cr_assert(!WIFSIGNALED(st), "killed by signal %d", WTERMSIG(st));
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == VTLMON_EXIT_AUDIT, "wait status %#x", st);
+}
