@@ -68,7 +68,7 @@ static void usage(FILE *f)
 	      "66 VTL0 killed by VTL1, 67 timeout, 68 reset limit, 69 VTL1 fault,\n"
 	      "70 monitor error, 71 VTL0 crashed, 73 events log failed, 128+N signal N.\n"
 	      "Every sub-command: 64 usage, 65 input refused, 70 monitor error, 72 input\n"
-	      "cannot be read. See docs/cli.md.\n",
+	      "cannot be read. See vtlmon(1) or docs/cli.md.\n",
 	      f);
 }
 
@@ -79,7 +79,7 @@ static int command_help(const struct command *c)
 
 	if (c->own_help)
 		return c->main(2, argv);
-	printf("usage:\n%sSee docs/cli.md.\n", c->synopsis);
+	printf("usage:\n%sSee vtlmon(1) or docs/cli.md.\n", c->synopsis);
 	return 0;
 }
 
