@@ -299,7 +299,7 @@ int machine_check_policy(struct machine *m)
 	struct policy_diag first;
 	struct policy pol;
 
-	machine_default_policy(m);
+	/* machine_setup() has put the built-in policy in place of a missing --policy. */
 	if (sha256_hex(m->cfg.policy, m->cfg.policy_len, m->policy_sha256))
 		return -1;
 	if (policy_compile(m->cfg.policy_name, m->cfg.policy, m->cfg.policy_len, &plat, &pol,

@@ -49,23 +49,26 @@ static const char *state_perm(uint8_t p)
 static void state_print_perms(FILE *f, const struct perm_engine *pe)
 {
 	uint64_t base = pe->ram->gpa_base, pages = pe->ram->size / VTL_PAGE_SIZE, start = 0;
-	bool first = true;
+	uint8_t want = perm_intended(pe, base), have = perm_effective(pe, base);
 
 	fputs("\"perms\":[", f);
 	for (uint64_t p = 1; p <= pages; p++) {
-		uint64_t at = base + start * VTL_PAGE_SIZE;
-		uint8_t want = perm_intended(pe, at), have = perm_effective(pe, at);
+		uint8_t next_want = 0, next_have = 0;
 
-		if (p < pages && perm_intended(pe, base + p * VTL_PAGE_SIZE) == want &&
-		    perm_effective(pe, base + p * VTL_PAGE_SIZE) == have)
-			continue;
+		if (p < pages) {
+			next_want = perm_intended(pe, base + p * VTL_PAGE_SIZE);
+			next_have = perm_effective(pe, base + p * VTL_PAGE_SIZE);
+			if (next_want == want && next_have == have)
+				continue;
+		}
 		fprintf(
 		    f,
 		    "%s{\"gpa\":\"%#llx\",\"pages\":%llu,\"intended\":\"%s\",\"enforced\":\"%s\"}",
-		    first ? "" : ",", (unsigned long long)at, (unsigned long long)(p - start),
-		    state_perm(want), state_perm(have));
-		first = false;
+		    start ? "," : "", (unsigned long long)(base + start * VTL_PAGE_SIZE),
+		    (unsigned long long)(p - start), state_perm(want), state_perm(have));
 		start = p;
+		want = next_want;
+		have = next_have;
 	}
 	fputs("]", f);
 }

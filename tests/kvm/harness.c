@@ -3,9 +3,11 @@
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "monitor/base/file.h"
@@ -38,6 +40,30 @@ pid_t vtlmon_spawn(const char *const *args, const char *out, bool selftest)
 		_exit(127);
 	}
 	return pid;
+}
+
+int child_wait(pid_t pid, int limit_s, const char *what)
+{
+	for (int i = 0; i < limit_s * 20; i++) {
+		int st;
+
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return st;
+		usleep(50000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	cr_assert_fail("%s did not end within %d s", what, limit_s);
+	return -1;
+}
+
+char *test_read_file(const char *path)
+{
+	void *buf;
+	size_t len;
+
+	cr_assert_eq(file_read_all(path, 1 << 20, &buf, &len), 0, "cannot read %s", path);
+	return buf;
 }
 
 void kvm_require(void)

@@ -59,6 +59,14 @@ struct guest_run_opts {
  * Returns the child's pid; the caller waits for it.
  */
 pid_t vtlmon_spawn(const char *const *args, const char *out, bool selftest);
+/*
+ * waitpid with its own watchdog: a child (`what`) that has not ended within
+ * limit_s is killed and the test fails with that reason, never hangs.
+ * Returns the wait status.
+ */
+int child_wait(pid_t pid, int limit_s, const char *what);
+/* A whole file of at most 1 MiB, NUL-terminated, for the caller to free; the test fails if not. */
+char *test_read_file(const char *path);
 
 /* Skips the test when /dev/kvm is absent (make kvm-test fails loudly in that case). */
 void kvm_require(void);

@@ -35,29 +35,10 @@ static pid_t op_spawn(const char *const *args, const char *out)
 	return vtlmon_spawn(args, out, false);
 }
 
-/* waitpid with its own watchdog: a monitor that ignores the signal fails, never hangs. */
+/* A monitor that ignores the signal or the failure fails the test, never hangs it. */
 static int op_wait(pid_t pid, int limit_s)
 {
-	for (int i = 0; i < limit_s * 20; i++) {
-		int st;
-
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return st;
-		usleep(50000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	cr_assert_fail("vtlmon did not end within %d s", limit_s);
-	return -1;
-}
-
-static char *op_read(const char *path)
-{
-	void *buf;
-	size_t len;
-
-	cr_assert_eq(file_read_all(path, 1 << 20, &buf, &len), 0, "cannot read %s", path);
-	return buf;
+	return child_wait(pid, limit_s, "vtlmon");
 }
 
 /* A guest that never exits, a signal once it runs: a clean end, an exit event, 128 + signal. */
@@ -78,7 +59,7 @@ static void op_signal_ends_cleanly(int sig)
 		struct stat sb;
 
 		if (!stat(events, &sb) && sb.st_size > 0) {
-			log = op_read(events);
+			log = test_read_file(events);
 			bool booted = strstr(log, "\"type\":\"boot\",\"vtl\":0") != NULL;
 
 			free(log);
@@ -91,7 +72,7 @@ static void op_signal_ends_cleanly(int sig)
 	st = op_wait(pid, OP_LIMIT_S);
 	cr_assert(WIFEXITED(st), "wait status %#x: killed instead of ending cleanly", st);
 	cr_assert_eq(WEXITSTATUS(st), (VTLMON_EXIT_SIGNAL_BASE + sig) & 0xFF);
-	log = op_read(events);
+	log = test_read_file(events);
 	snprintf(want, sizeof(want), "\"status\":%d", VTLMON_EXIT_SIGNAL_BASE + sig);
 	cr_assert_not_null(strstr(log, "\"type\":\"exit\",\"reason\":\"signal\""), "%s", log);
 	cr_assert_not_null(strstr(log, want), "%s", log);
@@ -135,7 +116,7 @@ Test(operate, events_dash_is_standard_output)
 	st = op_wait(op_spawn((const char *const[]){"run", "--quiet", "--events", "-", NULL}, out),
 		     30);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wait status %#x", st);
-	log = op_read(out);
+	log = test_read_file(out);
 	cr_assert_not_null(strstr(log, "\"type\":\"exit\",\"reason\":\"shutdown\""), "%s", log);
 	cr_assert_null(strstr(log, "[vtl0]"), "--quiet still printed the console");
 	free(log);
@@ -181,7 +162,7 @@ Test(operate, version_and_help_for_every_sub_command)
 	snprintf(out, sizeof(out), "/tmp/vtlmon-op-help-%d.txt", getpid());
 	st = op_wait(vtlmon_spawn((const char *const[]){"--version", NULL}, out, false), 10);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "--version: wait status %#x", st);
-	text = op_read(out);
+	text = test_read_file(out);
 	cr_assert(!strncmp(text, "vtlmon ", 7), "--version printed: %s", text);
 	free(text);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
@@ -189,7 +170,7 @@ Test(operate, version_and_help_for_every_sub_command)
 		    vtlmon_spawn((const char *const[]){cmds[i], "--help", NULL}, out, false), 10);
 		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s --help: wait status %#x",
 			  cmds[i], st);
-		text = op_read(out);
+		text = test_read_file(out);
 		cr_assert_not_null(strstr(text, cmds[i]), "%s --help printed: %s", cmds[i], text);
 		free(text);
 		st = op_wait(vtlmon_spawn((const char *const[]){"help", cmds[i], NULL}, out, false),
@@ -263,29 +244,25 @@ Test(operate, the_first_event_says_what_ran_and_when)
 /* `caps --json` on this host: one valid JSON object whose features match the text form's. */
 Test(operate, caps_json_is_valid_and_matches_the_text)
 {
-	char out[64], *json, *text, *line, want[64];
+	char out[64], *json, *text, want[64];
 	struct evlog l;
 	int st;
 
 	snprintf(out, sizeof(out), "/tmp/vtlmon-op-caps-%d.txt", getpid());
 	st = op_wait(op_spawn((const char *const[]){"caps", "--json", NULL}, out), 30);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wait status %#x", st);
-	json = op_read(out);
+	json = test_read_file(out);
 	st = op_wait(op_spawn((const char *const[]){"caps", NULL}, out), 30);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wait status %#x", st);
-	text = op_read(out);
+	text = test_read_file(out);
 	unlink(out);
 	cr_assert_gt(strlen(json), 1);
-	cr_assert_geq(asprintf(&line, "{\"t\":0,\"type\":\"caps\",\"caps\":%.*s}\n",
-			       (int)strcspn(json, "\n"), json),
-		      0);
-	cr_assert_eq(evlog_parse(&l, line, strlen(line)), 0, "%s", l.err ? l.err : "");
+	cr_assert_eq(evlog_parse_json(&l, "caps", json, strlen(json)), 0, "%s", l.err ? l.err : "");
 	cr_assert_not_null(evlog_str(&l.ev[0], "caps.features"));
 	snprintf(want, sizeof(want), "reported to guests: %s\n",
 		 evlog_str(&l.ev[0], "caps.features"));
 	cr_assert_not_null(strstr(text, want), "text says otherwise: %s", text);
 	evlog_free(&l);
-	free(line);
 	free(json);
 	free(text);
 }
@@ -304,7 +281,7 @@ Test(operate, mem_prealloc_runs_the_demo)
 /* --state-out: the demo's end state, with the page it gave up and its locked text. */
 Test(operate, state_out_shows_the_map_and_pins_at_the_end)
 {
-	char state[64], *text, *line;
+	char state[64], *text;
 	struct evlog l;
 	int st;
 
@@ -313,12 +290,10 @@ Test(operate, state_out_shows_the_map_and_pins_at_the_end)
 	    op_spawn((const char *const[]){"run", "--quiet", "--state-out", state, NULL}, NULL),
 	    30);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wait status %#x", st);
-	text = op_read(state);
+	text = test_read_file(state);
 	unlink(state);
-	cr_assert_geq(asprintf(&line, "{\"t\":0,\"type\":\"state\",\"s\":%.*s}\n",
-			       (int)strcspn(text, "\n"), text),
-		      0);
-	cr_assert_eq(evlog_parse(&l, line, strlen(line)), 0, "%s: %s", l.err ? l.err : "", text);
+	cr_assert_eq(evlog_parse_json(&l, "s", text, strlen(text)), 0, "%s: %s", l.err ? l.err : "",
+		     text);
 	cr_assert(evlog_is(&l.ev[0], "s.end", "shutdown"), "%s", text);
 	/* The demo gave up one page (attack 2): no access, as intended and as enforced. */
 	cr_assert_not_null(strstr(text, "\"pages\":1,\"intended\":\"---\",\"enforced\":\"---\""),
@@ -329,7 +304,6 @@ Test(operate, state_out_shows_the_map_and_pins_at_the_end)
 	cr_assert_not_null(strstr(text, "{\"reg\":\"cr0\",\"mask\":\"0x80010001\""), "%s", text);
 	cr_assert_not_null(strstr(text, "{\"index\":\"0xc0000080\""), "%s", text);
 	evlog_free(&l);
-	free(line);
 	free(text);
 }
 
@@ -368,7 +342,7 @@ Test(operate, a_full_file_system_stops_the_guest)
 	rmdir(dir);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) != 126, "cannot set up the tmpfs (root?)");
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == VTLMON_EXIT_AUDIT, "wait status %#x", st);
-	text = op_read(err);
+	text = test_read_file(err);
 	unlink(err);
 	cr_assert_not_null(strstr(text, "No space left on device"), "%s", text);
 	free(text);

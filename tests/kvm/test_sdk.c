@@ -28,30 +28,6 @@ static const char *const sdk_files[] = {
     "start.o", "minimal.o", "minimal.elf", "make.log", "events.jsonl", "stdout.txt",
 };
 
-static int sdk_wait(pid_t pid, int limit_s, const char *what)
-{
-	for (int i = 0; i < limit_s * 20; i++) {
-		int st;
-
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return st;
-		usleep(50000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	cr_assert_fail("%s did not end within %d s", what, limit_s);
-	return -1;
-}
-
-static char *sdk_read(const char *path)
-{
-	void *buf;
-	size_t len;
-
-	cr_assert_eq(file_read_all(path, 1 << 20, &buf, &len), 0, "cannot read %s", path);
-	return buf;
-}
-
 /*
  * `make -C examples/minimal O=DIR VTLMON_INCLUDE=include`: the example's own
  * Makefile and flags, nothing of the tree's build, objects only in DIR. The
@@ -79,9 +55,9 @@ static void sdk_build(const char *dir)
 		       out, "VTLMON_INCLUDE=" SRC_DIR "/include", (char *)NULL);
 		_exit(127);
 	}
-	st = sdk_wait(pid, SDK_BUILD_LIMIT_S, "make -C examples/minimal");
+	st = child_wait(pid, SDK_BUILD_LIMIT_S, "make -C examples/minimal");
 	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-		char *text = sdk_read(log);
+		char *text = test_read_file(log);
 
 		cr_assert_fail("make -C examples/minimal %s failed (wait status %#x):\n%s", out, st,
 			       text);
@@ -108,8 +84,8 @@ Test(sdk, minimal_example_builds_out_of_tree_and_runs)
 	pid = vtlmon_spawn((const char *const[]){"run", "--vtl0", elf, "--events", events,
 						 "--timeout", "20", NULL},
 			   out, false);
-	st = sdk_wait(pid, SDK_RUN_LIMIT_S, "vtlmon run --vtl0 minimal.elf");
-	text = sdk_read(out);
+	st = child_wait(pid, SDK_RUN_LIMIT_S, "vtlmon run --vtl0 minimal.elf");
+	text = test_read_file(out);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wait status %#x, stdout:\n%s", st, text);
 	cr_assert_not_null(strstr(text, "[vtl0] " SDK_HELLO "\n"), "stdout:\n%s", text);
 	free(text);

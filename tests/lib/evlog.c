@@ -2,6 +2,7 @@
 #include "tests/lib/evlog.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,4 +145,22 @@ void evlog_dump(FILE *o, const struct evlog *l, size_t from, size_t to)
 		evlog_strerror(l, why, sizeof(why));
 		fprintf(o, "  %s%s%s\n", why, l->err_raw ? ": " : "", l->err_raw ? l->err_raw : "");
 	}
+}
+
+int evlog_parse_json(struct evlog *l, const char *key, const char *json, size_t len)
+{
+	char *line;
+	int n, r;
+
+	if (len && json[len - 1] == '\n')
+		len--;
+	n = asprintf(&line, "{\"t\":0,\"type\":\"json\",\"%s\":%.*s}\n", key, (int)len, json);
+	if (n < 0) {
+		memset(l, 0, sizeof(*l));
+		l->err = "out of memory";
+		return -1;
+	}
+	r = evlog_parse(l, line, (size_t)n);
+	free(line);
+	return r;
 }

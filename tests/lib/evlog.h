@@ -47,6 +47,14 @@ bool evlog_match_parse(const char *s, struct evlog_match *m);
 long evlog_find_(const struct evlog *l, size_t from, const char *type, ...);
 size_t evlog_count_(const struct evlog *l, const char *type, ...);
 
+/*
+ * Parses one JSON value (the --json output of a command, a --state-out file;
+ * a final newline is ignored) as the field `key` of a single event, so the
+ * reader validates it and evlog_get(&l->ev[0], "KEY.a.b") reaches into it.
+ * Returns evlog_parse()'s result; free with evlog_free().
+ */
+int evlog_parse_json(struct evlog *l, const char *key, const char *json, size_t len);
+
 /* ---- diagnostics ------------------------------------------------------------ */
 
 /*

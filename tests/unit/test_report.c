@@ -9,6 +9,7 @@
 #include "monitor/base/evlog.h"
 #include "monitor/base/exitcodes.h"
 #include "monitor/cmd/report.h"
+#include "tests/lib/evlog.h"
 
 static char dir[] = "/tmp/vtlmon-report-XXXXXX";
 static char *out_text, *err_text, *svg_text;
@@ -100,20 +101,12 @@ static int report(const char *text, size_t len, bool want_json)
 /* The JSON summary, parsed by the event-log reader as the field "r" of one event. */
 static const struct evlog_event *report_json(const char *text, size_t len)
 {
-	static const char head[] = "{\"t\":0,\"type\":\"report\",\"r\":";
-	char *line;
-	size_t n;
-
 	cr_assert_eq(report(text, len, true), 0, "%s", err_text);
 	cr_assert(out_len > 0 && out_text[out_len - 1] == '\n', "one line, ended");
 	cr_assert_null(memchr(out_text, '\n', out_len - 1), "one line");
-	n = strlen(head) + out_len;
-	line = malloc(n + 1);
-	snprintf(line, n + 1, "%s%.*s}", head, (int)(out_len - 1), out_text);
 	evlog_free(&json);
-	cr_assert_eq(evlog_parse(&json, line, strlen(line)), 0, "%s at %zu: %s", json.err,
+	cr_assert_eq(evlog_parse_json(&json, "r", out_text, out_len), 0, "%s at %zu: %s", json.err,
 		     json.err_col, out_text);
-	free(line);
 	return &json.ev[0];
 }
 
