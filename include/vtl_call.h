@@ -61,11 +61,12 @@ enum vtl_call_nr {
 	VTL_CALL_UNPIN_MSR = 0x15,
 	/*
 	 * args[0] GPA (page-aligned) and args[1] size of an ELF64 image in VTL0
-	 * RAM; args[2] GPA of a 64-byte Ed25519 signature of the image bytes, or
+	 * RAM (a Linux kernel, bzImage or vmlinux, when VTL0 was booted with
+	 * --kernel); args[2] GPA of a 64-byte Ed25519 signature of the image bytes, or
 	 * 0. VTL1 write-protects the image first, then measures it: its SHA-256
 	 * must be one of the policy's digests, or the signature must verify with
 	 * one of the policy's keys. VTL_E_VERIFY, VTL_E_INVALID (not a loadable
-	 * ELF), VTL_E_BAD_ADDRESS, VTL_E_DENIED (kexec not allowed). On any
+	 * image), VTL_E_BAD_ADDRESS, VTL_E_DENIED (kexec not allowed). On any
 	 * failure every earlier protection stays as it was.
 	 */
 	VTL_CALL_KEXEC_LOAD = 0x20,

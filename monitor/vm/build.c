@@ -382,124 +382,202 @@ int machine_check_config(const struct machine_config *cfg)
 }
 
 /*
- * A vmlinux: PT_LOADs at their physical addresses, checked by the same ELF
- * loader as every image (p_vaddr = p_paddr + __START_KERNEL_map). Its e_entry
- * is physical (startup_64): a private copy says it virtually for the loader.
+ * Everything a Linux boot will write, decided and checked before anything is
+ * written: a kexec plans on the staged copy before its point of no return, so
+ * nothing that can be refused fails after the old kernel is gone.
  */
-static int machine_load_vmlinux(struct machine *m, struct linux_layout *lay)
+struct linux_plan {
+	struct linux_kernel_info info;
+	struct linux_layout lay;
+	struct elf_image img; /* the image as VTL1's boot info describes it */
+	uint8_t *elf;	      /* vmlinux: a private copy whose e_entry is virtual */
+	char *cmdline;
+	uint64_t entry; /* physical 64-bit entry */
+};
+
+static void linux_plan_free(struct linux_plan *pl)
 {
-	const struct elf_limits lim = {
+	free(pl->elf);
+	free(pl->cmdline);
+	memset(pl, 0, sizeof(*pl));
+}
+
+static struct elf_limits machine_vmlinux_limits(const struct machine *m)
+{
+	return (struct elf_limits){
 	    .min_gpa = VTL_IMAGE_MIN_OFFSET,
 	    .max_gpa = m->vtl0_ram.size,
 	    .va_offset = LINUX_START_KERNEL_VA,
 	    .max_file_size = VTLMON_IMAGE_MAX,
 	};
-	const struct elf_dest dst = {0, m->vtl0_ram.size, (uint8_t *)m->vtl0_ram.hva.v};
-	uint8_t *copy = malloc(m->cfg.kernel_len);
-	char msg[256] = "";
+}
+
+/*
+ * A vmlinux: PT_LOADs at their physical addresses, checked by the same ELF
+ * loader as every image (p_vaddr = p_paddr + __START_KERNEL_map). Its e_entry
+ * is physical (startup_64): a private copy says it virtually for the loader.
+ */
+static int linux_plan_vmlinux(struct machine *m, const struct linux_source *src,
+			      struct linux_plan *pl, char *why, size_t whylen)
+{
+	const struct elf_limits lim = machine_vmlinux_limits(m);
+	char msg[160] = "";
 	enum elf_err err = ELF_E_NOMEM;
 
-	if (copy) {
-		memcpy(copy, m->cfg.kernel, m->cfg.kernel_len);
-		m->linux_entry = linux_vmlinux_fix_entry(copy, m->cfg.kernel_len);
-		err = m->linux_entry ? elf_load(copy, m->cfg.kernel_len, &lim, &dst, &m->vtl0_img,
-						msg, sizeof(msg))
-				     : ELF_E_ENTRY;
-		free(copy);
+	pl->elf = malloc(src->len);
+	if (pl->elf) {
+		memcpy(pl->elf, src->kernel, src->len);
+		pl->entry = linux_vmlinux_fix_entry(pl->elf, src->len);
+		err = pl->entry ? elf_check(pl->elf, src->len, &lim, &pl->img, msg, sizeof(msg))
+				: ELF_E_ENTRY;
 	}
 	if (err != ELF_OK) {
-		log_err("kernel %s rejected: %s%s%s", m->cfg.kernel_name, elf_strerror(err),
-			msg[0] ? ": " : "",
-			msg[0] ? msg : (err == ELF_E_ENTRY ? "e_entry is not physical" : ""));
+		snprintf(why, whylen, "kernel %s rejected: %s%s%s", src->name, elf_strerror(err),
+			 msg[0] ? ": " : "",
+			 msg[0] ? msg : (err == ELF_E_ENTRY ? "e_entry is not physical" : ""));
 		return -1;
 	}
 	/* What the vCPU starts at (boot event, VTL1's boot info): the physical entry. */
-	m->vtl0_img.entry = m->linux_entry;
-	lay->kernel_end = m->vtl0_img.high_gpa;
+	pl->img.entry = pl->entry;
+	pl->lay.kernel_end = pl->img.high_gpa;
 	return 0;
 }
 
 /* A bzImage: its protected-mode part at the aligned load address, entered at +0x200. */
-static void machine_load_bzimage(struct machine *m, const struct linux_kernel_info *info,
-				 struct linux_layout *lay)
+static void linux_plan_bzimage(struct linux_plan *pl)
 {
-	const uint8_t *k = m->cfg.kernel;
+	const struct linux_kernel_info *info = &pl->info;
 	uint64_t need = info->init_size > info->pm_size ? info->init_size : info->pm_size;
-	struct elf_image *img = &m->vtl0_img;
+	struct elf_image *img = &pl->img;
 
 	/* linux_probe checked [load_gpa, load_gpa + need) lies in RAM. */
-	guest_ram_write(&m->vtl0_ram, gpa(info->load_gpa), k + info->pm_offset, info->pm_size);
-	m->linux_entry = info->load_gpa + LINUX_ENTRY64_OFFSET;
-	memset(img, 0, sizeof(*img));
-	img->entry = m->linux_entry;
+	pl->entry = info->load_gpa + LINUX_ENTRY64_OFFSET;
+	img->entry = pl->entry;
 	img->nr_segments = 1;
 	img->low_gpa = info->load_gpa;
 	img->high_gpa = (info->load_gpa + need + VTL_PAGE_SIZE - 1) & ~(VTL_PAGE_SIZE - 1);
 	img->segments[0] = (struct vtl_segment){.gpa = img->low_gpa,
 						.size = img->high_gpa - img->low_gpa,
 						.flags = VTL_SEG_R | VTL_SEG_W | VTL_SEG_X};
-	lay->kernel_end = img->high_gpa;
+	pl->lay.kernel_end = img->high_gpa;
 }
 
 /*
  * Linux as VTL0 (Documentation/x86/boot.rst, 64-bit boot protocol): the
- * kernel, the command line (the words this host needs first), the initrd high
- * in RAM, the zero page and the MP table. Every size is checked before
- * anything is written; a refusal says why.
+ * kernel, the command line (the words this host needs first, then --append,
+ * then for a kexec LINUX_KEXEC_CMDLINE), the initrd high in RAM, the zero page
+ * and the MP table. Every size is checked here; a refusal says why.
  */
-static int machine_load_linux(struct machine *m)
+static int linux_plan(struct machine *m, const struct linux_source *src, struct linux_plan *pl,
+		      char *why, size_t whylen)
 {
-	struct linux_kernel_info info;
-	struct linux_layout lay = {.ram_size = m->vtl0_ram.size};
 	const char *user = m->cfg.cmdline ? m->cfg.cmdline : "";
-	char msg[256], *cmdline = NULL;
+	const char *tail = src->kexec ? " " LINUX_KEXEC_CMDLINE : "";
+	char msg[160];
 	size_t len;
-	uint8_t *bp, *mp;
-	int r = -1;
 
-	if (linux_probe(m->cfg.kernel, m->cfg.kernel_len, m->vtl0_ram.size, &info, msg,
-			sizeof(msg))) {
-		log_err("kernel %s refused: %s", m->cfg.kernel_name, msg);
-		return -1;
+	memset(pl, 0, sizeof(*pl));
+	pl->lay.ram_size = m->vtl0_ram.size;
+	if (linux_probe(src->kernel, src->len, m->vtl0_ram.size, &pl->info, msg, sizeof(msg))) {
+		snprintf(why, whylen, "kernel %s refused: %s", src->name, msg);
+		goto fail;
 	}
-	len = strlen(LINUX_HOST_CMDLINE) + 1 + strlen(user);
-	cmdline = malloc(len + 1);
-	if (!cmdline)
-		return -1;
-	snprintf(cmdline, len + 1, "%s%s%s", LINUX_HOST_CMDLINE, user[0] ? " " : "", user);
-	len = strlen(cmdline);
-	if (linux_place_cmdline(&info, len, &lay, msg, sizeof(msg))) {
-		log_err("kernel %s: %s", m->cfg.kernel_name, msg);
-		goto out;
+	len = strlen(LINUX_HOST_CMDLINE) + 1 + strlen(user) + strlen(tail);
+	pl->cmdline = malloc(len + 1);
+	if (!pl->cmdline) {
+		snprintf(why, whylen, "kernel %s: out of memory", src->name);
+		goto fail;
 	}
-	if (info.kind == LINUX_KIND_VMLINUX) {
-		if (machine_load_vmlinux(m, &lay))
-			goto out;
+	snprintf(pl->cmdline, len + 1, "%s%s%s%s", LINUX_HOST_CMDLINE, user[0] ? " " : "", user,
+		 tail);
+	if (linux_place_cmdline(&pl->info, strlen(pl->cmdline), &pl->lay, msg, sizeof(msg))) {
+		snprintf(why, whylen, "kernel %s: %s", src->name, msg);
+		goto fail;
+	}
+	if (pl->info.kind == LINUX_KIND_VMLINUX) {
+		if (linux_plan_vmlinux(m, src, pl, why, whylen))
+			goto fail;
 	} else {
-		machine_load_bzimage(m, &info, &lay);
+		linux_plan_bzimage(pl);
 	}
-	if (linux_place_initrd(&info, m->cfg.initrd ? m->cfg.initrd_len : 0, &lay, msg,
+	if (linux_place_initrd(&pl->info, m->cfg.initrd ? m->cfg.initrd_len : 0, &pl->lay, msg,
 			       sizeof(msg))) {
-		log_err("initrd %s: %s", m->cfg.initrd_name, msg);
-		goto out;
+		snprintf(why, whylen, "initrd %s: %s", m->cfg.initrd_name, msg);
+		goto fail;
+	}
+	return 0;
+fail:
+	linux_plan_free(pl);
+	return -1;
+}
+
+/* Writes what linux_plan() decided into VTL0 RAM; -1 only if RAM is not what it was planned on. */
+static int linux_write(struct machine *m, const struct linux_source *src, struct linux_plan *pl)
+{
+	const struct elf_limits lim = machine_vmlinux_limits(m);
+	const struct elf_dest dst = {0, m->vtl0_ram.size, (uint8_t *)m->vtl0_ram.hva.v};
+	const struct linux_kernel_info *info = &pl->info;
+	struct linux_layout *lay = &pl->lay;
+	struct elf_image img;
+	char msg[256];
+	uint8_t *bp, *mp;
+
+	if (info->kind == LINUX_KIND_VMLINUX) {
+		if (elf_load(pl->elf, src->len, &lim, &dst, &img, msg, sizeof(msg)) != ELF_OK)
+			return -1;
+	} else if (guest_ram_write(&m->vtl0_ram, gpa(info->load_gpa), src->kernel + info->pm_offset,
+				   info->pm_size)) {
+		return -1;
 	}
 	bp = guest_ram_ptr(&m->vtl0_ram, gpa(LINUX_ZERO_PAGE_GPA), LINUX_BP_SIZE);
 	mp = guest_ram_ptr(&m->vtl0_ram, gpa(LINUX_MPTABLE_GPA), mptable_size(m->cfg.cpus));
-	if (!bp || !mp || guest_ram_write(&m->vtl0_ram, gpa(lay.cmdline_gpa), cmdline, len + 1) ||
-	    (lay.initrd_size &&
-	     guest_ram_write(&m->vtl0_ram, gpa(lay.initrd_gpa), m->cfg.initrd, lay.initrd_size)) ||
+	if (!bp || !mp ||
+	    guest_ram_write(&m->vtl0_ram, gpa(lay->cmdline_gpa), pl->cmdline,
+			    strlen(pl->cmdline) + 1) ||
+	    (lay->initrd_size && guest_ram_write(&m->vtl0_ram, gpa(lay->initrd_gpa), m->cfg.initrd,
+						 lay->initrd_size)) ||
 	    !mptable_write(mp, mptable_size(m->cfg.cpus), (uint32_t)LINUX_MPTABLE_GPA, m->cfg.cpus))
+		return -1;
+	linux_zero_page(bp, info, info->kind == LINUX_KIND_BZIMAGE ? src->kernel : NULL, lay);
+	return 0;
+}
+
+int machine_check_linux(struct machine *m, const struct linux_source *src, char *why, size_t whylen)
+{
+	struct linux_plan pl;
+
+	if (linux_plan(m, src, &pl, why, whylen))
+		return -1;
+	linux_plan_free(&pl);
+	return 0;
+}
+
+int machine_load_linux(struct machine *m, const struct linux_source *src)
+{
+	struct linux_plan pl;
+	char why[256];
+	int r = -1;
+
+	if (linux_plan(m, src, &pl, why, sizeof(why))) {
+		log_err("%s", why);
+		return -1;
+	}
+	if (linux_write(m, src, &pl)) {
+		log_err("kernel %s: VTL0 RAM refused the planned layout", src->name);
 		goto out;
-	linux_zero_page(bp, &info, info.kind == LINUX_KIND_BZIMAGE ? m->cfg.kernel : NULL, &lay);
+	}
+	m->vtl0_img = pl.img;
+	m->linux_entry = pl.entry;
+	snprintf(m->vtl0_image_name, sizeof(m->vtl0_image_name), "%s", src->name);
 	uart_reset(&m->uart);
 	m->uart_irq = false;
-	log_info("linux: %s entry %#llx, initrd %#llx+%#llx, cmdline \"%s\"",
-		 info.kind == LINUX_KIND_VMLINUX ? "vmlinux" : "bzImage",
-		 (unsigned long long)m->linux_entry, (unsigned long long)lay.initrd_gpa,
-		 (unsigned long long)lay.initrd_size, cmdline);
+	log_info("linux: %s %s entry %#llx, initrd %#llx+%#llx, cmdline \"%s\"",
+		 pl.info.kind == LINUX_KIND_VMLINUX ? "vmlinux" : "bzImage", src->name,
+		 (unsigned long long)pl.entry, (unsigned long long)pl.lay.initrd_gpa,
+		 (unsigned long long)pl.lay.initrd_size, pl.cmdline);
 	r = 0;
 out:
-	free(cmdline);
+	linux_plan_free(&pl);
 	return r;
 }
 
@@ -509,7 +587,11 @@ int machine_load_guests(struct machine *m)
 	snprintf(m->vtl0_image_name, sizeof(m->vtl0_image_name), "%s",
 		 m->cfg.kernel ? m->cfg.kernel_name : m->cfg.vtl0_name);
 	if (m->cfg.kernel) {
-		if (machine_load_linux(m) || machine_load_image(m, 1) || machine_place_policy(m))
+		const struct linux_source src = {m->cfg.kernel, m->cfg.kernel_len,
+						 m->cfg.kernel_name, false};
+
+		if (machine_load_linux(m, &src) || machine_load_image(m, 1) ||
+		    machine_place_policy(m))
 			return VTLMON_EXIT_LAUNCH;
 		if (machine_boot_vtl(m, 1) ||
 		    linux_boot_vcpu(&m->vtl0_ram, &m->pairs[0].vtl0, m->linux_entry))

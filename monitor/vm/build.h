@@ -2,6 +2,8 @@
 #ifndef MONITOR_VM_BUILD_H
 #define MONITOR_VM_BUILD_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "monitor/vm/machine.h"
@@ -29,6 +31,28 @@ int machine_create_pairs(struct machine *m);
 void machine_fill_boot_info(struct machine *m, int vtl, uint32_t vcpu_index);
 /* Page tables, GDT/TSS/IDT and the long-mode entry state of a VTL at its image's entry. */
 int machine_boot_vtl(struct machine *m, int vtl);
+/* A Linux kernel to boot as VTL0: the --kernel file at launch, a staged copy at kexec. */
+struct linux_source {
+	const uint8_t *kernel;
+	size_t len;
+	const char *name; /* for messages, the boot event and VTL0's image name */
+	bool kexec;	  /* the command line gets LINUX_KEXEC_CMDLINE */
+};
+
+/*
+ * Whether machine_load_linux() would take src: the kernel, its command line
+ * and the launch's initrd all fit this VTL0 (nothing is written). -1 with the
+ * reason in why (not logged: at kexec the image is VTL0's) if not.
+ */
+int machine_check_linux(struct machine *m, const struct linux_source *src, char *why,
+			size_t whylen);
+/*
+ * Loads a Linux kernel into VTL0 RAM by the 64-bit boot protocol, with the
+ * launch's command line and initrd: kernel, zero page, command line, initrd,
+ * MP table; resets the UART. The vCPU is programmed by linux_boot_vcpu(). -1
+ * (logged) if src is refused.
+ */
+int machine_load_linux(struct machine *m, const struct linux_source *src);
 /* Images, modules, policy and boot state: at launch and after every reset. 0 or a status. */
 int machine_load_guests(struct machine *m);
 

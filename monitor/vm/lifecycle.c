@@ -8,6 +8,7 @@
 
 #include "monitor/base/limits.h"
 #include "monitor/vm/build.h"
+#include "monitor/x86/linux_boot.h"
 #include "vtl_layout.h"
 
 static void machine_event_reset(struct machine *m, const char *trigger, const char *step)
@@ -88,20 +89,66 @@ fail:
 	return -1;
 }
 
-uint32_t machine_kexec_commit(struct machine *m, struct vcpu_pair *p, const uint8_t digest[32])
+static struct elf_limits machine_kexec_limits(const struct machine *m)
 {
-	const struct elf_limits lim = {
+	return (struct elf_limits){
 	    .min_gpa = VTL_IMAGE_MIN_OFFSET,
 	    .max_gpa = m->vtl0_ram.size,
 	    .max_file_size = VTLMON_IMAGE_MAX,
 	};
+}
+
+int machine_kexec_check(struct machine *m, const void *img, size_t len, char *why, size_t whylen)
+{
+	const struct elf_limits lim = machine_kexec_limits(m);
+	struct elf_image info;
+	enum elf_err err;
+
+	why[0] = 0;
+	if (m->cfg.kernel) {
+		const struct linux_source src = {img, len, "kexec image", true};
+
+		return machine_check_linux(m, &src, why, whylen);
+	}
+	err = elf_check(img, len, &lim, &info, why, whylen);
+	if (err == ELF_OK)
+		return 0;
+	if (!why[0])
+		snprintf(why, whylen, "%s", elf_strerror(err));
+	return -1;
+}
+
+/* The new kernel into VTL0's new VM: an own-ABI ELF image, or Linux by its boot protocol. */
+static int machine_kexec_load(struct machine *m, const uint8_t *copy, size_t len)
+{
+	const struct elf_limits lim = machine_kexec_limits(m);
 	const struct elf_dest dst = {0, m->vtl0_ram.size, (uint8_t *)m->vtl0_ram.hva.v};
-	unsigned char got[crypto_hash_sha256_BYTES];
+	char name[64], msg[160];
 	struct elf_image img;
+
+	snprintf(name, sizeof(name), "kexec@0x%llx", (unsigned long long)m->kexec_gpa);
+	if (m->cfg.kernel) {
+		const struct linux_source src = {copy, len, name, true};
+
+		return machine_load_linux(m, &src) ||
+			       linux_boot_vcpu(&m->vtl0_ram, &m->pairs[0].vtl0, m->linux_entry)
+			   ? -1
+			   : 0;
+	}
+	if (elf_load(copy, len, &lim, &dst, &img, msg, sizeof(msg)) != ELF_OK)
+		return -1;
+	m->vtl0_img = img;
+	snprintf(m->vtl0_image_name, sizeof(m->vtl0_image_name), "%s", name);
+	return machine_boot_vtl(m, 0);
+}
+
+uint32_t machine_kexec_commit(struct machine *m, struct vcpu_pair *p, const uint8_t digest[32])
+{
+	unsigned char got[crypto_hash_sha256_BYTES];
 	uint32_t st = VTL_E_BAD_STATE;
 	uint8_t *copy = NULL;
 	const void *src;
-	char msg[160];
+	char msg[256];
 	struct ev e;
 
 	if (!m->kexec_staged)
@@ -119,38 +166,33 @@ uint32_t machine_kexec_commit(struct machine *m, struct vcpu_pair *p, const uint
 	if (memcmp(got, digest, sizeof(got)))
 		goto out;
 	st = VTL_E_INVALID;
-	if (elf_check(copy, m->kexec_size, &lim, &img, msg, sizeof(msg)) != ELF_OK)
+	if (machine_kexec_check(m, copy, m->kexec_size, msg, sizeof(msg)))
 		goto out;
 	/*
 	 * Point of no return. The old kernel's vCPU (parked in the MMIO exit of
-	 * its KEXEC_EXEC call) and VM go: the new kernel gets a new VM and vCPU,
-	 * so its first instruction runs with exactly the documented entry state
-	 * and nothing of the old kernel's (control registers, pending events,
-	 * MSRs, debug and FPU state) and none of its restrictions survive.
+	 * its KEXEC_EXEC call) and VM go: the new kernel gets a new VM and vCPU
+	 * (on the Linux platform a new irqchip too, so no timer or pending
+	 * interrupt of the old kernel's survives), so its first instruction runs
+	 * with exactly the documented entry state and nothing of the old
+	 * kernel's (control registers, pending events, MSRs, debug and FPU
+	 * state) and none of its restrictions survive. Everything that could
+	 * refuse the image was checked above on this same copy.
 	 */
 	if (machine_request_rebuild(m, MACHINE_REBUILD_VTL0, "kexec") ||
-	    elf_load(copy, m->kexec_size, &lim, &dst, &img, msg, sizeof(msg)) != ELF_OK) {
+	    machine_kexec_load(m, copy, m->kexec_size)) {
 		machine_end(m, RUN_END_MONITOR_ERROR, 0,
 			    "kexec failed after the point of no return");
 		st = VTL_E_NO_RESOURCES;
 		goto out;
 	}
-	m->vtl0_img = img;
 	m->kexec_staged = false;
-	snprintf(m->vtl0_image_name, sizeof(m->vtl0_image_name), "kexec@0x%llx",
-		 (unsigned long long)m->kexec_gpa);
-	if (machine_boot_vtl(m, 0)) {
-		machine_end(m, RUN_END_MONITOR_ERROR, 0, "kexec: cannot reset VTL0's vCPU");
-		st = VTL_E_NO_RESOURCES;
-		goto out;
-	}
 	/* VTL1's boot info now describes the new kernel it is about to protect. */
 	machine_fill_boot_info(m, 1, p->index);
 	ev_begin(&e, &m->events, "kexec");
 	ev_str(&e, "step", "exec");
 	ev_hex(&e, "gpa", m->kexec_gpa);
 	ev_u64(&e, "size", m->kexec_size);
-	ev_hex(&e, "entry", img.entry);
+	ev_hex(&e, "entry", m->vtl0_img.entry);
 	ev_emit(&e);
 	st = VTL_OK;
 out:

@@ -3,6 +3,7 @@
 #ifndef MONITOR_VM_LIFECYCLE_H
 #define MONITOR_VM_LIFECYCLE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "monitor/vm/machine.h"
@@ -14,6 +15,13 @@
  * -1 when the run has ended (reset limit, or a host error).
  */
 int machine_reset(struct machine *m, const char *trigger);
+/*
+ * KEXEC_STAGE and KEXEC_COMMIT: whether an image (hostile bytes, the caller's
+ * own copy) is one this VTL0 can boot. With the own ABI an ELF64 image; on the
+ * Linux platform (--kernel) a Linux kernel, vmlinux or bzImage, that fits VTL0
+ * with the launch's command line and initrd. 0, or -1 with the reason in why.
+ */
+int machine_kexec_check(struct machine *m, const void *img, size_t len, char *why, size_t whylen);
 /*
  * KEXEC_COMMIT: re-measure the staged image against `digest`, drop VTL0's
  * protections and pins, load the image and reset VTL0's vCPU. Returns a

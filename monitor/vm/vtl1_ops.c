@@ -4,6 +4,7 @@
 #include "monitor/base/limits.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hypercalls/ops.h"
@@ -195,38 +196,39 @@ static enum vtl_status op_verify_sig(struct vcpu_pair *p, const struct vtl1_op *
 
 static enum vtl_status op_kexec_stage(struct vcpu_pair *p, const struct vtl1_op *op)
 {
-	const struct elf_limits lim = {
-	    .min_gpa = VTL_IMAGE_MIN_OFFSET,
-	    .max_gpa = p->m->vtl0_ram.size,
-	    .max_file_size = VTLMON_IMAGE_MAX,
-	};
 	struct machine *m = p->m;
 	unsigned char digest[crypto_hash_sha256_BYTES];
-	char hex[2 * crypto_hash_sha256_BYTES + 1], msg[160];
-	struct elf_image img;
-	enum elf_err err;
+	char hex[2 * crypto_hash_sha256_BYTES + 1], msg[256];
 	const void *src;
+	uint8_t *copy;
 	struct ev e;
+	int bad;
 
 	m->kexec_staged = false;
 	if (!op->arg[0] && !op->arg[1])
 		return VTL_OK;
+	/* The op checker bounds the size (OPS_VTL0_RANGE_MAX). */
 	src = op_vtl0_bytes(p, op->arg[0], op->arg[1]);
 	if (!src)
 		return VTL_E_BAD_ADDRESS;
-	/* elf_check works on its own copy: VTL0 racing the check gains nothing. */
-	err = elf_check(src, op->arg[1], &lim, &img, msg, sizeof(msg));
-	crypto_hash_sha256(digest, src, op->arg[1]);
+	/* Checked and hashed on one copy: VTL0 racing the check gains nothing. */
+	copy = malloc(op->arg[1]);
+	if (!copy)
+		return VTL_E_NO_RESOURCES;
+	memcpy(copy, src, op->arg[1]);
+	bad = machine_kexec_check(m, copy, op->arg[1], msg, sizeof(msg));
+	crypto_hash_sha256(digest, copy, op->arg[1]);
+	free(copy);
 	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
 	ev_begin(&e, &m->events, "kexec");
-	ev_str(&e, "step", err == ELF_OK ? "load" : "malformed");
+	ev_str(&e, "step", bad ? "malformed" : "load");
 	ev_hex(&e, "gpa", op->arg[0]);
 	ev_u64(&e, "size", op->arg[1]);
 	ev_str(&e, "sha256", hex);
-	if (err != ELF_OK)
-		ev_str(&e, "error", msg[0] ? msg : elf_strerror(err));
+	if (bad)
+		ev_str(&e, "error", msg);
 	ev_emit(&e);
-	if (err != ELF_OK)
+	if (bad)
 		return VTL_E_INVALID;
 	m->kexec_staged = true;
 	m->kexec_gpa = op->arg[0];

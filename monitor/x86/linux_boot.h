@@ -80,6 +80,14 @@
 	"console=ttyS0 noxsave clearcpuid=297,580,308,288,298,145,151,158,306,534 reboot=k "       \
 	"panic=-1"
 
+/*
+ * The last word of a kexec'd kernel's command line (after the launch's own):
+ * how it was started, for its driver and /init. The command line itself is the
+ * launch's, never one VTL0 supplies: a word such as "module_blacklist=" would
+ * turn off the new kernel's lockdown, and VTL1 measures only the image.
+ */
+#define LINUX_KEXEC_CMDLINE "vtlmon.boot=kexec"
+
 /* Selectors boot.rst requires at the 64-bit entry. */
 #define LINUX_BOOT_CS  0x10U
 #define LINUX_BOOT_DS  0x18U

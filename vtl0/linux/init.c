@@ -11,6 +11,11 @@
  *                        /init lives on to report it
  *   vtltest.attack=NAME  the same with /sys/kernel/debug/vtlmon/attack, the test
  *                        kernel's own attacks (vtl0/linux/vtlmon_attack.c)
+ *   vtltest.kexec=PATH   kexec the kernel image PATH through the driver, unless this
+ *                        kernel was itself started by kexec (vtlmon.boot=kexec): first
+ *                        /init (not a kernel) and a copy of PATH with one byte changed,
+ *                        which must both be refused, then PATH itself (docs/linux.md,
+ *                        "kexec")
  *   vtltest.end=WHAT     poweroff, reboot, halt, or auto (the default): power off
  *                        through the vtlmon device when it is present (the run ends
  *                        with exit code 0), else reboot (QEMU with -no-reboot exits)
@@ -28,6 +33,7 @@
 #define CMDLINE_MAX  4096
 #define NAME_MAX_LEN 64
 #define EBADF	     9
+#define KEXEC_MAX    (4UL << 20) /* the driver's buffer (VTLMON_KEXEC_MAX) */
 #define SIGCHLD	     17
 
 /* The compiler may emit calls to these even in freestanding code. */
@@ -263,6 +269,75 @@ static void run_attack(const char *what, const char *file, const char *name)
 	}
 }
 
+/* Writes all of buf to path (opened with O_TRUNC); 0, or a negative errno. */
+static long write_file(const char *path, const void *buf, size_t len)
+{
+	long fd = sys6(__NR_openat, AT_FDCWD, (long)path, O_WRONLY | O_TRUNC, 0, 0, 0);
+	size_t done = 0;
+	long n = 0;
+
+	if (fd < 0)
+		return fd;
+	while (done < len && (n = sys3(__NR_write, fd, (const char *)buf + done, len - done)) > 0)
+		done += (size_t)n;
+	sys3(__NR_close, fd, 0, 0);
+	return done == len ? 0 : n < 0 ? n : -EBADF;
+}
+
+static void out_result(const char *what, long r)
+{
+	out(INIT_PREFIX);
+	out(what);
+	if (r < 0) {
+		out(": errno ");
+		out_num(-r);
+	} else {
+		out(": ok");
+	}
+	out("\n");
+}
+
+/*
+ * kexec through the driver: /init itself first (an ELF, but not a kernel: the
+ * monitor refuses it), an image with one byte changed (its digest is in no
+ * policy: VTL1 refuses it), each time this kernel goes on; then the image
+ * itself, which must not return.
+ */
+static void run_kexec(const char *path)
+{
+	static char image[KEXEC_MAX];
+	long len = read_file("/init", image, sizeof(image));
+	long r;
+
+	if (len > 0) {
+		r = write_file("/proc/vtlmon-kexec", image, (size_t)len);
+		out_result("kexec: /init written", r);
+		out_result("kexec: /init load", write_file("/proc/vtlmon", "kexec-load", 10));
+	}
+	len = read_file(path, image, sizeof(image));
+	if (len <= 0 || len >= (long)sizeof(image) - 1) {
+		out_result(
+		    "kexec: cannot read the image (or it is larger than the driver's buffer)",
+		    len < 0 ? len : -EBADF);
+		return;
+	}
+	out(INIT_PREFIX "kexec: image of ");
+	out_num(len);
+	out(" bytes\n");
+	image[len / 2] ^= 1;
+	r = write_file("/proc/vtlmon-kexec", image, (size_t)len);
+	out_result("kexec: changed image written", r);
+	out_result("kexec: changed image load", write_file("/proc/vtlmon", "kexec-load", 10));
+	image[len / 2] ^= 1;
+	r = write_file("/proc/vtlmon-kexec", image, (size_t)len);
+	out_result("kexec: image written", r);
+	r = write_file("/proc/vtlmon", "kexec-load", 10);
+	out_result("kexec: image load", r);
+	if (r < 0)
+		return;
+	out_result("kexec: exec returned", write_file("/proc/vtlmon", "kexec-exec", 10));
+}
+
 static void finish(const char *end, int vtlmon_present)
 {
 	unsigned int cmd = LINUX_REBOOT_CMD_RESTART;
@@ -287,7 +362,7 @@ void init_main(void);
 void init_main(void)
 {
 	static char cmdline[CMDLINE_MAX], text[CMDLINE_MAX];
-	char name[NAME_MAX_LEN], end[16] = "auto";
+	char name[NAME_MAX_LEN], path[NAME_MAX_LEN], end[16] = "auto";
 	int present = 0;
 
 	/* The kernel hands init /dev/console as 0, 1, 2 when the archive has the node. */
@@ -315,6 +390,13 @@ void init_main(void)
 		run_attack("lkdtm ", "/sys/kernel/debug/provoke-crash/DIRECT", name);
 	if (cmdline_get(cmdline, "vtltest.attack", name, sizeof(name)) && mount_debugfs() == 0)
 		run_attack("attack ", "/sys/kernel/debug/vtlmon/attack", name);
+	if (cmdline_get(cmdline, "vtltest.kexec", path, sizeof(path))) {
+		if (cmdline_get(cmdline, "vtlmon.boot", name, sizeof(name)) &&
+		    sequal(name, "kexec"))
+			out(INIT_PREFIX "kexec: this kernel was started by kexec\n");
+		else
+			run_kexec(path);
+	}
 	cmdline_get(cmdline, "vtltest.end", end, sizeof(end));
 	finish(end, present);
 }

@@ -4,6 +4,7 @@
 #   build/linux/bzImage         the same kernel, LZ4-compressed
 #   build/linux/System.map      symbols (the driver's section bounds, for tests and docs)
 #   build/linux/initramfs.cpio  uncompressed newc cpio: /init (vtl0/linux/init.c), /dev/console
+#   build/linux/initramfs-kexec.cpio  the same with /kexec/bzImage, for the kexec scenario
 #   build/linux/src/            Debian's linux-source-6.1, patched, with the driver (kernel.sh)
 #
 # The kernel is rebuilt only when one of its inputs changes (the config fragment, a patch,
@@ -29,7 +30,7 @@ LINUX_INIT_CFLAGS := -std=gnu11 -Os $(WARN) -static -nostdlib -ffreestanding -fn
 
 .PHONY: linux-force
 linux: $(LINUX_DIR)/vmlinux $(LINUX_DIR)/bzImage $(LINUX_DIR)/initramfs.cpio \
-	$(LINUX_DIR)/initramfs-foreign.cpio
+	$(LINUX_DIR)/initramfs-foreign.cpio $(LINUX_DIR)/initramfs-kexec.cpio
 
 # The input list itself is an input: removing a patch must rebuild too. The file is
 # rewritten only when the list changes, so its mtime says when it last did.
@@ -53,6 +54,15 @@ $(LINUX_DIR)/init: vtl0/linux/init.c
 # -t 0 dates the directories and the node (files keep their own mtime).
 $(LINUX_DIR)/initramfs.cpio: vtl0/linux/initramfs.list $(LINUX_DIR)/init $(LINUX_DIR)/vmlinux
 	$(Q)sed 's|@INIT@|$(abspath $(LINUX_DIR)/init)|' $< >$@.list
+	$(Q)$(LINUX_DIR)/src/usr/gen_init_cpio -t 0 $@.list >$@.tmp && mv $@.tmp $@
+	$(Q)rm -f $@.list
+
+# The test initramfs plus the kernel's own bzImage at /kexec/bzImage: what /init kexecs
+# through the driver when the command line says vtltest.kexec=/kexec/bzImage.
+$(LINUX_DIR)/initramfs-kexec.cpio: vtl0/linux/initramfs.list $(LINUX_DIR)/init $(LINUX_DIR)/bzImage
+	$(Q)sed 's|@INIT@|$(abspath $(LINUX_DIR)/init)|' $< >$@.list
+	$(Q)printf 'dir /kexec 0755 0 0\nfile /kexec/bzImage %s 0644 0 0\n' \
+		'$(abspath $(LINUX_DIR)/bzImage)' >>$@.list
 	$(Q)$(LINUX_DIR)/src/usr/gen_init_cpio -t 0 $@.list >$@.tmp && mv $@.tmp $@
 	$(Q)rm -f $@.list
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vtlmon guest driver: locks text/rodata and pins CRs/MSRs through VTL1 at late init, then ends
- * boot. */
+ * boot; kexec of a measured kernel through VTL1. */
 /*
  * The VTL0 device of vtlmon (docs/abi.md) is one page of MMIO at
  * VTL0_DEVICE_GPA. A VTL call is a 64-bit write of the physical address of a
@@ -15,19 +15,31 @@
  * and before /init, the first code an attacker controls. Everything it asks
  * is reported on the console and under /proc/vtlmon.
  *
+ * kexec goes through VTL1 too (docs/linux.md, "kexec"): Linux's own kexec
+ * would copy the new kernel over the locked text, which VTL1 refuses. Write
+ * a kernel image (bzImage or vmlinux) to /proc/vtlmon-kexec, then
+ * "kexec-load" to /proc/vtlmon (KEXEC_LOAD: VTL1 write-protects and measures
+ * it against the policy) and "kexec-exec" (KEXEC_EXEC: the monitor boots it
+ * with the launch's command line and initrd, and " vtlmon.boot=kexec").
+ *
  * Registers, call numbers, permissions and statuses come from the project's
  * ABI headers (include/vtl_*.h), the same ones the monitor and VTL1 use.
  */
 
 #define pr_fmt(fmt) "vtlmon: " fmt
 
+#include <linux/fcntl.h>
+#include <linux/gfp.h>
 #include <linux/init.h>
 #include <linux/io.h>
 #include <linux/kernel.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/proc_fs.h>
 #include <linux/reboot.h>
 #include <linux/seq_file.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
 #include <asm/msr-index.h>
 #include <asm/msr.h>
 #include <asm/processor-flags.h>
@@ -41,6 +53,12 @@
 #include "vtl1_abi.h" /* VTL_PERM_* (the PROTECT permissions) */
 
 #define VTLMON_MAX_REQS 16
+/*
+ * KEXEC_LOAD takes one physically contiguous range: one allocation of order
+ * MAX_ORDER - 1 (4 MiB on x86 in 6.1), the largest the page allocator gives.
+ * The test kernel's bzImage is about 1.2 MiB.
+ */
+#define VTLMON_KEXEC_MAX (PAGE_SIZE << (MAX_ORDER - 1))
 
 /* One VTL call as asked and answered, for the log and /proc/vtlmon. */
 struct vtlmon_req {
@@ -67,6 +85,15 @@ static unsigned int vtlmon_nreqs;
 static struct vtlmon_range vtlmon_ranges[2];
 static unsigned int vtlmon_nranges;
 static DEFINE_MUTEX(vtlmon_lock);
+
+/* "kexec" when the monitor started this kernel by KEXEC_EXEC (vtlmon.boot=kexec), else "launch". */
+static char vtlmon_boot[16] = "launch";
+module_param_string(boot, vtlmon_boot, sizeof(vtlmon_boot), 0444);
+
+/* The kernel image written to /proc/vtlmon-kexec; read-only to this kernel once loaded. */
+static void *vtlmon_kexec_buf;
+static size_t vtlmon_kexec_len;
+static bool vtlmon_kexec_loaded;
 
 /*
  * The call block: in .bss, which stays writable after the lockdown (the
@@ -211,6 +238,9 @@ static int vtlmon_show(struct seq_file *m, void *v)
 	seq_printf(m, "device: present at %#llx (id %#x, version %u, features %#llx)\n",
 		   VTL0_DEVICE_GPA, vtlmon_id, vtlmon_version, vtlmon_features);
 	seq_printf(m, "end-of-boot: %s\n", vtlmon_ended ? "yes" : "no");
+	seq_printf(m, "boot: %s\n", vtlmon_boot);
+	seq_printf(m, "kexec: %zu bytes written, %s\n", vtlmon_kexec_len,
+		   vtlmon_kexec_loaded ? "loaded" : "not loaded");
 	for (i = 0; i < vtlmon_nreqs; i++) {
 		const struct vtlmon_req *r = &vtlmon_reqs[i];
 
@@ -230,9 +260,142 @@ out:
 	return 0;
 }
 
+/* A refused call as an errno for the writer of /proc/vtlmon. */
+static int vtlmon_errno(u32 st)
+{
+	switch (st) {
+	case VTL_OK: return 0;
+	case VTL_E_DENIED: return -EPERM;
+	case VTL_E_VERIFY: return -EKEYREJECTED;
+	case VTL_E_INVALID: return -ENOEXEC;
+	case VTL_E_BAD_ADDRESS: return -EFAULT;
+	case VTL_E_BAD_STATE: return -EBUSY;
+	case VTL_E_NO_RESOURCES: return -ENOMEM;
+	default: return -EIO;
+	}
+}
+
+/*
+ * KEXEC_LOAD of the image written so far. Once VTL1 staged it the pages are
+ * read-only to this kernel (VTL1 write-protected them before measuring), so
+ * no further write may touch them. On a refusal they are writable again.
+ */
+static int vtlmon_kexec_load(void)
+{
+	u32 st;
+
+	if (!vtlmon_kexec_len)
+		return -ENOEXEC;
+	st = vtlmon_request("KEXEC_LOAD", VTL_CALL_KEXEC_LOAD, virt_to_phys(vtlmon_kexec_buf),
+			    vtlmon_kexec_len, 0);
+	vtlmon_kexec_loaded = st == VTL_OK;
+	return vtlmon_errno(st);
+}
+
+/* KEXEC_EXEC: does not return when VTL1 and the monitor start the staged kernel. */
+static int vtlmon_kexec_exec(void)
+{
+	u32 st;
+
+	pr_info("kexec: starting the staged kernel (%zu bytes)\n", vtlmon_kexec_len);
+	st = vtlmon_request("KEXEC_EXEC", VTL_CALL_KEXEC_EXEC, 0, 0, 0);
+	return vtlmon_errno(st);
+}
+
+/* Commands written to /proc/vtlmon: "kexec-load", "kexec-exec". */
+static ssize_t vtlmon_ctl_write(struct file *file, const char __user *ubuf, size_t len,
+				loff_t *ppos)
+{
+	char cmd[16];
+	int r;
+
+	if (len >= sizeof(cmd))
+		return -EINVAL;
+	if (copy_from_user(cmd, ubuf, len))
+		return -EFAULT;
+	cmd[len] = 0;
+	strim(cmd);
+	mutex_lock(&vtlmon_lock);
+	if (!vtlmon_present)
+		r = -ENODEV;
+	else if (!strcmp(cmd, "kexec-load"))
+		r = vtlmon_kexec_load();
+	else if (!strcmp(cmd, "kexec-exec"))
+		r = vtlmon_kexec_exec();
+	else
+		r = -EINVAL;
+	mutex_unlock(&vtlmon_lock);
+	return r ? r : (ssize_t)len;
+}
+
+static int vtlmon_ctl_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, vtlmon_show, NULL);
+}
+
+static const struct proc_ops vtlmon_ctl_ops = {
+    .proc_open = vtlmon_ctl_open,
+    .proc_read = seq_read,
+    .proc_lseek = seq_lseek,
+    .proc_release = single_release,
+    .proc_write = vtlmon_ctl_write,
+};
+
+/* O_TRUNC starts a new image (the old one is dropped unless VTL1 holds it staged). */
+static int vtlmon_kexec_open(struct inode *inode, struct file *file)
+{
+	int r = 0;
+
+	mutex_lock(&vtlmon_lock);
+	if (vtlmon_kexec_loaded)
+		r = -EBUSY;
+	else if (file->f_flags & O_TRUNC)
+		vtlmon_kexec_len = 0;
+	mutex_unlock(&vtlmon_lock);
+	return r;
+}
+
+static ssize_t vtlmon_kexec_write(struct file *file, const char __user *ubuf, size_t len,
+				  loff_t *ppos)
+{
+	loff_t pos = *ppos;
+	ssize_t r = len;
+
+	mutex_lock(&vtlmon_lock);
+	if (!vtlmon_present) {
+		r = -ENODEV;
+	} else if (vtlmon_kexec_loaded) {
+		r = -EBUSY;
+	} else if (pos < 0 || pos > VTLMON_KEXEC_MAX || len > VTLMON_KEXEC_MAX - pos) {
+		r = -EFBIG;
+	} else {
+		if (!vtlmon_kexec_buf)
+			vtlmon_kexec_buf =
+			    alloc_pages_exact(VTLMON_KEXEC_MAX, GFP_KERNEL | __GFP_NOWARN);
+		if (!vtlmon_kexec_buf)
+			r = -ENOMEM;
+		else if (copy_from_user((u8 *)vtlmon_kexec_buf + pos, ubuf, len))
+			r = -EFAULT;
+		else if (pos + len > vtlmon_kexec_len)
+			vtlmon_kexec_len = pos + len;
+	}
+	if (r > 0)
+		*ppos = pos + len;
+	mutex_unlock(&vtlmon_lock);
+	return r;
+}
+
+static const struct proc_ops vtlmon_kexec_ops = {
+    .proc_open = vtlmon_kexec_open,
+    .proc_write = vtlmon_kexec_write,
+    .proc_lseek = default_llseek,
+};
+
 static int __init vtlmon_init(void)
 {
-	proc_create_single("vtlmon", 0444, NULL, vtlmon_show);
+	proc_create("vtlmon", 0644, NULL, &vtlmon_ctl_ops);
+	proc_create("vtlmon-kexec", 0200, NULL, &vtlmon_kexec_ops);
+	pr_info("boot: %s\n", vtlmon_boot);
 
 	vtlmon_regs = ioremap(VTL0_DEVICE_GPA, VTL_DEVICE_SIZE);
 	if (!vtlmon_regs) {
