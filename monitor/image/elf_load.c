@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "vtl_layout.h"
 
@@ -302,9 +303,38 @@ static void elf_copy(const struct elf_image *img, const struct elf_seg *segs, co
 }
 
 /*
- * The one path behind elf_check (dst == NULL) and elf_load. libelf parses a
- * private copy: it wants a non-const buffer, and a guest-supplied buffer
- * could change between the checks and the copy.
+ * libelf's view of the image: a file-sized anonymous mapping in which only
+ * the ELF header and the program header table are copied (libelf wants a
+ * non-const buffer of the file's size, and reads nothing else that the checks
+ * use). Pages never written stay unbacked, so a 12 MiB vmlinux costs a page
+ * or two of RSS, not a second copy of itself. NULL if it cannot be made;
+ * elf_check_header() has run, so len >= sizeof(Elf64_Ehdr).
+ */
+static uint8_t *elf_headers_copy(const uint8_t *buf, size_t len, size_t *maplen)
+{
+	Elf64_Ehdr eh;
+	uint8_t *copy;
+
+	*maplen = len;
+	copy = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		    -1, 0);
+	if (copy == MAP_FAILED)
+		return NULL;
+	memcpy(&eh, buf, sizeof(eh));
+	memcpy(copy, &eh, sizeof(eh));
+	/* Bounded here as elf_check_ehdr() bounds it; a table out of range stays absent. */
+	if (eh.e_phoff >= sizeof(eh) && eh.e_phoff <= len && eh.e_phnum <= ELF_MAX_PHNUM &&
+	    (size_t)eh.e_phnum * sizeof(Elf64_Phdr) <= len - eh.e_phoff)
+		memcpy(copy + eh.e_phoff, buf + eh.e_phoff,
+		       (size_t)eh.e_phnum * sizeof(Elf64_Phdr));
+	return copy;
+}
+
+/*
+ * The one path behind elf_check (dst == NULL) and elf_load. libelf parses
+ * the headers' own copy (elf_headers_copy), so a header that changes under us
+ * cannot confuse it; the segment bytes are copied from buf, which the callers
+ * own (a file they read, or their own copy of guest RAM).
  */
 static enum elf_err elf_process(const void *buf, size_t len, const struct elf_limits *lim,
 				const struct elf_dest *dst, struct elf_image *out, char *msg,
@@ -313,6 +343,7 @@ static enum elf_err elf_process(const void *buf, size_t len, const struct elf_li
 	struct elf_seg segs[VTL_BOOT_MAX_SEGMENTS];
 	struct elf_image img;
 	uint8_t *copy = NULL;
+	size_t copy_len = 0;
 	Elf *elf = NULL;
 	enum elf_err err;
 	size_t phnum = 0, i;
@@ -339,14 +370,15 @@ static enum elf_err elf_process(const void *buf, size_t len, const struct elf_li
 		goto out;
 	}
 
-	copy = malloc(len ? len : 1);
+	err = elf_check_header(buf, len, false, msg, msglen);
+	if (err)
+		goto out;
+	copy = elf_headers_copy(buf, len, &copy_len);
 	if (!copy) {
-		err = elf_fail(msg, msglen, ELF_E_NOMEM, "cannot copy a 0x%zx-byte image", len);
+		err = elf_fail(msg, msglen, ELF_E_NOMEM, "cannot map a 0x%zx-byte image", len);
 		goto out;
 	}
-	if (len)
-		memcpy(copy, buf, len);
-
+	/* The header as libelf sees it must be the one just checked. */
 	err = elf_check_header(copy, len, false, msg, msglen);
 	if (err)
 		goto out;
@@ -368,6 +400,15 @@ static enum elf_err elf_process(const void *buf, size_t len, const struct elf_li
 	err = elf_check_ehdr(elf, len, &img.entry, &phnum, msg, msglen);
 	if (err)
 		goto out;
+	/* A physical e_entry (a vmlinux): checked where it runs, at its virtual address. */
+	if (lim->entry_physical) {
+		if (img.entry + lim->va_offset < img.entry) {
+			err = elf_fail(msg, msglen, ELF_E_ENTRY,
+				       "e_entry 0x%" PRIx64 " is not physical", img.entry);
+			goto out;
+		}
+		img.entry += lim->va_offset;
+	}
 
 	for (i = 0; i < phnum; i++) {
 		GElf_Phdr ph;
@@ -405,15 +446,18 @@ static enum elf_err elf_process(const void *buf, size_t len, const struct elf_li
 		err = elf_check_dest(&img, dst, msg, msglen);
 		if (err)
 			goto out;
-		elf_copy(&img, segs, copy, dst);
+		elf_copy(&img, segs, buf, dst);
 	}
 
+	if (lim->entry_physical)
+		img.entry -= lim->va_offset;
 	if (out)
 		*out = img;
 out:
 	if (elf)
 		elf_end(elf);
-	free(copy);
+	if (copy)
+		munmap(copy, copy_len);
 	return err;
 }
 

@@ -59,10 +59,14 @@ enum elf_err elf_check_header(const void *buf, size_t len, bool allow_dyn, char 
  * PT_LOAD: 0 for VTL0 (identity), VTL1_KERNEL_VA - VTL1_PRIV_GPA for VTL1.
  * The caller keeps the boot area out of the window (min_gpa >= base +
  * VTL_IMAGE_MIN_OFFSET). max_file_size == 0 means no limit.
+ * entry_physical: e_entry is a physical address (a Linux vmlinux's
+ * startup_64); it must lie in an executable PT_LOAD once va_offset is added,
+ * and elf_image.entry is then physical too.
  */
 struct elf_limits {
 	uint64_t min_gpa, max_gpa, va_offset;
 	uint64_t max_file_size;
+	bool entry_physical;
 };
 
 /* The destination: a host mapping of guest RAM [base_gpa, base_gpa + size) at hva. */
@@ -73,7 +77,7 @@ struct elf_dest {
 };
 
 struct elf_image {
-	uint64_t entry; /* e_entry, a virtual address */
+	uint64_t entry; /* e_entry: virtual, or physical with elf_limits.entry_physical */
 	uint32_t nr_segments;
 	/* In program header order. gpa = p_paddr rounded down to 4 KiB, size
 	 * rounded out to whole pages, flags = p_flags & 7 (VTL_SEG_*). */
@@ -85,9 +89,10 @@ struct elf_image {
  * Parse and validate only. Segment numbers in messages are program header
  * indexes. PT_LOADs with p_memsz == 0 are rejected (ELF_E_MEMSZ): nothing
  * legitimate needs them and skipping would leave their other fields
- * unchecked. Non-PT_LOAD headers are ignored. buf is copied privately
- * first, so a buffer that changes under us (guest RAM) cannot confuse the
- * parser. out (may be NULL) is zeroed on error; msg (may be NULL) gets a
+ * unchecked. Non-PT_LOAD headers are ignored. The ELF and program headers
+ * are copied privately first and parsed from that copy, so a buffer that
+ * changes under us cannot confuse the parser; the rest of buf is not copied
+ * (a vmlinux is 12 MiB). out (may be NULL) is zeroed on error; msg (may be NULL) gets a
  * one-line reason, or "" on success.
  */
 enum elf_err elf_check(const void *buf, size_t len, const struct elf_limits *lim,
@@ -97,8 +102,9 @@ enum elf_err elf_check(const void *buf, size_t len, const struct elf_limits *lim
  * elf_check, then [low_gpa, high_gpa) must lie inside dst. Copies p_filesz
  * bytes of each PT_LOAD to p_paddr and zeroes the rest of its page-rounded
  * span (bss and rounding slack). Nothing is written unless the whole image
- * validates. The bytes written are the validated private copy's, not a
- * re-read of buf.
+ * validates. The segment bytes are read from buf once, at the offsets the
+ * checked headers give: buf must be the caller's own (a file it read, or
+ * its private copy of guest RAM), or what is loaded is not what it measured.
  */
 enum elf_err elf_load(const void *buf, size_t len, const struct elf_limits *lim,
 		      const struct elf_dest *dst, struct elf_image *out, char *msg, size_t msglen);

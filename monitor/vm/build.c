@@ -390,14 +390,12 @@ struct linux_plan {
 	struct linux_kernel_info info;
 	struct linux_layout lay;
 	struct elf_image img; /* the image as VTL1's boot info describes it */
-	uint8_t *elf;	      /* vmlinux: a private copy whose e_entry is virtual */
 	char *cmdline;
 	uint64_t entry; /* physical 64-bit entry */
 };
 
 static void linux_plan_free(struct linux_plan *pl)
 {
-	free(pl->elf);
 	free(pl->cmdline);
 	memset(pl, 0, sizeof(*pl));
 }
@@ -409,36 +407,29 @@ static struct elf_limits machine_vmlinux_limits(const struct machine *m)
 	    .max_gpa = m->vtl0_ram.size,
 	    .va_offset = LINUX_START_KERNEL_VA,
 	    .max_file_size = VTLMON_IMAGE_MAX,
+	    .entry_physical = true,
 	};
 }
 
 /*
  * A vmlinux: PT_LOADs at their physical addresses, checked by the same ELF
  * loader as every image (p_vaddr = p_paddr + __START_KERNEL_map). Its e_entry
- * is physical (startup_64): a private copy says it virtually for the loader.
+ * is physical (startup_64): entry_physical.
  */
 static int linux_plan_vmlinux(struct machine *m, const struct linux_source *src,
 			      struct linux_plan *pl, char *why, size_t whylen)
 {
 	const struct elf_limits lim = machine_vmlinux_limits(m);
 	char msg[160] = "";
-	enum elf_err err = ELF_E_NOMEM;
+	enum elf_err err = elf_check(src->kernel, src->len, &lim, &pl->img, msg, sizeof(msg));
 
-	pl->elf = malloc(src->len);
-	if (pl->elf) {
-		memcpy(pl->elf, src->kernel, src->len);
-		pl->entry = linux_vmlinux_fix_entry(pl->elf, src->len);
-		err = pl->entry ? elf_check(pl->elf, src->len, &lim, &pl->img, msg, sizeof(msg))
-				: ELF_E_ENTRY;
-	}
 	if (err != ELF_OK) {
 		snprintf(why, whylen, "kernel %s rejected: %s%s%s", src->name, elf_strerror(err),
-			 msg[0] ? ": " : "",
-			 msg[0] ? msg : (err == ELF_E_ENTRY ? "e_entry is not physical" : ""));
+			 msg[0] ? ": " : "", msg);
 		return -1;
 	}
 	/* What the vCPU starts at (boot event, VTL1's boot info): the physical entry. */
-	pl->img.entry = pl->entry;
+	pl->entry = pl->img.entry;
 	pl->lay.kernel_end = pl->img.high_gpa;
 	return 0;
 }
@@ -523,7 +514,7 @@ static int linux_write(struct machine *m, const struct linux_source *src, struct
 	uint8_t *bp, *mp;
 
 	if (info->kind == LINUX_KIND_VMLINUX) {
-		if (elf_load(pl->elf, src->len, &lim, &dst, &img, msg, sizeof(msg)) != ELF_OK)
+		if (elf_load(src->kernel, src->len, &lim, &dst, &img, msg, sizeof(msg)) != ELF_OK)
 			return -1;
 	} else if (guest_ram_write(&m->vtl0_ram, gpa(info->load_gpa), src->kernel + info->pm_offset,
 				   info->pm_size)) {

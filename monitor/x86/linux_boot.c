@@ -248,20 +248,6 @@ void linux_zero_page(uint8_t *bp, const struct linux_kernel_info *info, const ui
 	}
 }
 
-uint64_t linux_vmlinux_fix_entry(uint8_t *elf, size_t len)
-{
-	Elf64_Ehdr eh;
-
-	if (len < sizeof(eh))
-		return 0;
-	memcpy(&eh, elf, sizeof(eh));
-	if (eh.e_entry >= LINUX_START_KERNEL_VA)
-		return 0;
-	eh.e_entry += LINUX_START_KERNEL_VA;
-	memcpy(elf, &eh, sizeof(eh));
-	return eh.e_entry - LINUX_START_KERNEL_VA;
-}
-
 int linux_boot_vcpu(struct guest_ram *ram, struct vcpu *vcpu, uint64_t entry)
 {
 	const struct boot_area area = {.vtl = 0, .ram = ram, .va_base = 0};

@@ -170,15 +170,6 @@ void linux_zero_page(uint8_t *bp, const struct linux_kernel_info *info, const ui
 		     const struct linux_layout *lay);
 
 /*
- * A vmlinux's e_entry is physical (startup_64) while its PT_LOADs' p_vaddr is
- * p_paddr + LINUX_START_KERNEL_VA. Rewrites a private copy's e_entry to the
- * virtual address the ELF loader checks against the executable segment.
- * Returns the physical entry, or 0 if the header is too short or the entry
- * already virtual (the loader then judges the image).
- */
-uint64_t linux_vmlinux_fix_entry(uint8_t *elf, size_t len);
-
-/*
  * Programs VTL0's vCPU for the 64-bit entry: the boot area's identity map and
  * TSS, a GDT with __BOOT_CS 0x10 and __BOOT_DS 0x18, RSI = the zero page,
  * IF = 0.

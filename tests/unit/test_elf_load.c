@@ -748,6 +748,35 @@ Test(elf_load, vtl1_image_loads)
 	t_free(&t);
 }
 
+/* A Linux vmlinux: e_entry is physical (startup_64), the PT_LOADs' p_vaddr virtual. */
+Test(elf_load, physical_entry)
+{
+	const uint64_t va = 0xFFFFFFFF80000000ULL;
+	const struct tseg segs[] = {{PT_LOAD, PF_R | PF_X, 0x100000, 0x100, 0x100}};
+	struct elf_limits lim = {.min_gpa = 0x100000, .max_gpa = 0x200000, .va_offset = va};
+	struct timg t = t_build(segs, 1, 0x100040, va);
+	struct elf_image img;
+	char msg[256];
+	enum elf_err e;
+
+	/* Without the flag a physical entry lies in no segment's virtual range. */
+	cr_assert_eq(elf_check(t.buf, t.len, &lim, &img, msg, sizeof(msg)), ELF_E_ENTRY);
+	lim.entry_physical = true;
+	e = elf_check(t.buf, t.len, &lim, &img, msg, sizeof(msg));
+	cr_assert_eq(e, ELF_OK, "%s: %s", elf_strerror(e), msg);
+	cr_assert_eq(img.entry, 0x100040, "the entry stays physical");
+	t_free(&t);
+	/* An entry that is already virtual wraps when made virtual again: refused. */
+	t = t_build(segs, 1, va + 0x100040, va);
+	cr_assert_eq(elf_check(t.buf, t.len, &lim, &img, msg, sizeof(msg)), ELF_E_ENTRY);
+	cr_assert(strstr(msg, "not physical"), "%s", msg);
+	t_free(&t);
+	/* Physical, but outside the executable segment. */
+	t = t_build(segs, 1, 0x180000, va);
+	cr_assert_eq(elf_check(t.buf, t.len, &lim, &img, msg, sizeof(msg)), ELF_E_ENTRY);
+	t_free(&t);
+}
+
 Test(elf_load, vtl1_segment_ending_at_top_of_va)
 {
 	/* With the real VTL1 offset, a segment may end exactly at 2^64 in VA space. */

@@ -280,14 +280,3 @@ Test(linux_boot, zero_page_copies_the_bzimage_header)
 	cr_assert_eq(bp[0x26C], 0);
 	free(b);
 }
-
-Test(linux_boot, vmlinux_entry_made_virtual_once)
-{
-	uint8_t elf[64] = {0x7F, 'E', 'L', 'F', 2, 1, 1};
-
-	put64(elf + 24, 0x1000000); /* e_entry */
-	cr_assert_eq(linux_vmlinux_fix_entry(elf, sizeof(elf)), 0x1000000);
-	cr_assert_eq(get64(elf + 24), 0xFFFFFFFF81000000ULL);
-	cr_assert_eq(linux_vmlinux_fix_entry(elf, sizeof(elf)), 0);
-	cr_assert_eq(linux_vmlinux_fix_entry(elf, 10), 0);
-}
