@@ -1,5 +1,5 @@
-/* Guest ABI of the CR-latency bench guest (vtl0/tests/cr_latency.c): its module 0 and checkpoints.
- */
+/* Guest ABI of the bench guests (vtl0/tests/bench.c, vtl0/tests/cr_latency.c): their module 0,
+ * bench ids and checkpoints. */
 #ifndef VTL_BENCH_H
 #define VTL_BENCH_H
 
@@ -29,5 +29,37 @@ _Static_assert(sizeof(struct crl_module) == 48, "crl_module is 48 bytes");
 #define CRL_CP_SAMPLES_DONE 2 /* val: #GPs seen (one per detected sample) */
 #define CRL_CP_WINDOW_BEGIN 3 /* val: window index */
 #define CRL_CP_WINDOW_END   4 /* val: #GPs seen during the window */
+
+/*
+ * The PROTECT figure of `vtlmon bench` (vtl0/tests/bench.c). With this as
+ * module 0 the bench guest, after its exit and call loops, builds `ranges`
+ * single-page ranges from range_base (alternately read-only and no-access,
+ * so that each is its own entry in VTL1's and the monitor's maps) and a
+ * no-access page 2 MiB above their end (which bounds a 2 MiB read-write
+ * region), then times `pairs` PROTECT (r--) + un-PROTECT (rwx) pairs of one
+ * page for each BPR_ID_* placement. Without the module it runs only the
+ * exit and call loops.
+ */
+#define BPR_MAGIC 0x31525042ULL /* "BPR1" */
+
+struct bpr_module {
+	uint64_t magic;
+	uint32_t ranges; /* the existing ranges, 1..BPR_MAX_RANGES */
+	uint32_t pairs;	 /* PROTECT + un-PROTECT pairs per placement */
+	uint64_t range_base;
+};
+_Static_assert(sizeof(struct bpr_module) == 24, "bpr_module is 24 bytes");
+
+#define BPR_MAX_RANGES 65536U
+/* Below every range and the image: unused RAM between the boot stack and the image. */
+#define BPR_PAGE_BELOW 0x90000ULL
+
+/* Bench ids (GUEST_BENCH_BEGIN/END): where the timed page lies. */
+#define BENCH_ID_EXIT	    1 /* the baseline: one MMIO write exit, no VTL switch */
+#define BENCH_ID_NOPCALL    2
+#define BPR_ID_ABOVE	    3 /* the last page of RAM: above every range, in the largest RW region */
+#define BPR_ID_BELOW	    4 /* BPR_PAGE_BELOW: below every range */
+#define BPR_ID_SMALL_REGION 5 /* the middle of the 2 MiB RW region above the ranges */
+#define BPR_IDS		    6
 
 #endif

@@ -20,12 +20,12 @@
 #include "monitor/base/log.h"
 #include "monitor/vm/machine.h"
 #include "monitor/vm/run.h"
-#include "vtl_ucall.h"
 #include "vtl_bench.h"
+#include "vtl_layout.h"
+#include "vtl_ucall.h"
 
-/* Slot ids written by the bench guest (vtl0/tests/bench.c). */
-#define BENCH_RAW_EXIT	   1
-#define BENCH_NULL_CALL	   2
+/* Bench ids and the PROTECT figure's module: include/vtl_bench.h (vtl0/tests/bench.c). */
+_Static_assert(BPR_IDS <= MACHINE_BENCH_SLOTS, "every bench id has a slot");
 #define BENCH_DEFAULT_RUNS 5
 #define BENCH_TIMEOUT_MS   120000
 
@@ -62,17 +62,29 @@ static int bench_per_op(const struct bench_slot *s, double *ns)
 	return 0;
 }
 
-/* One fresh machine per run: nothing warmed by an earlier run skews the next. */
-static int bench_once(double *raw_ns, double *call_ns, uint64_t *iters)
+/* clock_ns() around a bench machine's launch. */
+struct bench_launch {
+	uint64_t start_ns, init_ns, vtl1_boot_ns, vtl0_boot_ns;
+};
+
+/*
+ * One fresh machine per run (nothing warmed by an earlier run skews the
+ * next) of the bench guest with `ram` bytes of VTL0 RAM and, when mod is not
+ * NULL, the PROTECT figure's parameters as module 0. The bench slots are
+ * copied to `slots` when the guest finished.
+ */
+static int bench_run_guest(uint64_t ram, const struct bpr_module *mod,
+			   struct bench_slot slots[MACHINE_BENCH_SLOTS],
+			   struct bench_launch *launch)
 {
-	const struct machine_config cfg = {
+	struct machine_config cfg = {
 	    .vtl0_image = embedded_bench_elf,
 	    .vtl0_image_len = EMBEDDED_SIZE(embedded_bench_elf),
 	    .vtl0_name = "built-in:bench",
 	    .vtl1_image = embedded_vtl1_elf,
 	    .vtl1_image_len = EMBEDDED_SIZE(embedded_vtl1_elf),
 	    .vtl1_name = "built-in:vtl1",
-	    .vtl0_mem = VTLMON_DEFAULT_VTL0_MEM,
+	    .vtl0_mem = ram,
 	    .vtl1_mem = VTLMON_DEFAULT_VTL1_MEM,
 	    .cpus = 1,
 	    .timeout_ms = BENCH_TIMEOUT_MS,
@@ -83,18 +95,171 @@ static int bench_once(double *raw_ns, double *call_ns, uint64_t *iters)
 
 	if (!m)
 		return VTLMON_EXIT_MONITOR;
+	if (mod) {
+		cfg.modules[0] = (struct machine_module){
+		    .data = mod, .len = sizeof(*mod), .name = "built-in:bench-protect-params"};
+		cfg.nr_modules = 1;
+	}
+	launch->start_ns = clock_ns();
 	status = machine_init(m, &cfg);
+	launch->init_ns = clock_ns();
 	if (!status)
 		status = machine_run(m);
-	if (!status && (bench_per_op(&m->bench[BENCH_RAW_EXIT], raw_ns) ||
-			bench_per_op(&m->bench[BENCH_NULL_CALL], call_ns))) {
-		log_err("bench guest did not report both benchmarks");
-		status = VTLMON_EXIT_MONITOR;
+	if (!status) {
+		memcpy(slots, m->bench, sizeof(m->bench));
+		launch->vtl1_boot_ns = m->boot_ns[1];
+		launch->vtl0_boot_ns = m->boot_ns[0];
 	}
-	*iters = m->bench[BENCH_NULL_CALL].iterations;
 	machine_destroy(m);
 	free(m);
 	return status;
+}
+
+/*
+ * The raw exit and null call loops, and the launch that led to them: set-up
+ * (machine_init: VMs, memslots, images, policy), VTL1's BOOT entry (its boot
+ * event to VTL0's: the policy parse and the boot op list), VTL0's start (its
+ * boot event to its first ucall, the bench's BEGIN).
+ */
+static int bench_once(double *raw_ns, double *call_ns, uint64_t *iters, double launch_ms[4])
+{
+	struct bench_slot slots[MACHINE_BENCH_SLOTS];
+	struct bench_launch l = {0};
+	int status = bench_run_guest(VTLMON_DEFAULT_VTL0_MEM, NULL, slots, &l);
+	uint64_t first = slots[BENCH_ID_EXIT].begin_ns;
+
+	if (status)
+		return status;
+	if (bench_per_op(&slots[BENCH_ID_EXIT], raw_ns) ||
+	    bench_per_op(&slots[BENCH_ID_NOPCALL], call_ns)) {
+		log_err("bench guest did not report both benchmarks");
+		return VTLMON_EXIT_MONITOR;
+	}
+	if (!(l.start_ns <= l.init_ns && l.init_ns <= l.vtl1_boot_ns &&
+	      l.vtl1_boot_ns <= l.vtl0_boot_ns && l.vtl0_boot_ns <= first)) {
+		log_err("bench: the launch's timestamps are out of order");
+		return VTLMON_EXIT_MONITOR;
+	}
+	launch_ms[0] = (double)(l.init_ns - l.start_ns) / 1e6;
+	launch_ms[1] = (double)(l.vtl0_boot_ns - l.vtl1_boot_ns) / 1e6;
+	launch_ms[2] = (double)(first - l.vtl0_boot_ns) / 1e6;
+	launch_ms[3] = (double)(first - l.start_ns) / 1e6;
+	*iters = slots[BENCH_ID_NOPCALL].iterations;
+	return 0;
+}
+
+/* ---- PROTECT + un-PROTECT pairs ------------------------------------------------------- */
+
+#define BENCH_PROT_DEFAULT_RANGES 16000
+#define BENCH_PROT_DEFAULT_PAIRS  200
+#define BENCH_PROT_MAX_PAIRS	  100000
+#define BENCH_PROT_FEW		  10
+#define BENCH_PROT_RANGE_BASE	  (8ULL << 20) /* above the bench guest and its module */
+#define BENCH_PROT_SMALL_RAM	  VTLMON_DEFAULT_VTL0_MEM
+#define BENCH_PROT_BIG_RAM	  (3ULL << 30)
+
+/* One case of one run. */
+struct bench_prot_sample {
+	double pair_ns, ioctl_ns, ioctls;
+};
+
+/*
+ * VTL0 RAM for `ranges` ranges from BENCH_PROT_RANGE_BASE, the 2 MiB region
+ * above them and the last page: at least 128 MiB, in whole MiB.
+ */
+static uint64_t bench_prot_ram(uint32_t ranges)
+{
+	uint64_t need =
+	    BENCH_PROT_RANGE_BASE + (uint64_t)ranges * VTL_PAGE_SIZE + 2 * VTL_LARGE_PAGE_SIZE;
+	uint64_t ram = 128ULL << 20;
+
+	while (ram < need)
+		ram += 64ULL << 20;
+	return ram;
+}
+
+static int bench_prot_sample_of(const struct bench_slot *s, struct bench_prot_sample *out)
+{
+	if (bench_per_op(s, &out->pair_ns))
+		return -1;
+	out->ioctl_ns = (double)s->slot_ns / (double)s->iterations;
+	out->ioctls = (double)s->slot_calls / (double)s->iterations;
+	return 0;
+}
+
+/* One machine: `ranges` ranges in `ram`; fills the cases for the page above and below. */
+static int bench_protect_once(uint64_t ram, uint32_t ranges, uint32_t pairs,
+			      struct bench_prot_sample *above, struct bench_prot_sample *below,
+			      struct bench_prot_sample *small_region)
+{
+	const struct bpr_module mod = {.magic = BPR_MAGIC,
+				       .ranges = ranges,
+				       .pairs = pairs,
+				       .range_base = BENCH_PROT_RANGE_BASE};
+	struct bench_slot slots[MACHINE_BENCH_SLOTS];
+	struct bench_launch launch;
+	int status = bench_run_guest(ram, &mod, slots, &launch);
+
+	if (status)
+		return status;
+	if (bench_prot_sample_of(&slots[BPR_ID_ABOVE], above) ||
+	    bench_prot_sample_of(&slots[BPR_ID_BELOW], below) ||
+	    bench_prot_sample_of(&slots[BPR_ID_SMALL_REGION], small_region)) {
+		log_err("bench guest did not report the PROTECT pairs");
+		return VTLMON_EXIT_MONITOR;
+	}
+	return 0;
+}
+
+/* Every case, r->runs times, interleaved: a change in host load hits all cases alike. */
+static int bench_protect(struct bench_report *r)
+{
+	static struct bench_prot_sample smp[BENCH_PROT_CASES][64];
+	double v[3][64], ram_ratio[64], region_ratio[64];
+	struct bench_prot_sample unused;
+	int status, i, c;
+
+	for (i = 0; i < r->runs; i++) {
+		status = bench_protect_once(BENCH_PROT_SMALL_RAM, BENCH_PROT_FEW, r->protect_pairs,
+					    &smp[BENCH_PROT_FEW_ABOVE][i],
+					    &smp[BENCH_PROT_FEW_BELOW][i], &unused);
+		if (!status)
+			status =
+			    bench_protect_once(bench_prot_ram(r->protect_ranges), r->protect_ranges,
+					       r->protect_pairs, &smp[BENCH_PROT_MANY_ABOVE][i],
+					       &smp[BENCH_PROT_MANY_BELOW][i], &unused);
+		if (!status)
+			status = bench_protect_once(BENCH_PROT_BIG_RAM, BENCH_PROT_FEW,
+						    r->protect_pairs, &smp[BENCH_PROT_LARGE_RAM][i],
+						    &unused, &smp[BENCH_PROT_SMALL_REGION][i]);
+		if (status) {
+			log_err("PROTECT bench run %d failed with status %d", i + 1, status);
+			return status;
+		}
+		ram_ratio[i] =
+		    smp[BENCH_PROT_LARGE_RAM][i].pair_ns / smp[BENCH_PROT_FEW_ABOVE][i].pair_ns;
+		region_ratio[i] =
+		    smp[BENCH_PROT_LARGE_RAM][i].pair_ns / smp[BENCH_PROT_SMALL_REGION][i].pair_ns;
+	}
+	for (c = 0; c < BENCH_PROT_CASES; c++) {
+		struct bench_protect_figure *f = &r->protect[c];
+
+		for (i = 0; i < r->runs; i++) {
+			v[0][i] = smp[c][i].pair_ns;
+			v[1][i] = smp[c][i].ioctl_ns;
+			v[2][i] =
+			    smp[c][i].ioctl_ns > 0 ? smp[c][i].pair_ns / smp[c][i].ioctl_ns : 0;
+		}
+		f->pair_ns = bench_stat_of(v[0], r->runs);
+		f->ioctl_ns = bench_stat_of(v[1], r->runs);
+		f->ratio = bench_stat_of(v[2], r->runs);
+		for (i = 0; i < r->runs; i++)
+			v[0][i] = smp[c][i].ioctls;
+		f->ioctls = bench_stat_of(v[0], r->runs).median;
+	}
+	r->protect_ram_ratio = bench_stat_of(ram_ratio, r->runs);
+	r->protect_region_ratio = bench_stat_of(region_ratio, r->runs);
+	return 0;
 }
 
 /* ---- CR-pin detection ----------------------------------------------------------------- */
@@ -278,6 +443,7 @@ int bench_cr_run(const struct bench_cr_opts *o, struct bench_cr_result *res)
 	    .events_path = path,
 	    .timeout_ms = BENCH_TIMEOUT_MS,
 	    .quiet = true,
+	    .no_violation_lines = true,
 	    .modules = {{.data = &mod, .len = sizeof(mod), .name = "built-in:cr-latency-params"}},
 	    .nr_modules = 1,
 	};
@@ -412,6 +578,57 @@ static void bench_cr_print_text(FILE *f, const struct bench_report *r)
 	}
 }
 
+/* For the text and the JSON: what each case is. */
+static const struct {
+	const char *key, *ram, *page;
+	bool many;
+} bench_prot_cases[BENCH_PROT_CASES] = {
+    [BENCH_PROT_FEW_ABOVE] = {"few_above", "32 MiB", "above them", false},
+    [BENCH_PROT_FEW_BELOW] = {"few_below", "32 MiB", "below them", false},
+    [BENCH_PROT_MANY_ABOVE] = {"many_above", "", "above them", true},
+    [BENCH_PROT_MANY_BELOW] = {"many_below", "", "below them", true},
+    [BENCH_PROT_LARGE_RAM] = {"large_region", "3 GiB", "in a 3 GiB rw region", false},
+    [BENCH_PROT_SMALL_REGION] = {"small_region", "3 GiB", "in a 2 MiB rw region", false},
+};
+
+static void bench_protect_print_text(FILE *f, const struct bench_report *r)
+{
+	char what[64], ram[16];
+
+	snprintf(ram, sizeof(ram), "%llu MiB",
+		 (unsigned long long)(bench_prot_ram(r->protect_ranges) >> 20));
+	fprintf(f,
+		"PROTECT r-- + un-PROTECT rwx of one page, %u pairs per run, against the memslot "
+		"ioctls\nthe pair makes (timed in the KVM layer in the same run; min / median / "
+		"max over runs):\n",
+		r->protect_pairs);
+	fprintf(f, "  %-42s %8s %8s %8s %9s %6s %14s\n", "case", "pair us", "", "", "ioctls us",
+		"n", "pair / ioctls");
+	for (int c = 0; c < BENCH_PROT_CASES; c++) {
+		const struct bench_protect_figure *p = &r->protect[c];
+
+		snprintf(what, sizeof(what), "%s, %u ranges, page %s",
+			 bench_prot_cases[c].many ? ram : bench_prot_cases[c].ram,
+			 bench_prot_cases[c].many ? r->protect_ranges : BENCH_PROT_FEW,
+			 bench_prot_cases[c].page);
+		fprintf(f, "  %-42s %8.1f %8.1f %8.1f %9.1f %6.1f %4.2f %4.2f %4.2f\n", what,
+			p->pair_ns.min / 1e3, p->pair_ns.median / 1e3, p->pair_ns.max / 1e3,
+			p->ioctl_ns.median / 1e3, p->ioctls, p->ratio.min, p->ratio.median,
+			p->ratio.max);
+	}
+	fprintf(f, "  goal: pair / ioctls <= 1.3 (floor 1.0: the ioctls themselves)\n");
+	fprintf(f, "  3 GiB / 32 MiB, page above, per run %22.2f %4.2f %4.2f x  (goal <= 1.2)\n",
+		r->protect_ram_ratio.min, r->protect_ram_ratio.median, r->protect_ram_ratio.max);
+	fprintf(f, "  3 GiB region / 2 MiB region, per run %21.2f %4.2f %4.2f x  (goal <= 1.2)\n",
+		r->protect_region_ratio.min, r->protect_region_ratio.median,
+		r->protect_region_ratio.max);
+}
+
+static void bench_print_ms(FILE *f, const char *what, const struct bench_stat *st)
+{
+	fprintf(f, "  %-50s %7.2f %7.2f %7.2f ms\n", what, st->min, st->median, st->max);
+}
+
 void bench_print_text(FILE *f, const struct bench_report *r)
 {
 	double above = r->call_per_2_exits.median - 1.0;
@@ -447,6 +664,17 @@ void bench_print_text(FILE *f, const struct bench_report *r)
 			fprintf(f, "  floor: 1.00x (a call is two exits, VTL0's and VTL1's); the "
 				   "median is at the floor, within this host's noise\n");
 	}
+	if (r->runs) {
+		fprintf(
+		    f,
+		    "launch of the bench guest, 32 MiB, default policy (min / median / max ms):\n");
+		bench_print_ms(f, "VM set-up (VMs, memslots, images, policy)", &r->launch_setup_ms);
+		bench_print_ms(f, "VTL1 boot (policy parse, boot op list)", &r->launch_vtl1_ms);
+		bench_print_ms(f, "VTL0 start (to its first exit)", &r->launch_vtl0_ms);
+		bench_print_ms(f, "total", &r->launch_total_ms);
+	}
+	if (r->runs && r->protect_ranges)
+		bench_protect_print_text(f, r);
 	if (r->cr_samples)
 		bench_cr_print_text(f, r);
 }
@@ -478,6 +706,35 @@ void bench_print_json(FILE *f, const struct bench_report *r)
 		bench_json_stat(f, "null_call_ns", &r->null_call_ns);
 		fputc(',', f);
 		bench_json_stat(f, "null_call_per_2_exits", &r->call_per_2_exits);
+		fprintf(f, ",\"launch_ms\":{");
+		bench_json_stat(f, "setup", &r->launch_setup_ms);
+		fputc(',', f);
+		bench_json_stat(f, "vtl1_boot", &r->launch_vtl1_ms);
+		fputc(',', f);
+		bench_json_stat(f, "vtl0_start", &r->launch_vtl0_ms);
+		fputc(',', f);
+		bench_json_stat(f, "total", &r->launch_total_ms);
+		fputc('}', f);
+	}
+	if (r->runs && r->protect_ranges) {
+		fprintf(f, ",\"protect\":{\"ranges\":%u,\"pairs\":%u", r->protect_ranges,
+			r->protect_pairs);
+		for (int c = 0; c < BENCH_PROT_CASES; c++) {
+			const struct bench_protect_figure *p = &r->protect[c];
+
+			fprintf(f, ",\"%s\":{", bench_prot_cases[c].key);
+			bench_json_stat(f, "pair_ns", &p->pair_ns);
+			fputc(',', f);
+			bench_json_stat(f, "ioctl_ns", &p->ioctl_ns);
+			fputc(',', f);
+			bench_json_stat(f, "pair_per_ioctls", &p->ratio);
+			fprintf(f, ",\"ioctls_per_pair\":%.1f}", p->ioctls);
+		}
+		fputc(',', f);
+		bench_json_stat(f, "large_ram_per_small_ram", &r->protect_ram_ratio);
+		fputc(',', f);
+		bench_json_stat(f, "large_region_per_small_region", &r->protect_region_ratio);
+		fputc('}', f);
 	}
 	if (r->cr_samples) {
 		fprintf(f, ",\"cr\":{\"period_us\":%u,\"samples\":%u,\"load_threads\":%u",
@@ -536,14 +793,18 @@ int cli_bench(int argc, char **argv)
 	    {"cr-samples", required_argument, NULL, 's'},
 	    {"cr-load", required_argument, NULL, 'l'},
 	    {"cr-only", no_argument, NULL, 'c'},
+	    {"protect-ranges", required_argument, NULL, 'P'},
+	    {"protect-pairs", required_argument, NULL, 'n'},
 	    {"json", no_argument, NULL, 'j'},
 	    {0, 0, 0, 0},
 	};
 	struct bench_report r = {.runs = BENCH_DEFAULT_RUNS,
 				 .cr_period_us = BENCH_CR_DEFAULT_PERIOD_US,
 				 .cr_samples = BENCH_CR_DEFAULT_SAMPLES,
-				 .cr_load = BENCH_CR_DEFAULT_LOAD};
-	double raw[64], call[64], ratio[64];
+				 .cr_load = BENCH_CR_DEFAULT_LOAD,
+				 .protect_ranges = BENCH_PROT_DEFAULT_RANGES,
+				 .protect_pairs = BENCH_PROT_DEFAULT_PAIRS};
+	double raw[64], call[64], ratio[64], launch[4][64], l[4];
 	bool cr_only = false, json = false;
 	int c, status;
 	long v;
@@ -583,6 +844,23 @@ int cli_bench(int argc, char **argv)
 			}
 			r.cr_load = (uint32_t)v;
 			break;
+		case 'P':
+			v = strtol(optarg, &end, 10);
+			if (*end || v < 0 || v > BPR_MAX_RANGES) {
+				log_err("--protect-ranges must be 0..%u (0: no PROTECT figure)",
+					BPR_MAX_RANGES);
+				return VTLMON_EXIT_USAGE;
+			}
+			r.protect_ranges = (uint32_t)v;
+			break;
+		case 'n':
+			v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > BENCH_PROT_MAX_PAIRS) {
+				log_err("--protect-pairs must be 1..%d", BENCH_PROT_MAX_PAIRS);
+				return VTLMON_EXIT_USAGE;
+			}
+			r.protect_pairs = (uint32_t)v;
+			break;
 		case 'c': cr_only = true; break;
 		case 'j': json = true; break;
 		default: return VTLMON_EXIT_USAGE;
@@ -595,16 +873,24 @@ int cli_bench(int argc, char **argv)
 	if (cr_only)
 		r.runs = 0;
 	for (int i = 0; i < r.runs; i++) {
-		status = bench_once(&raw[i], &call[i], &r.iterations);
+		status = bench_once(&raw[i], &call[i], &r.iterations, l);
 		if (status) {
 			log_err("bench run %d failed with status %d", i + 1, status);
 			return status;
 		}
 		ratio[i] = call[i] / (2 * raw[i]);
+		for (int k = 0; k < 4; k++)
+			launch[k][i] = l[k];
 	}
 	r.raw_exit_ns = bench_stat_of(raw, r.runs);
 	r.null_call_ns = bench_stat_of(call, r.runs);
 	r.call_per_2_exits = bench_stat_of(ratio, r.runs);
+	r.launch_setup_ms = bench_stat_of(launch[0], r.runs);
+	r.launch_vtl1_ms = bench_stat_of(launch[1], r.runs);
+	r.launch_vtl0_ms = bench_stat_of(launch[2], r.runs);
+	r.launch_total_ms = bench_stat_of(launch[3], r.runs);
+	if (r.runs && r.protect_ranges && (status = bench_protect(&r)))
+		return status;
 	if (r.cr_samples && (status = bench_cr(&r)))
 		return status;
 	if (json)

@@ -52,13 +52,38 @@ struct bench_stat {
 	double min, median, max;
 };
 
+/* The PROTECT figure's cases: a machine size, a range count and where the timed page lies. */
+enum bench_protect_case {
+	BENCH_PROT_FEW_ABOVE,	 /* 32 MiB, 10 ranges, the last page of RAM */
+	BENCH_PROT_FEW_BELOW,	 /* 32 MiB, 10 ranges, a page below them all */
+	BENCH_PROT_MANY_ABOVE,	 /* 128 MiB, --protect-ranges ranges, the last page */
+	BENCH_PROT_MANY_BELOW,	 /* the same, a page below them all */
+	BENCH_PROT_LARGE_RAM,	 /* 3 GiB, 10 ranges, the last page: a 3 GiB read-write region */
+	BENCH_PROT_SMALL_REGION, /* 3 GiB, 10 ranges, a page in a 2 MiB read-write region */
+	BENCH_PROT_CASES,
+};
+
+/* One case over the runs. */
+struct bench_protect_figure {
+	struct bench_stat pair_ns;  /* PROTECT r-- then rwx of one page, from the guest's view */
+	struct bench_stat ioctl_ns; /* the memslot ioctls of one pair, timed around ioctl() */
+	struct bench_stat ratio;    /* per run: pair / ioctls; floor 1.0 */
+	double ioctls;		    /* memslot ioctls per pair (median over the runs) */
+};
+
 /* What `vtlmon bench` measured, so that printing it is pure (and unit-tested). */
 struct bench_report {
 	int runs; /* 0: no call/exit figure (--cr-only) */
 	uint64_t iterations;
 	struct bench_stat raw_exit_ns, null_call_ns;
 	struct bench_stat call_per_2_exits; /* per run: null call / (2 x raw exit); floor 1.0 */
+	/* The launch of those runs, ms: set-up, VTL1's BOOT entry, VTL0 to its first exit. */
+	struct bench_stat launch_setup_ms, launch_vtl1_ms, launch_vtl0_ms, launch_total_ms;
 	uint32_t cr_period_us, cr_samples, cr_load; /* cr_samples 0: no CR figure */
+	uint32_t protect_ranges, protect_pairs;	    /* protect_ranges 0: no PROTECT figure */
+	struct bench_protect_figure protect[BENCH_PROT_CASES];
+	struct bench_stat protect_ram_ratio;	/* per run: LARGE_RAM / FEW_ABOVE pair time */
+	struct bench_stat protect_region_ratio; /* per run: LARGE_RAM / SMALL_REGION pair time */
 	struct bench_cr_result cr_idle, cr_busy;
 };
 

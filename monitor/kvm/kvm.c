@@ -101,8 +101,15 @@ int __vm_set_slot(struct vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa, ui
 	    .memory_size = size,
 	    .userspace_addr = (uint64_t)(uintptr_t)hva,
 	};
+	struct vm_slot_stats *st = &vm->slot_stats;
+	uint64_t t0 = st->counting ? clock_ns() : 0;
+	int ret = ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
 
-	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
+	if (st->counting) {
+		st->calls++;
+		st->ns += clock_ns() - t0;
+	}
+	return ret;
 }
 
 int vm_set_slot(struct vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa, uint64_t size,

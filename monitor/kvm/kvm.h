@@ -2,6 +2,7 @@
 #ifndef MONITOR_KVM_H
 #define MONITOR_KVM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,9 +21,17 @@ struct kvm {
 	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, applied to every vCPU */
 };
 
+/* KVM_SET_USER_MEMORY_REGION calls and their time while counting is on (`vtlmon bench`). */
+struct vm_slot_stats {
+	bool counting;
+	uint64_t calls;
+	uint64_t ns;
+};
+
 struct vm {
 	int fd;
 	int vtl;
+	struct vm_slot_stats slot_stats;
 };
 
 struct vcpu {

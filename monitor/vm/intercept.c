@@ -177,9 +177,11 @@ void intercept_report(struct vcpu_pair *p, const struct vtl1_intercept *ic, uint
 		ev_str(&e, "note", note);
 	ev_emit(&e);
 	/* The operator sees each one (rate-limited: a guest decides how many there are). */
-	LOG_VIOLATION("vtl0 %s at gpa %#llx rip %#llx (%s): %s%s%s", intercept_kind_name(ic->kind),
-		      (unsigned long long)ic->gpa, (unsigned long long)ic->rip, text,
-		      intercept_decision_names[decision], note ? ": " : "", note ? note : "");
+	if (!p->m->cfg.no_violation_lines)
+		LOG_VIOLATION("vtl0 %s at gpa %#llx rip %#llx (%s): %s%s%s",
+			      intercept_kind_name(ic->kind), (unsigned long long)ic->gpa,
+			      (unsigned long long)ic->rip, text, intercept_decision_names[decision],
+			      note ? ": " : "", note ? note : "");
 }
 
 /* Intercept, report, and return VTL1's outcome op (0: the run ended). */

@@ -20,7 +20,7 @@
 #include "vtl1_abi.h"
 
 #define MACHINE_MAX_CPUS    1 /* raise once SMP bring-up exists; the loop is per pair already */
-#define MACHINE_BENCH_SLOTS 8
+#define MACHINE_BENCH_SLOTS 8 /* > the highest BENCH_ID_* / BPR_ID_* (include/vtl_bench.h) */
 #define MACHINE_MAX_MODULES 3 /* boot info has 8 memory ranges; VTL1's own take 5 */
 
 /* What happened to a violation, as the `action` field of its event says it. */
@@ -62,8 +62,11 @@ struct machine_config {
 	const char *state_path; /* --state-out: the enforcement state at the end, or NULL */
 	uint64_t timeout_ms;	/* 0: none */
 	bool quiet;		/* no guest console on stdout */
-	bool no_sandbox;	/* debugging only: run without the seccomp allowlists */
-	bool mem_prealloc;	/* --mem-prealloc: every guest RAM page allocated at launch */
+	/* No violation lines or summary on stderr (`vtlmon bench` provokes them; the events keep
+	 * them). */
+	bool no_violation_lines;
+	bool no_sandbox;   /* debugging only: run without the seccomp allowlists */
+	bool mem_prealloc; /* --mem-prealloc: every guest RAM page allocated at launch */
 	/*
 	 * This machine owns the process (`vtlmon run`): its main thread handles
 	 * SIGINT/SIGTERM/SIGHUP and enters its own allowlist once the pairs run.
@@ -153,6 +156,7 @@ struct bench_slot {
 	uint64_t begin_ns;
 	uint64_t end_ns;
 	uint64_t iterations;
+	uint64_t slot_calls, slot_ns; /* VTL0's memslot ioctls between BEGIN and END */
 };
 
 struct machine {
@@ -209,6 +213,9 @@ struct machine {
 	char end_detail[160];
 
 	struct bench_slot bench[MACHINE_BENCH_SLOTS];
+	/* clock_ns() at the last `boot` event of VTL0 and VTL1: the launch split of `vtlmon bench`.
+	 */
+	uint64_t boot_ns[2];
 
 	/* The Linux platform (cfg.kernel): rebuilt with VTL0 at every reset. */
 	uint64_t linux_entry; /* physical 64-bit entry */

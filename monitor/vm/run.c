@@ -49,7 +49,7 @@ static void machine_event_exit(struct machine *m, const char *reason, int status
 	events_flush(&m->events);
 	if (events_summary(&m->events, summary, sizeof(summary)))
 		fprintf(stderr, "vtlmon: %s\n", summary);
-	if (intercept_summary(m, summary, sizeof(summary)))
+	if (!m->cfg.no_violation_lines && intercept_summary(m, summary, sizeof(summary)))
 		fprintf(stderr, "vtlmon: violations: %s\n", summary);
 }
 

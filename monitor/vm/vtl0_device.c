@@ -115,11 +115,17 @@ static void vtl0_device_ucall(struct vcpu_pair *p, uint64_t uc_gpa, uint32_t len
 		if (uc.args[0] < MACHINE_BENCH_SLOTS) {
 			struct bench_slot *b = &m->bench[uc.args[0]];
 
+			struct vm_slot_stats *st = &m->vm[0].slot_stats;
+
 			if (uc.cmd == VTL_UCALL_BENCH_BEGIN) {
 				b->begin_ns = now;
 				b->iterations = uc.args[1];
+				*st = (struct vm_slot_stats){.counting = true};
 			} else {
 				b->end_ns = now;
+				b->slot_calls = st->calls;
+				b->slot_ns = st->ns;
+				st->counting = false;
 			}
 		}
 		return;

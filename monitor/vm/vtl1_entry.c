@@ -81,6 +81,7 @@ static void pair_event_boot(struct vcpu_pair *p, int vtl)
 	const struct elf_image *img = vtl ? &m->vtl1_img : &m->vtl0_img;
 	struct ev e;
 
+	m->boot_ns[vtl ? 1 : 0] = clock_ns();
 	ev_begin(&e, &m->events, "boot");
 	ev_i64(&e, "vtl", vtl);
 	ev_u64(&e, "vcpu", p->index);

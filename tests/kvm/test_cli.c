@@ -91,22 +91,46 @@ Test(cli, caps_states_what_cannot_be_enforced)
 
 Test(cli, bench_reports_the_ratio, .timeout = 120)
 {
-	char out[4096];
+	char out[16384];
 
-	cr_assert_eq(sh(out, sizeof(out), "%s bench --runs 1", VTLMON_BIN), 0);
+	cr_assert_eq(sh(out, sizeof(out), "%s bench --runs 1 --protect-ranges 100", VTLMON_BIN), 0);
 	cr_assert_not_null(strstr(out, "null call / (2 x raw exit)"));
+	cr_assert_not_null(strstr(out, "VTL1 boot (policy parse, boot op list)"), "%s", out);
+	cr_assert_not_null(strstr(out, "128 MiB, 100 ranges, page below them"), "%s", out);
 	cr_assert_null(strstr(out, "-0."), "a negative figure: %s", out);
+}
+
+static double bench_json_num(const struct evlog *l, const char *key, const char *out)
+{
+	const struct evlog_field *f = evlog_get(&l->ev[0], key);
+
+	cr_assert(f && f->kind == EVLOG_NUM, "%s missing: %s", key, out);
+	return strtod(f->val.p, NULL);
 }
 
 /* --json: one valid object with min <= median <= max for each figure. */
 Test(cli, bench_json_is_valid_with_min_median_max, .timeout = 120)
 {
-	static const char *const figs[] = {"raw_exit_ns", "null_call_ns", "null_call_per_2_exits"};
-	char out[4096], key[64];
+	static const char *const figs[] = {"raw_exit_ns",
+					   "null_call_ns",
+					   "null_call_per_2_exits",
+					   "launch_ms.setup",
+					   "launch_ms.vtl1_boot",
+					   "launch_ms.total",
+					   "protect.few_above.pair_ns",
+					   "protect.many_below.ioctl_ns",
+					   "protect.large_region.pair_per_ioctls",
+					   "protect.large_ram_per_small_ram"};
+	static const char *const cases[] = {"few_above",  "few_below",	  "many_above",
+					    "many_below", "large_region", "small_region"};
+	char out[16384], key[96];
 	struct evlog l;
 	double v[3];
 
-	cr_assert_eq(sh(out, sizeof(out), "%s bench --runs 3 --cr-samples 0 --json", VTLMON_BIN),
+	cr_assert_eq(sh(out, sizeof(out),
+			"%s bench --runs 3 --cr-samples 0 --protect-ranges 200 --protect-pairs 20 "
+			"--json",
+			VTLMON_BIN),
 		     0);
 	cr_assert_eq(evlog_parse_json(&l, "b", out, strlen(out)), 0, "%s: %s", l.err ? l.err : "",
 		     out);
@@ -114,15 +138,26 @@ Test(cli, bench_json_is_valid_with_min_median_max, .timeout = 120)
 		static const char *const st[] = {"min", "median", "max"};
 
 		for (int k = 0; k < 3; k++) {
-			const struct evlog_field *f;
-
 			snprintf(key, sizeof(key), "b.%s.%s", figs[i], st[k]);
-			f = evlog_get(&l.ev[0], key);
-			cr_assert(f && f->kind == EVLOG_NUM, "%s missing: %s", key, out);
-			v[k] = strtod(f->val.p, NULL);
+			v[k] = bench_json_num(&l, key, out);
 		}
 		cr_assert(v[0] > 0 && v[0] <= v[1] && v[1] <= v[2], "%s: %f %f %f", figs[i], v[0],
 			  v[1], v[2]);
+	}
+	cr_assert(bench_json_num(&l, "b.launch_ms.total.min", out) >=
+		      bench_json_num(&l, "b.launch_ms.vtl1_boot.min", out),
+		  "%s", out);
+	/*
+	 * The structural property behind the PROTECT figure: RAM is backed by
+	 * slots of at most 2 MiB, so a pair changes the slots of one chunk only,
+	 * in 3 GiB as in 32 MiB: one delete and at most three creates each way.
+	 */
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		double n;
+
+		snprintf(key, sizeof(key), "b.protect.%s.ioctls_per_pair", cases[i]);
+		n = bench_json_num(&l, key, out);
+		cr_assert(n >= 2 && n <= 8, "%s = %f: %s", key, n, out);
 	}
 	evlog_free(&l);
 }

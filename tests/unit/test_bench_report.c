@@ -80,3 +80,63 @@ Test(bench_report, json_is_one_valid_object)
 	evlog_free(&l);
 	free(j);
 }
+
+static void bench_sample_protect(struct bench_report *r)
+{
+	r->protect_ranges = 16000;
+	r->protect_pairs = 200;
+	for (int c = 0; c < BENCH_PROT_CASES; c++)
+		r->protect[c] = (struct bench_protect_figure){
+		    .pair_ns = {250000 + 1000.0 * c, 270000, 300000},
+		    .ioctl_ns = {40000, 50000, 60000},
+		    .ratio = {4.5, 5.4, 6.0},
+		    .ioctls = c & 1 ? 8 : 6,
+		};
+	r->protect_ram_ratio = (struct bench_stat){0.95, 1.1, 1.3};
+	r->protect_region_ratio = (struct bench_stat){0.9, 0.98, 1.05};
+	r->launch_setup_ms = (struct bench_stat){3.3, 3.5, 4.1};
+	r->launch_vtl1_ms = (struct bench_stat){10.8, 10.9, 11.1};
+	r->launch_vtl0_ms = (struct bench_stat){0.13, 0.14, 0.16};
+	r->launch_total_ms = (struct bench_stat){14.5, 14.9, 15.5};
+}
+
+Test(bench_report, protect_and_launch_in_text)
+{
+	struct bench_report r = bench_sample(1.11);
+	char *t;
+
+	bench_sample_protect(&r);
+	t = bench_capture(false, &r);
+	/* The many-ranges machine is sized for the range count: 8 MiB + 16000 pages + 4 MiB. */
+	cr_assert_not_null(strstr(t, "128 MiB, 16000 ranges, page above them"), "%s", t);
+	cr_assert_not_null(strstr(t, "32 MiB, 10 ranges, page below them"), "%s", t);
+	cr_assert_not_null(strstr(t, "3 GiB, 10 ranges, page in a 2 MiB rw region"), "%s", t);
+	cr_assert_not_null(strstr(t, "250.0    270.0    300.0      50.0    6.0 4.50 5.40 6.00"),
+			   "%s", t);
+	cr_assert_not_null(strstr(t, "0.95 1.10 1.30 x  (goal <= 1.2)"), "%s", t);
+	cr_assert_not_null(strstr(t, "10.80   10.90   11.10 ms"), "%s", t);
+	free(t);
+	/* No PROTECT figure asked for (--protect-ranges 0): no such lines. */
+	r.protect_ranges = 0;
+	t = bench_capture(false, &r);
+	cr_assert_null(strstr(t, "PROTECT"), "%s", t);
+	free(t);
+}
+
+Test(bench_report, protect_and_launch_in_json)
+{
+	struct bench_report r = bench_sample(1.11);
+	struct evlog l;
+	char *j;
+
+	bench_sample_protect(&r);
+	j = bench_capture(true, &r);
+	cr_assert_eq(evlog_parse_json(&l, "b", j, strlen(j)), 0, "%s: %s", l.err ? l.err : "", j);
+	cr_assert_not_null(evlog_get(&l.ev[0], "b.launch_ms.vtl1_boot.median"));
+	cr_assert_not_null(evlog_get(&l.ev[0], "b.protect.many_below.pair_per_ioctls.max"));
+	cr_assert_not_null(evlog_get(&l.ev[0], "b.protect.small_region.ioctls_per_pair"));
+	cr_assert_not_null(evlog_get(&l.ev[0], "b.protect.large_ram_per_small_ram.median"));
+	cr_assert_not_null(evlog_get(&l.ev[0], "b.protect.large_region_per_small_region.min"));
+	evlog_free(&l);
+	free(j);
+}

@@ -1,15 +1,70 @@
-/* Benchmark guest embedded in `vtlmon bench`: bare MMIO exits, then NOP VTL calls. */
+/* Benchmark guest embedded in `vtlmon bench`: bare MMIO exits, NOP VTL calls, PROTECT pairs. */
 #include "vtl0.h"
+#include "vtl1_abi.h"
+#include "vtl_bench.h"
 
-#define BENCH_N		 2000
-#define BENCH_ID_EXIT	 1 /* the baseline: one MMIO write exit, no VTL switch */
-#define BENCH_ID_NOPCALL 2
+#define BENCH_N 2000
 
 static struct vtl_call_block bench_blk __attribute__((aligned(VTL_CALL_BLOCK_ALIGN)));
+
+static const struct bpr_module *bench_find_module(const struct vtl_boot_info *bi)
+{
+	for (uint32_t i = 0; i < bi->nr_mem && i < VTL_BOOT_MAX_MEM; i++) {
+		const struct vtl_mem_range *r = &bi->mem[i];
+		const struct bpr_module *bm = (const struct bpr_module *)(uintptr_t)r->base;
+
+		if (r->type == VTL_MEM_MODULE && r->size >= sizeof(*bm) && bm->magic == BPR_MAGIC)
+			return bm;
+	}
+	return 0;
+}
+
+static void bench_protect(struct vtl_call_block *b, uint64_t gpa, uint64_t perms)
+{
+	uint32_t st;
+
+	b->args[0] = gpa;
+	b->args[2] = perms;
+	st = vtl_call(b);
+	if (st != VTL_OK)
+		vtl_ucall_fail(__FILE__, __LINE__, "PROTECT failed (args: gpa, status)", gpa, st);
+}
+
+/* The timed loop: the same two calls each time, so every pair makes the same slot changes. */
+static void bench_pairs(struct vtl_call_block *b, uint32_t id, uint64_t gpa, uint32_t pairs)
+{
+	GUEST_BENCH_BEGIN(id, pairs);
+	for (uint32_t i = pairs; i; i--) {
+		bench_protect(b, gpa, VTL_PERM_R);
+		bench_protect(b, gpa, VTL_PERM_R | VTL_PERM_W | VTL_PERM_X);
+	}
+	GUEST_BENCH_END(id);
+}
+
+static void bench_protect_figure(const struct vtl_boot_info *bi, const struct bpr_module *bm)
+{
+	struct vtl_call_block *b = &bench_blk;
+	uint32_t ranges = bm->ranges, pairs = bm->pairs;
+	uint64_t base = bm->range_base, end = base + (uint64_t)ranges * VTL_PAGE_SIZE;
+	uint64_t top = bi->vtl0_ram_size - VTL_PAGE_SIZE;
+
+	/* The host sized RAM for this; a wrong module fails here, not in a wild PROTECT. */
+	GUEST_ASSERT(ranges >= 1 && ranges <= BPR_MAX_RANGES && pairs >= 1);
+	GUEST_ASSERT(end + VTL_LARGE_PAGE_SIZE + VTL_PAGE_SIZE <= top);
+	b->nr = VTL_CALL_PROTECT;
+	b->args[1] = 1;
+	for (uint32_t i = 0; i < ranges; i++)
+		bench_protect(b, base + (uint64_t)i * VTL_PAGE_SIZE, i & 1 ? 0 : VTL_PERM_R);
+	bench_protect(b, end + VTL_LARGE_PAGE_SIZE, 0);
+	bench_pairs(b, BPR_ID_ABOVE, top, pairs);
+	bench_pairs(b, BPR_ID_BELOW, BPR_PAGE_BELOW, pairs);
+	bench_pairs(b, BPR_ID_SMALL_REGION, end + VTL_LARGE_PAGE_SIZE / 2, pairs);
+}
 
 /* Both loops are the same three instructions (store, decrement, branch): only the exit differs. */
 int vtl0_main(const struct vtl_boot_info *bi)
 {
+	const struct bpr_module *bm = bench_find_module(bi);
 	struct vtl_call_block *b = &bench_blk;
 
 	GUEST_BENCH_BEGIN(BENCH_ID_EXIT, BENCH_N);
@@ -25,5 +80,7 @@ int vtl0_main(const struct vtl_boot_info *bi)
 	GUEST_BENCH_END(BENCH_ID_NOPCALL);
 	GUEST_ASSERT_EQ(b->status, VTL_OK);
 
+	if (bm)
+		bench_protect_figure(bi, bm);
 	vtl_shutdown(0);
 }
