@@ -215,7 +215,7 @@ static int bench_protect_once(uint64_t ram, uint32_t ranges, uint32_t pairs,
 static int bench_protect(struct bench_report *r)
 {
 	static struct bench_prot_sample smp[BENCH_PROT_CASES][64];
-	double v[3][64], ram_ratio[64], region_ratio[64];
+	double v[4][64], ram_ratio[64], region_ratio[64];
 	struct bench_prot_sample unused;
 	int status, i, c;
 
@@ -249,10 +249,12 @@ static int bench_protect(struct bench_report *r)
 			v[1][i] = smp[c][i].ioctl_ns;
 			v[2][i] =
 			    smp[c][i].ioctl_ns > 0 ? smp[c][i].pair_ns / smp[c][i].ioctl_ns : 0;
+			v[3][i] = smp[c][i].pair_ns - smp[c][i].ioctl_ns;
 		}
 		f->pair_ns = bench_stat_of(v[0], r->runs);
 		f->ioctl_ns = bench_stat_of(v[1], r->runs);
 		f->ratio = bench_stat_of(v[2], r->runs);
+		f->rest_ns = bench_stat_of(v[3], r->runs);
 		for (i = 0; i < r->runs; i++)
 			v[0][i] = smp[c][i].ioctls;
 		f->ioctls = bench_stat_of(v[0], r->runs).median;
@@ -602,8 +604,8 @@ static void bench_protect_print_text(FILE *f, const struct bench_report *r)
 		"ioctls\nthe pair makes (timed in the KVM layer in the same run; min / median / "
 		"max over runs):\n",
 		r->protect_pairs);
-	fprintf(f, "  %-42s %8s %8s %8s %9s %6s %14s\n", "case", "pair us", "", "", "ioctls us",
-		"n", "pair / ioctls");
+	fprintf(f, "  %-42s %8s %8s %8s %9s %8s %4s %14s\n", "case", "pair us", "", "", "ioctls us",
+		"rest us", "n", "pair / ioctls");
 	for (int c = 0; c < BENCH_PROT_CASES; c++) {
 		const struct bench_protect_figure *p = &r->protect[c];
 
@@ -611,12 +613,13 @@ static void bench_protect_print_text(FILE *f, const struct bench_report *r)
 			 bench_prot_cases[c].many ? ram : bench_prot_cases[c].ram,
 			 bench_prot_cases[c].many ? r->protect_ranges : BENCH_PROT_FEW,
 			 bench_prot_cases[c].page);
-		fprintf(f, "  %-42s %8.1f %8.1f %8.1f %9.1f %6.1f %4.2f %4.2f %4.2f\n", what,
+		fprintf(f, "  %-42s %8.1f %8.1f %8.1f %9.1f %8.1f %4.1f %4.2f %4.2f %4.2f\n", what,
 			p->pair_ns.min / 1e3, p->pair_ns.median / 1e3, p->pair_ns.max / 1e3,
-			p->ioctl_ns.median / 1e3, p->ioctls, p->ratio.min, p->ratio.median,
-			p->ratio.max);
+			p->ioctl_ns.median / 1e3, p->rest_ns.median / 1e3, p->ioctls, p->ratio.min,
+			p->ratio.median, p->ratio.max);
 	}
-	fprintf(f, "  goal: pair / ioctls <= 1.3 (floor 1.0: the ioctls themselves)\n");
+	fprintf(f, "  goal: pair / ioctls <= 1.3 (floor 1.0: the ioctls themselves); rest: pair "
+		   "minus ioctls,\n  per run (two VTL calls, VTL1's PROTECT path, the monitor)\n");
 	fprintf(f, "  3 GiB / 32 MiB, page above, per run %22.2f %4.2f %4.2f x  (goal <= 1.2)\n",
 		r->protect_ram_ratio.min, r->protect_ram_ratio.median, r->protect_ram_ratio.max);
 	fprintf(f, "  3 GiB region / 2 MiB region, per run %21.2f %4.2f %4.2f x  (goal <= 1.2)\n",
@@ -728,6 +731,8 @@ void bench_print_json(FILE *f, const struct bench_report *r)
 			bench_json_stat(f, "ioctl_ns", &p->ioctl_ns);
 			fputc(',', f);
 			bench_json_stat(f, "pair_per_ioctls", &p->ratio);
+			fputc(',', f);
+			bench_json_stat(f, "rest_ns", &p->rest_ns);
 			fprintf(f, ",\"ioctls_per_pair\":%.1f}", p->ioctls);
 		}
 		fputc(',', f);

@@ -68,6 +68,7 @@ struct bench_protect_figure {
 	struct bench_stat pair_ns;  /* PROTECT r-- then rwx of one page, from the guest's view */
 	struct bench_stat ioctl_ns; /* the memslot ioctls of one pair, timed around ioctl() */
 	struct bench_stat ratio;    /* per run: pair / ioctls; floor 1.0 */
+	struct bench_stat rest_ns;  /* per run: pair - ioctls: the VTL calls, VTL1, the monitor */
 	double ioctls;		    /* memslot ioctls per pair (median over the runs) */
 };
 
