@@ -790,6 +790,23 @@ static int bench_cr(struct bench_report *r)
 	return 0;
 }
 
+/* A decimal option value in [lo, hi]; -1 (logged: "--NAME must be LO..HI NOTE") if not. */
+static int bench_opt_u32(const char *name, const char *arg, uint32_t lo, uint32_t hi,
+			 const char *note, uint32_t *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (end == arg || *end || errno || v < (long)lo || v > (long)hi) {
+		log_err("--%s must be %u..%u%s", name, lo, hi, note);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
 int cli_bench(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -812,18 +829,15 @@ int cli_bench(int argc, char **argv)
 	double raw[64], call[64], ratio[64], launch[4][64], l[4];
 	bool cr_only = false, json = false;
 	int c, status;
-	long v;
-	char *end;
+	uint32_t u;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			r.runs = (int)strtol(optarg, &end, 10);
-			if (*end || r.runs < 1 || r.runs > 64) {
-				log_err("--runs must be 1..64");
+			if (bench_opt_u32("runs", optarg, 1, 64, "", &u))
 				return VTLMON_EXIT_USAGE;
-			}
+			r.runs = (int)u;
 			break;
 		case 'p':
 			if (bench_parse_period(optarg, &r.cr_period_us)) {
@@ -833,38 +847,24 @@ int cli_bench(int argc, char **argv)
 			}
 			break;
 		case 's':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 0 || v > BENCH_CR_MAX_SAMPLES) {
-				log_err("--cr-samples must be 0..%d (0: no CR figure)",
-					BENCH_CR_MAX_SAMPLES);
+			if (bench_opt_u32("cr-samples", optarg, 0, BENCH_CR_MAX_SAMPLES,
+					  " (0: no CR figure)", &r.cr_samples))
 				return VTLMON_EXIT_USAGE;
-			}
-			r.cr_samples = (uint32_t)v;
 			break;
 		case 'l':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 0 || v > BENCH_CR_MAX_LOAD) {
-				log_err("--cr-load must be 0..%d busy threads", BENCH_CR_MAX_LOAD);
+			if (bench_opt_u32("cr-load", optarg, 0, BENCH_CR_MAX_LOAD, " busy threads",
+					  &r.cr_load))
 				return VTLMON_EXIT_USAGE;
-			}
-			r.cr_load = (uint32_t)v;
 			break;
 		case 'P':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 0 || v > BPR_MAX_RANGES) {
-				log_err("--protect-ranges must be 0..%u (0: no PROTECT figure)",
-					BPR_MAX_RANGES);
+			if (bench_opt_u32("protect-ranges", optarg, 0, BPR_MAX_RANGES,
+					  " (0: no PROTECT figure)", &r.protect_ranges))
 				return VTLMON_EXIT_USAGE;
-			}
-			r.protect_ranges = (uint32_t)v;
 			break;
 		case 'n':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > BENCH_PROT_MAX_PAIRS) {
-				log_err("--protect-pairs must be 1..%d", BENCH_PROT_MAX_PAIRS);
+			if (bench_opt_u32("protect-pairs", optarg, 1, BENCH_PROT_MAX_PAIRS, "",
+					  &r.protect_pairs))
 				return VTLMON_EXIT_USAGE;
-			}
-			r.protect_pairs = (uint32_t)v;
 			break;
 		case 'c': cr_only = true; break;
 		case 'j': json = true; break;

@@ -7,18 +7,6 @@
 
 static struct vtl_call_block bench_blk __attribute__((aligned(VTL_CALL_BLOCK_ALIGN)));
 
-static const struct bpr_module *bench_find_module(const struct vtl_boot_info *bi)
-{
-	for (uint32_t i = 0; i < bi->nr_mem && i < VTL_BOOT_MAX_MEM; i++) {
-		const struct vtl_mem_range *r = &bi->mem[i];
-		const struct bpr_module *bm = (const struct bpr_module *)(uintptr_t)r->base;
-
-		if (r->type == VTL_MEM_MODULE && r->size >= sizeof(*bm) && bm->magic == BPR_MAGIC)
-			return bm;
-	}
-	return 0;
-}
-
 static void bench_protect(struct vtl_call_block *b, uint64_t gpa, uint64_t perms)
 {
 	uint32_t st;
@@ -64,7 +52,7 @@ static void bench_protect_figure(const struct vtl_boot_info *bi, const struct bp
 /* Both loops are the same three instructions (store, decrement, branch): only the exit differs. */
 int vtl0_main(const struct vtl_boot_info *bi)
 {
-	const struct bpr_module *bm = bench_find_module(bi);
+	const struct bpr_module *bm = vtl_module_by_magic(bi, BPR_MAGIC, sizeof(*bm));
 	struct vtl_call_block *b = &bench_blk;
 
 	GUEST_BENCH_BEGIN(BENCH_ID_EXIT, BENCH_N);

@@ -42,21 +42,9 @@ static inline void crl_spin(uint64_t k)
 		__asm__ volatile("1: dec %0\n\tjnz 1b" : "+r"(k));
 }
 
-static const struct crl_module *crl_find_module(const struct vtl_boot_info *bi)
-{
-	for (uint32_t i = 0; i < bi->nr_mem && i < VTL_BOOT_MAX_MEM; i++) {
-		const struct vtl_mem_range *r = &bi->mem[i];
-		const struct crl_module *cm = (const struct crl_module *)(uintptr_t)r->base;
-
-		if (r->type == VTL_MEM_MODULE && r->size >= sizeof(*cm) && cm->magic == CRL_MAGIC)
-			return cm;
-	}
-	return 0;
-}
-
 int vtl0_main(const struct vtl_boot_info *bi)
 {
-	const struct crl_module *cm = crl_find_module(bi);
+	const struct crl_module *cm = vtl_module_by_magic(bi, CRL_MAGIC, sizeof(struct crl_module));
 	uint32_t samples = cm ? cm->samples : CRL_DEF_SAMPLE;
 	uint32_t nr_windows = cm ? cm->nr_windows : 0;
 	uint64_t cr0 = crl_read_cr0(), gp0;
