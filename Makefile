@@ -165,6 +165,11 @@ cli-test: $(VTLMON) man
 bench: all
 	$(VTLMON) bench
 
+# Monitor instructions per PROTECT call and per exit (callgrind on real KVM; docs/results.md).
+.PHONY: bench-instr
+bench-instr: all
+	bash bench/instr.sh $(VTLMON) $(B)/vtl0/tests/bench.elf
+
 # The demo under memcheck: no errors, no leaks. --no-sandbox because valgrind
 # cannot run a seccomp filter (the monitor refuses to start without it).
 valgrind: all

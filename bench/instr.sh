@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# bench-instr: monitor instructions per PROTECT call and per exit, counted by callgrind on real KVM.
+#
+# callgrind counts instructions, not seconds: the same binary, guest and inputs give the same
+# count whatever else the host is doing. Two runs of the bench guest (vtl0/tests/bench.c) with
+# its PROTECT parameters as a module differ only in the number of timed pairs (1 and 1 + PAIRS
+# per placement, three placements): the difference is the monitor's cost of 6 x PAIRS PROTECT
+# calls, with launch, set-up and the exit/call loops cancelled out. A PROTECT call is three exits
+# (VTL0's call, VTL1's op list, VTL1's answer). A measurement, never a test.
+#
+# usage: bench/instr.sh VTLMON BENCH_GUEST_ELF [RANGES...]   (default: 10 16000)
+set -eu
+vtlmon=${1:?vtlmon binary} guest=${2:?bench guest ELF}
+shift 2
+ranges=("$@")
+[ ${#ranges[@]} -gt 0 ] || ranges=(10 16000)
+pairs=100
+
+if ! command -v valgrind >/dev/null || ! command -v python3 >/dev/null; then
+	echo "bench-instr: needs valgrind and python3: skipped"
+	exit 0
+fi
+if [ ! -c /dev/kvm ]; then
+	echo "bench-instr: /dev/kvm is missing" >&2
+	exit 1
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# One callgrind run with N timed pairs per placement over R ranges: its profile path.
+run() {
+	local r=$1 n=$2 out=$tmp/cg-$1-$2
+	python3 -c "import struct,sys; open(sys.argv[1],'wb').write(struct.pack('<QIIQ', 0x31525042, $r, $n, 8 << 20))" \
+		"$tmp/mod-$r-$n"
+	valgrind --tool=callgrind --callgrind-out-file="$out" "$vtlmon" run --quiet --no-sandbox \
+		--mem 128M --vtl0 "$guest" --module "$tmp/mod-$r-$n" --timeout 600 \
+		>"$tmp/log-$r-$n" 2>&1 || { cat "$tmp/log-$r-$n" >&2; exit 1; }
+	echo "$out"
+}
+
+echo "monitor instructions (callgrind), PROTECT r-- / rwx of one page, 128 MiB, $((6 * pairs)) calls"
+printf '  %-8s %12s %12s %12s %14s\n' ranges "per call" "per exit" "perm_set" "perm_set/call"
+for r in "${ranges[@]}"; do
+	a=$(run "$r" 1)
+	b=$(run "$r" $((1 + pairs)))
+	python3 - "$a" "$b" "$r" $((6 * pairs)) <<'PY'
+import collections, re, sys
+
+def load(path):
+    """Total instructions, and calls + inclusive cost per callee, from a callgrind profile."""
+    names, calls, incl = {}, collections.Counter(), collections.Counter()
+    total, cfn, pending = 0, None, None
+    def name(tok):
+        m = re.match(r'\((\d+)\)(?: (.*))?', tok)
+        if not m:
+            return tok
+        if m.group(2):
+            names[m.group(1)] = m.group(2)
+        return names.get(m.group(1), m.group(1))
+    for line in open(path):
+        if line.startswith('cfn='):
+            cfn = name(line[4:].strip())
+        elif line.startswith('fn='):
+            name(line[3:].strip())
+        elif line.startswith('calls='):
+            pending = int(line[6:].split()[0])
+        elif line.startswith('summary:'):
+            total = int(line.split()[1])
+        elif pending is not None and (line[:1].isdigit() or line[:1] in ('+', '-', '*')):
+            parts = line.split()
+            calls[cfn] += pending
+            incl[cfn] += int(parts[1]) if len(parts) > 1 else 0
+            pending = None
+    return total, calls, incl
+
+(ta, ca, ia), (tb, cb, ib) = load(sys.argv[1]), load(sys.argv[2])
+ranges, n = sys.argv[3], int(sys.argv[4])
+per_call = (tb - ta) / n
+ps_calls = cb['perm_set'] - ca['perm_set']
+ps = (ib['perm_set'] - ia['perm_set']) / ps_calls if ps_calls else 0
+print('  %-8s %12.0f %12.0f %12.0f %14.2f' % (ranges, per_call, per_call / 3, ps, ps_calls / n))
+PY
+done
+echo "  goal: <= 2000 per handled exit; perm_set runs in one of the three (VTL1's op list)"
