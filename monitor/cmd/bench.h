@@ -80,6 +80,7 @@ struct bench_report {
 	struct bench_stat call_per_2_exits; /* per run: null call / (2 x raw exit); floor 1.0 */
 	/* The launch of those runs, ms: set-up, VTL1's BOOT entry, VTL0 to its first exit. */
 	struct bench_stat launch_setup_ms, launch_vtl1_ms, launch_vtl0_ms, launch_total_ms;
+	struct bench_stat launch_big_policy_ms;	    /* to VTL0's boot event with a 64 KiB policy */
 	uint32_t cr_period_us, cr_samples, cr_load; /* cr_samples 0: no CR figure */
 	uint32_t protect_ranges, protect_pairs;	    /* protect_ranges 0: no PROTECT figure */
 	struct bench_protect_figure protect[BENCH_PROT_CASES];

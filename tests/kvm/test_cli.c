@@ -117,6 +117,7 @@ Test(cli, bench_json_is_valid_with_min_median_max, .timeout = 120)
 					   "launch_ms.setup",
 					   "launch_ms.vtl1_boot",
 					   "launch_ms.total",
+					   "launch_ms.big_policy_total",
 					   "protect.few_above.pair_ns",
 					   "protect.many_below.ioctl_ns",
 					   "protect.large_region.pair_per_ioctls",

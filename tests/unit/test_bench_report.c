@@ -99,6 +99,7 @@ static void bench_sample_protect(struct bench_report *r)
 	r->launch_vtl1_ms = (struct bench_stat){10.8, 10.9, 11.1};
 	r->launch_vtl0_ms = (struct bench_stat){0.13, 0.14, 0.16};
 	r->launch_total_ms = (struct bench_stat){14.5, 14.9, 15.5};
+	r->launch_big_policy_ms = (struct bench_stat){79.2, 82.3, 83.7};
 }
 
 Test(bench_report, protect_and_launch_in_text)
@@ -116,6 +117,8 @@ Test(bench_report, protect_and_launch_in_text)
 	    strstr(t, "250.0    270.0    300.0      50.0    220.0  6.0 4.50 5.40 6.00"), "%s", t);
 	cr_assert_not_null(strstr(t, "0.95 1.10 1.30 x  (goal <= 1.2)"), "%s", t);
 	cr_assert_not_null(strstr(t, "10.80   10.90   11.10 ms"), "%s", t);
+	cr_assert_not_null(strstr(t, "64 KiB policy (goal < 150)    79.20   82.30   83.70 ms"),
+			   "%s", t);
 	free(t);
 	/* No PROTECT figure asked for (--protect-ranges 0): no such lines. */
 	r.protect_ranges = 0;
@@ -134,6 +137,7 @@ Test(bench_report, protect_and_launch_in_json)
 	j = bench_capture(true, &r);
 	cr_assert_eq(evlog_parse_json(&l, "b", j, strlen(j)), 0, "%s: %s", l.err ? l.err : "", j);
 	cr_assert_not_null(evlog_get(&l.ev[0], "b.launch_ms.vtl1_boot.median"));
+	cr_assert_not_null(evlog_get(&l.ev[0], "b.launch_ms.big_policy_total.max"));
 	cr_assert_not_null(evlog_get(&l.ev[0], "b.protect.many_below.pair_per_ioctls.max"));
 	cr_assert_not_null(evlog_get(&l.ev[0], "b.protect.small_region.ioctls_per_pair"));
 	cr_assert_not_null(evlog_get(&l.ev[0], "b.protect.few_above.rest_ns.median"));
