@@ -170,6 +170,24 @@ bench: all
 bench-instr: all
 	bash bench/instr.sh $(VTLMON) $(B)/vtl0/tests/bench.elf
 
+# Launch wall time and peak RSS against QEMU -M microvm, each running a guest that exits at once
+# (bench/compare.sh; docs/results.md); skipped without qemu-system-x86_64. QEMU's guest is a PVH
+# image of its own, bench/pvh_exit.S (the object from the VTL0 $(B)/guest/%.o rule); the runs
+# are timed and their peak RSS read by bench/measure.c (the object from the host rule).
+PVH_EXIT_ELF := $(B)/bench/pvh-exit.elf
+BENCH_METER := $(B)/bench/measure
+.PHONY: bench-compare
+bench-compare: $(BENCH_METER) $(VTLMON) $(B)/vtl0/tests/launch.elf $(PVH_EXIT_ELF)
+	bash bench/compare.sh $(BENCH_METER) $(VTLMON) $(B)/vtl0/tests/launch.elf $(PVH_EXIT_ELF) $(BENCH_COMPARE_RUNS)
+
+$(PVH_EXIT_ELF): $(B)/guest/bench/pvh_exit.o bench/pvh_exit.ld
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(GUEST_LDFLAGS) -T bench/pvh_exit.ld -o $@ $<
+
+$(BENCH_METER): $(B)/host/bench/measure.o
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $<
+
 # The demo under memcheck: no errors, no leaks. --no-sandbox because valgrind
 # cannot run a seccomp filter (the monitor refuses to start without it).
 valgrind: all
