@@ -290,7 +290,14 @@ const char *policy_msr_unpinnable_reason(uint32_t index);
 /* Decision helpers for VTL1, so the language's meaning lives in one place. */
 /* POLICY_PIN_* or 0; always 0 for an MSR that is not pinnable, whatever the struct says. */
 uint32_t policy_msr_flags(const struct policy *p, uint32_t index);
-bool policy_request_allowed(const struct policy *p, uint32_t req, bool after_end_of_boot);
+/* Inline: VTL1 asks it on every PROTECT, and VTL1's instructions are emulated (a call costs). */
+static inline bool policy_request_allowed(const struct policy *p, uint32_t req,
+					  bool after_end_of_boot)
+{
+	uint32_t mask = after_end_of_boot ? p->requests_after : p->requests_before;
+
+	return req && !(req & ~POLICY_REQ_ALL) && (mask & req) == req;
+}
 bool policy_region_matches(enum policy_region region, uint32_t seg_flags); /* VTL_SEG_* */
 
 #endif

@@ -14,13 +14,6 @@ uint32_t policy_msr_flags(const struct policy *p, uint32_t index)
 	return 0;
 }
 
-bool policy_request_allowed(const struct policy *p, uint32_t req, bool after_end_of_boot)
-{
-	uint32_t mask = after_end_of_boot ? p->requests_after : p->requests_before;
-
-	return req && !(req & ~POLICY_REQ_ALL) && (mask & req) == req;
-}
-
 bool policy_region_matches(enum policy_region region, uint32_t seg_flags)
 {
 	bool w = seg_flags & VTL_SEG_W, x = seg_flags & VTL_SEG_X;

@@ -8,22 +8,14 @@
 #include "vtl1_abi.h"
 #include "vtl_layout.h"
 
-/*
- * One byte per page, storing the permissions taken AWAY (VTL_PERM_* bits)
- * plus VTL1_PAGE_LOCKED: the all-zero .bss is then "RWX, unlocked" for
- * every page, with no initialisation loop over up to 786,432 pages.
- */
-#define VTL1_PAGE_LOCKED 0x8U
-#define VTL1_PAGES_MAX	 (VTL0_RAM_MAX / VTL_PAGE_SIZE)
-
-static uint8_t vtl1_pages[VTL1_PAGES_MAX];
-/* Until the first lock, a range can be rewritten with one `rep stosb`. */
-static bool vtl1_pages_have_locks;
+/* The page state (pages.h says what a byte holds). */
+uint8_t vtl1_pages[VTL1_PAGES_MAX];
+bool vtl1_pages_have_locks;
 
 uint64_t vtl1_ram_pages;
 
-/* Runs emulated, once per page: a PROTECT storm is mostly single pages, so keep it plain. */
-void vtl1_pages_scan(uint64_t first, uint64_t n, uint32_t perms, struct vtl1_page_change *out)
+/* Runs emulated, once per page: keep it plain. */
+void vtl1_pages_scan_range(uint64_t first, uint64_t n, uint32_t perms, struct vtl1_page_change *out)
 {
 	const uint8_t *p = &vtl1_pages[first], *end = p + n;
 	uint32_t denied_any = 0, denied_all = VTL_PERM_MASK, locked_denied = 0;
@@ -41,7 +33,7 @@ void vtl1_pages_scan(uint64_t first, uint64_t n, uint32_t perms, struct vtl1_pag
 	out->locked_gains = locked_denied & perms;
 }
 
-void vtl1_pages_set(uint64_t first, uint64_t n, uint32_t perms, bool lock)
+void vtl1_pages_set_range(uint64_t first, uint64_t n, uint32_t perms, bool lock)
 {
 	uint8_t *p = &vtl1_pages[first], *end = p + n;
 	uint8_t d = (uint8_t)((~perms & VTL_PERM_MASK) | (lock ? VTL1_PAGE_LOCKED : 0));

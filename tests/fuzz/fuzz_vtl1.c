@@ -711,6 +711,17 @@ static void check_intercept(void)
 		FUZZ_CHECK(m.out == OUT_RESET && t->arg[0] == VTL1_REASON_CLASS(class),
 			   "reset: answered %s", op_name(t->code));
 		break;
+	case POLICY_ACT_RESTORE:
+		/* cr only (the parser refuses it elsewhere): SKIP, nothing injected or allowed. */
+		if (class != POLICY_CLASS_CR) {
+			FUZZ_CHECK(m.out == OUT_KILL && t->arg[0] == VTL1_REASON_CLASS(class),
+				   "restore of a non-CR class: answered %s", op_name(t->code));
+			break;
+		}
+		FUZZ_CHECK(m.out == OUT_RETURN && t->arg[0] == VTL_OK && outcomes == 1 &&
+			       m.nans >= 2 && m.ans[m.nans - 2].code == VTL1_OP_SKIP,
+			   "restore: not SKIP then RETURN");
+		break;
 	default:
 		FUZZ_CHECK(m.out == OUT_KILL && t->arg[0] == VTL1_REASON_CLASS(class),
 			   "kill: answered %s", op_name(t->code));
