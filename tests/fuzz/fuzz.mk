@@ -21,7 +21,7 @@ FUZZ_FLAGS ?=
 FUZZ_Q := $(if $(filter 1,$(V)),,@)
 
 FUZZ_TARGETS := callblock policy elf exit ptwalk inspect json insn permmap guestram events cli \
-	vtl1 console report
+	vtl1 console report linux
 
 # Sanitizers abort on the first report (no recovery), so libFuzzer saves the input.
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -72,6 +72,10 @@ FUZZ_SRCS_report := monitor/cmd/report.c monitor/base/evlog.c monitor/base/event
 	monitor/base/log.c
 FUZZ_LIBS_report := -pthread
 FUZZ_MAXLEN_report := 8192
+# The Linux boot protocol on any kernel file (a VTL0 kexec image is the guest's choice): the
+# harness stubs what linux_boot_vcpu calls (KVM, the boot area), which it never runs.
+FUZZ_SRCS_linux := monitor/x86/linux_boot.c
+FUZZ_MAXLEN_linux := 20480
 # VTL1's freestanding sources built for the host: vtl1_host.c includes the files whose static
 # state a run resets (FUZZ_VTL1_INCLUDED) and guestlib/console.c (behind the shims' include
 # guards); every other vtl1/*.c is compiled as it is. The shims in vtl1_host/ come first.
@@ -172,12 +176,14 @@ fuzz-coverage: $(FUZZ_TARGETS:%=fuzz-coverage-%)
 # The one target that writes to the committed corpus: binary seeds from
 # mkseeds.c, the example policies, and the built guest images (stripped of
 # debug info to stay small; inspect's copies keep their symbols, its anchors).
+# Once the test kernel is built (make linux), mkseeds also takes the head of
+# its bzImage for corpus/linux/ (without it, the committed copies stay).
 FUZZ_GUESTS := $(B)/vtl0/demo.elf $(B)/vtl1/vtl1.elf $(B)/vtl0/tests/exitcode.elf
 $(FUZZ_B)/mkseeds: $(FUZZ_DIR)/mkseeds.c $(FUZZ_HDRS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_Q)$(FUZZ_CC) -std=gnu11 -O1 -g $(FUZZ_WARN) -Iinclude -I. -D_GNU_SOURCE -o $@ $<
 fuzz-seeds: $(FUZZ_B)/mkseeds $(FUZZ_GUESTS)
-	$(FUZZ_B)/mkseeds $(FUZZ_DIR)/corpus
+	$(FUZZ_B)/mkseeds $(FUZZ_DIR)/corpus $(wildcard $(LINUX_DIR)/bzImage)
 	mkdir -p $(FUZZ_DIR)/corpus/policy $(FUZZ_DIR)/corpus/elf $(FUZZ_DIR)/corpus/inspect
 	for f in policy/examples/*.policy; do \
 		cp $$f $(FUZZ_DIR)/corpus/policy/example-$$(basename $$f); done

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "monitor/kvm/kvm_compat.h"
+#include "monitor/x86/linux_boot.h"
 #include "monitor/x86/ptwalk.h"
 #include "vtl1_abi.h"
 #include "vtl_call.h"
@@ -16,7 +17,8 @@
 #include "vtl_status.h"
 
 /*
- * Usage: mkseeds DIR. Writes DIR/<target>/<name> for every seed below. Each
+ * Usage: mkseeds DIR [BZIMAGE]. Writes DIR/<target>/<name> for every seed
+ * below (and, given the test kernel's bzImage, seeds from its head). Each
  * seed is a small, valid (or deliberately borderline) instance of what its
  * harness decodes, so the fuzzer starts from inputs that get past the first
  * checks; the layouts are documented at the top of each fuzz_*.c.
@@ -1158,10 +1160,203 @@ static void vtl1_seeds(void)
 	save("vtl1", "raw-bad-ram-size", &s);
 }
 
+/* ---- fuzz_linux ------------------------------------------------------------------ */
+
+/* The harness's 32-byte head: flags, RAM selector, command-line length, initrd size, kend. */
+static void linux_head(struct seed *s, uint32_t flags, uint32_t ram, uint64_t cmdline,
+		       uint64_t initrd, uint64_t kend)
+{
+	put32(s, flags);
+	put32(s, ram);
+	put64(s, cmdline);
+	put64(s, initrd);
+	put64(s, kend);
+}
+
+/* A RAM size the monitor accepts (flag bit 0 clear): a 2 MiB multiple from VTL0_RAM_MIN. */
+#define LINUX_RAM_MIB(n) ((uint32_t)(((n) - (VTL0_RAM_MIN >> 20)) / 2))
+
+struct bz {
+	uint8_t setup_sects, jump, relocatable;
+	uint16_t version, xloadflags;
+	uint32_t align, init_size, cmdline_size, initrd_addr_max;
+	uint64_t pref;
+	size_t pm_size;
+};
+
+/* A synthesized bzImage: the setup header of bz, setup sectors of zeros, a jmp $ kernel. */
+static void linux_bz_seed(const char *name, uint32_t flags, uint32_t ram, uint64_t cmdline,
+			  uint64_t initrd, const struct bz *bz)
+{
+	struct seed s = {.n = 0};
+	uint8_t *b;
+	size_t setup = ((size_t)(bz->setup_sects ? bz->setup_sects : 4) + 1) * 512;
+
+	linux_head(&s, flags, ram, cmdline, initrd, 0);
+	b = s.b + s.n;
+	memset(b, 0, setup + bz->pm_size);
+	s.n += setup + bz->pm_size;
+	b[LINUX_HDR_SETUP_SECTS] = bz->setup_sects;
+	b[LINUX_HDR_BOOT_FLAG] = 0x55;
+	b[LINUX_HDR_BOOT_FLAG + 1] = 0xAA;
+	b[LINUX_HDR_JUMP] = 0xEB;
+	b[LINUX_HDR_JUMP + 1] = bz->jump;
+	memcpy(b + LINUX_HDR_HEADER, "HdrS", 4);
+	memcpy(b + LINUX_HDR_VERSION, &bz->version, 2);
+	b[LINUX_HDR_TYPE_OF_LOADER] = 0;
+	b[LINUX_HDR_LOADFLAGS] = LINUX_LOADED_HIGH;
+	memcpy(b + LINUX_HDR_INITRD_ADDR_MAX, &bz->initrd_addr_max, 4);
+	memcpy(b + LINUX_HDR_KERNEL_ALIGNMENT, &bz->align, 4);
+	b[LINUX_HDR_RELOCATABLE] = bz->relocatable;
+	memcpy(b + LINUX_HDR_XLOADFLAGS, &bz->xloadflags, 2);
+	memcpy(b + LINUX_HDR_CMDLINE_SIZE, &bz->cmdline_size, 4);
+	memcpy(b + LINUX_HDR_PREF_ADDRESS, &bz->pref, 8);
+	memcpy(b + LINUX_HDR_INIT_SIZE, &bz->init_size, 4);
+	/* The 64-bit entry at +0x200: jmp $ */
+	if (bz->pm_size >= LINUX_ENTRY64_OFFSET + 2) {
+		b[setup + LINUX_ENTRY64_OFFSET] = 0xEB;
+		b[setup + LINUX_ENTRY64_OFFSET + 1] = 0xFE;
+	}
+	save("linux", name, &s);
+}
+
+/* An ELF header (a vmlinux to linux_probe; its PT_LOADs are fuzz_elf's business). */
+static void linux_elf_seed(const char *name, uint32_t flags, uint32_t ram, uint64_t cmdline,
+			   uint64_t initrd, uint64_t kend)
+{
+	struct seed s = {.n = 0};
+	Elf64_Ehdr eh = {0};
+
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	eh.e_type = ET_EXEC;
+	eh.e_machine = EM_X86_64;
+	eh.e_version = EV_CURRENT;
+	eh.e_entry = 0x1000000;
+	eh.e_ehsize = sizeof(eh);
+	linux_head(&s, flags, ram, cmdline, initrd, kend);
+	put(&s, &eh, sizeof(eh));
+	save("linux", name, &s);
+}
+
+/*
+ * The test kernel's head: its setup sectors and the first KiB of the
+ * protected-mode kernel (a real 2.15 header; the file's size is what the
+ * probe sees, so RAM need only hold init_size).
+ */
+static void linux_real_seeds(const char *path)
+{
+	struct seed s = {.n = 0};
+	size_t want, got;
+	FILE *f = fopen(path, "rb");
+
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	linux_head(&s, 0, LINUX_RAM_MIB(64), 120, 11264, 0);
+	got = fread(s.b + s.n, 1, 0x400, f);
+	want = got > LINUX_HDR_SETUP_SECTS
+		   ? ((size_t)s.b[s.n + LINUX_HDR_SETUP_SECTS] + 1) * 512 + 1024
+		   : 0;
+	if (!want || want > sizeof(s.b) - s.n ||
+	    fread(s.b + s.n + got, 1, want - got, f) != want - got) {
+		fprintf(stderr, "mkseeds: %s: not a bzImage of at least %zu bytes\n", path, want);
+		exit(1);
+	}
+	fclose(f);
+	s.n += want;
+	save("linux", "real-bzimage-head", &s);
+	/* The same at 28 MiB, where its init_size (16 MiB + ~11.7 MiB) only just fits. */
+	s.b[4] = (uint8_t)LINUX_RAM_MIB(28);
+	save("linux", "real-bzimage-head-28m", &s);
+}
+
+static void linux_seeds(const char *bzimage)
+{
+	const struct bz std = {.setup_sects = 3,
+			       .jump = 0x6A, /* header ends at 0x26C (2.15) */
+			       .relocatable = 1,
+			       .version = 0x020F,
+			       .xloadflags = LINUX_XLF_KERNEL_64 | 0x2,
+			       .align = 0x200000,
+			       .init_size = 8 << 20,
+			       .cmdline_size = 2047,
+			       .initrd_addr_max = 0x7FFFFFFF,
+			       .pref = 0x1000000,
+			       .pm_size = 2048};
+	struct bz bz;
+
+	linux_bz_seed("bzimage-2.15", 0, LINUX_RAM_MIB(64), 200, 11264, &std);
+	/* pref_address off the alignment: rounded up to 18 MiB. */
+	bz = std;
+	bz.pref = 0x1001000;
+	linux_bz_seed("bzimage-pref-unaligned", 0, LINUX_RAM_MIB(64), 0, 0, &bz);
+	/* Not relocatable, at 1 MiB, setup_sects 0 (meaning 4), oldest accepted protocol. */
+	bz = std;
+	bz.relocatable = 0;
+	bz.align = 0;
+	bz.pref = 0x100000;
+	bz.setup_sects = 0;
+	bz.version = 0x020C;
+	bz.jump = 0x66;
+	bz.init_size = 2 << 20;
+	/* In the smallest RAM: kernel [1 MiB, 3 MiB), the initrd exactly fills [3 MiB, 4 MiB). */
+	linux_bz_seed("bzimage-2.12-fixed-1m", 0, 0, 100, 1 << 20, &bz);
+	/* Refused until RAM holds init_size: the message says to raise --mem. */
+	bz.init_size = 0x10000000;
+	linux_bz_seed("bzimage-needs-more-ram", 0x18, LINUX_RAM_MIB(64), 0, 0, &bz);
+	/* [load, + init_size) ends exactly at the end of a raw RAM size (bit 0). */
+	bz = std;
+	linux_bz_seed("bzimage-ram-exact", 1, 0x1000000 + (8 << 20) - (uint32_t)VTL0_RAM_MIN, 0, 0,
+		      &bz);
+	/* initrd_addr_max below the end of RAM, the initrd pressed against the kernel. */
+	bz = std;
+	bz.initrd_addr_max = (32 << 20) - 1;
+	linux_bz_seed("bzimage-initrd-max-low", 0, LINUX_RAM_MIB(64), 0, (8 << 20) - 4096, &bz);
+	/* The command line at the kernel's own limit; a header past the e820 table. */
+	bz = std;
+	bz.cmdline_size = 255;
+	bz.jump = 0xFF;
+	linux_bz_seed("bzimage-cmdline-255", 0x18, LINUX_RAM_MIB(32), 255, 4096, &bz);
+	/* The longest header the zero page takes: it ends where the e820 table starts. */
+	bz = std;
+	bz.jump = LINUX_BP_E820_TABLE - LINUX_HDR_HEADER;
+	linux_bz_seed("bzimage-header-ends-at-e820", 0, LINUX_RAM_MIB(64), 0, 0, &bz);
+	/* A header whose cmdline_size is the monitor's whole area (no room for the NUL): at the
+	 * limit. */
+	bz = std;
+	bz.cmdline_size = LINUX_CMDLINE_AREA;
+	linux_bz_seed("bzimage-cmdline-area-limit", 0x4, LINUX_RAM_MIB(64), 2, 0, &bz);
+	/* An initrd that exactly fills the room below initrd_addr_max (steered, bits 5-6). */
+	bz = std;
+	bz.initrd_addr_max = (48 << 20) - 1;
+	linux_bz_seed("bzimage-initrd-fills-room", 0x40, LINUX_RAM_MIB(64), 0, 0x1000, &bz);
+	/* The largest kernel_alignment: pref_address rounds up to 1 GiB, in 3 GiB of RAM. */
+	bz = std;
+	bz.align = 1U << 30;
+	linux_bz_seed("bzimage-align-1g", 0, LINUX_RAM_MIB(3072), 0, 0, &bz);
+	/* linux_place_initrd below 1 MiB: a raw kernel end (bit 7) of 0, an initrd over 3 MiB. */
+	bz = std;
+	bz.initrd_addr_max = (4 << 20) - 1;
+	linux_bz_seed("bzimage-raw-kernel-end", 0xA0, LINUX_RAM_MIB(64), 0, 0x301000, &bz);
+	/* Refused: a 32-bit kernel, with a 24-byte message buffer. */
+	bz = std;
+	bz.xloadflags = 0x2;
+	linux_bz_seed("bzimage-32-bit", 0x10, LINUX_RAM_MIB(64), 0, 0, &bz);
+	linux_elf_seed("vmlinux", 0, LINUX_RAM_MIB(64), 300, 11264, 0x1A17000);
+	/* 4 MiB of RAM, PT_LOADs up to 3 MiB: the initrd exactly fills the last MiB. */
+	linux_elf_seed("vmlinux-initrd-fills-ram", 0x20, LINUX_RAM_MIB(4), 0, 0x100000, 0x1FF000);
+	if (bzimage)
+		linux_real_seeds(bzimage);
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s CORPUS-DIR\n", argv[0]);
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: %s CORPUS-DIR [BZIMAGE]\n", argv[0]);
 		return 2;
 	}
 	out_dir = argv[1];
@@ -1177,5 +1372,6 @@ int main(int argc, char **argv)
 	events_seeds();
 	cli_seeds();
 	vtl1_seeds();
+	linux_seeds(argc == 3 ? argv[2] : NULL);
 	return 0;
 }
