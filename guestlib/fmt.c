@@ -41,7 +41,9 @@ static size_t gl_strlen(const char *s)
 	const char *p = s;
 	size_t n = ~(size_t)0;
 
-	__asm__("repne scasb" : "+D"(p), "+c"(n) : "a"(0), "m"(*(const char(*)[])s) : "cc");
+	/* "memory": the scan reads bytes the compiler cannot name (clang refuses an unsized
+	 * operand). */
+	__asm__("repne scasb" : "+D"(p), "+c"(n) : "a"(0) : "memory", "cc");
 	return (size_t)(p - s) - 1;
 }
 
@@ -54,9 +56,7 @@ static size_t gl_literal_len(const char *s)
 
 	if (!len)
 		return 0;
-	__asm__("repne scasb"
-		: "+D"(p), "+c"(n), "=@ccz"(found)
-		: "a"('%'), "m"(*(const char(*)[])s));
+	__asm__("repne scasb" : "+D"(p), "+c"(n), "=@ccz"(found) : "a"('%') : "memory");
 	/* Found: p is one past the '%'. */
 	return found ? (size_t)(p - s) - 1 : len;
 }

@@ -19,10 +19,10 @@
 		int g_, w_;                                                                        \
                                                                                                    \
 		memset(got_, 0x55, sizeof(got_));                                                  \
-		memset(want_, 0x55, sizeof(want_));                                               \
+		memset(want_, 0x55, sizeof(want_));                                                \
 		g_ = gl_snprintf(got_, (size), __VA_ARGS__);                                       \
 		w_ = snprintf(want_, (size), __VA_ARGS__);                                         \
-		cr_assert_eq(g_, w_, "length %d, want %d for %s", g_, w_, #__VA_ARGS__);            \
+		cr_assert_eq(g_, w_, "length %d, want %d for %s", g_, w_, #__VA_ARGS__);           \
 		cr_assert_eq(memcmp(got_, want_, sizeof(got_)), 0, "\"%s\", want \"%s\" (%s)",     \
 			     got_, want_, #__VA_ARGS__);                                           \
 	} while (0)
