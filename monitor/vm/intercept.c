@@ -148,6 +148,32 @@ bool intercept_summary(struct machine *m, char *buf, size_t cap)
 	return n > 0;
 }
 
+/*
+ * The violation's line on stderr, in the operator's terms: the GPA of a
+ * memory access, the MSR of a WRMSR, the CR whose pinned bits changed (the
+ * ABI puts the index or number in `gpa`, include/vtl1_abi.h), and the
+ * instruction when VTL0's exit decoded one (a CR change seen at a later exit
+ * has none).
+ */
+static void intercept_log_line(const struct vtl1_intercept *ic, const char *insn,
+			       const char *decision, const char *note)
+{
+	char what[64];
+
+	if (ic->kind == VTL1_INT_MSR_WRITE)
+		snprintf(what, sizeof(what), "write of msr %#llx", (unsigned long long)ic->gpa);
+	else if (ic->kind == VTL1_INT_CR_WRITE)
+		snprintf(what, sizeof(what), "cr%llu = %#llx (pinned bits %#llx)",
+			 (unsigned long long)ic->gpa, (unsigned long long)ic->value,
+			 (unsigned long long)ic->aux);
+	else
+		snprintf(what, sizeof(what), "%s at gpa %#llx", intercept_kind_name(ic->kind),
+			 (unsigned long long)ic->gpa);
+	LOG_VIOLATION("vtl0 %s, rip %#llx%s%s%s: %s%s%s", what, (unsigned long long)ic->rip,
+		      insn ? " (" : "", insn ? insn : "", insn ? ")" : "", decision,
+		      note ? ": " : "", note ? note : "");
+}
+
 void intercept_report(struct vcpu_pair *p, const struct vtl1_intercept *ic, uint32_t op,
 		      const char *note)
 {
@@ -178,10 +204,8 @@ void intercept_report(struct vcpu_pair *p, const struct vtl1_intercept *ic, uint
 	ev_emit(&e);
 	/* The operator sees each one (rate-limited: a guest decides how many there are). */
 	if (!p->m->cfg.no_violation_lines)
-		LOG_VIOLATION("vtl0 %s at gpa %#llx rip %#llx (%s): %s%s%s",
-			      intercept_kind_name(ic->kind), (unsigned long long)ic->gpa,
-			      (unsigned long long)ic->rip, text, intercept_decision_names[decision],
-			      note ? ": " : "", note ? note : "");
+		intercept_log_line(ic, ic->insn_len ? text : NULL,
+				   intercept_decision_names[decision], note);
 }
 
 /* Intercept, report, and return VTL1's outcome op (0: the run ended). */

@@ -70,6 +70,23 @@ Test(cli, demo_runs_with_no_arguments)
 	unlink(path);
 }
 
+/* Each violation's stderr line names what was hit in its own terms, and the decision. */
+Test(cli, demo_violation_lines_name_what_was_hit)
+{
+	char out[8192];
+
+	cr_assert_eq(sh(out, sizeof(out), "%s run --quiet --timeout 30 2>&1", VTLMON_BIN), 0);
+	cr_assert_not_null(strstr(out, "vtlmon: vtl0 mem_write at gpa 0x"), "%s", out);
+	cr_assert_not_null(strstr(out, "vtlmon: vtl0 write of msr 0xc0000080, rip 0x"), "%s", out);
+	/* A CR change is seen at a later exit: no instruction to show, so none is made up. */
+	cr_assert_not_null(strstr(out, "vtlmon: vtl0 cr0 = 0x"), "%s", out);
+	cr_assert_not_null(strstr(out, "(pinned bits 0x80010001)"), "%s", out);
+	cr_assert_null(strstr(out, "unknown"), "%s", out);
+	cr_assert_not_null(strstr(out, "vtlmon: violations: mem_read: deny 1; mem_write: deny 1; "
+				       "msr: deny 1; cr: restore 1"),
+			   "%s", out);
+}
+
 Test(cli, usage_errors_have_their_own_status)
 {
 	cr_assert_eq(sh(NULL, 0, "%s run --mem 3 2>/dev/null", VTLMON_BIN), VTLMON_EXIT_USAGE);
