@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "monitor/base/le.h"
 #include "monitor/x86/boot.h"
 #include "vtl_layout.h"
 
@@ -26,39 +27,6 @@ static int linux_fail(char *msg, size_t msglen, const char *fmt, ...)
 	return -1;
 }
 
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)rd16(p) | (uint32_t)rd16(p + 2) << 16;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	wr16(p, (uint16_t)v);
-	wr16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void wr64(uint8_t *p, uint64_t v)
-{
-	wr32(p, (uint32_t)v);
-	wr32(p + 4, (uint32_t)(v >> 32));
-}
-
 /* boot.rst, "64-bit boot protocol": the protected-mode kernel at an aligned address. */
 static int linux_probe_bzimage(const uint8_t *buf, size_t len, uint64_t ram_size,
 			       struct linux_kernel_info *out, char *msg, size_t msglen)
@@ -69,15 +37,15 @@ static int linux_probe_bzimage(const uint8_t *buf, size_t len, uint64_t ram_size
 	if (len < LINUX_HDR_END_MIN + 4)
 		return linux_fail(msg, msglen, "bzImage: %zu bytes is too short for a setup header",
 				  len);
-	if (rd16(buf + LINUX_HDR_BOOT_FLAG) != LINUX_BOOT_FLAG)
+	if (le16_get(buf + LINUX_HDR_BOOT_FLAG) != LINUX_BOOT_FLAG)
 		return linux_fail(msg, msglen, "bzImage: boot_flag is not 0xAA55");
-	out->version = rd16(buf + LINUX_HDR_VERSION);
+	out->version = le16_get(buf + LINUX_HDR_VERSION);
 	if (out->version < LINUX_PROTO_MIN)
 		return linux_fail(msg, msglen,
 				  "bzImage: boot protocol %u.%02u is too old; the 64-bit entry "
 				  "needs 2.12 or later",
 				  out->version >> 8, out->version & 0xFF);
-	if (!(rd16(buf + LINUX_HDR_XLOADFLAGS) & LINUX_XLF_KERNEL_64))
+	if (!(le16_get(buf + LINUX_HDR_XLOADFLAGS) & LINUX_XLF_KERNEL_64))
 		return linux_fail(msg, msglen,
 				  "bzImage: no 64-bit entry (XLF_KERNEL_64 is clear): a 32-bit "
 				  "kernel cannot be VTL0");
@@ -97,14 +65,14 @@ static int linux_probe_bzimage(const uint8_t *buf, size_t len, uint64_t ram_size
 	out->pm_offset = setup_size;
 	out->pm_size = len - setup_size;
 	out->relocatable = buf[LINUX_HDR_RELOCATABLE] != 0;
-	align = rd32(buf + LINUX_HDR_KERNEL_ALIGNMENT);
+	align = le32_get(buf + LINUX_HDR_KERNEL_ALIGNMENT);
 	/* A power of two no larger than 1 GiB, or the field is nonsense. */
 	if (out->relocatable &&
 	    (align < VTL_PAGE_SIZE || align > (1U << 30) || (align & (align - 1))))
 		return linux_fail(msg, msglen, "bzImage: kernel_alignment %#x is not usable",
 				  align);
 	out->kernel_align = align;
-	pref = rd64(buf + LINUX_HDR_PREF_ADDRESS);
+	pref = le64_get(buf + LINUX_HDR_PREF_ADDRESS);
 	if (pref < LINUX_HIGH_MEM || (pref & LINUX_PAGE_MASK))
 		return linux_fail(msg, msglen,
 				  "bzImage: pref_address %#llx is below 1 MiB or not page-aligned",
@@ -113,7 +81,7 @@ static int linux_probe_bzimage(const uint8_t *buf, size_t len, uint64_t ram_size
 	if (out->relocatable && pref < ram_size && (pref & (align - 1)))
 		pref = (pref + align - 1) & ~(uint64_t)(align - 1);
 	out->load_gpa = pref;
-	out->init_size = rd32(buf + LINUX_HDR_INIT_SIZE);
+	out->init_size = le32_get(buf + LINUX_HDR_INIT_SIZE);
 	need = out->init_size > out->pm_size ? out->init_size : out->pm_size;
 	if (pref >= ram_size || need > ram_size - pref)
 		return linux_fail(msg, msglen,
@@ -121,8 +89,8 @@ static int linux_probe_bzimage(const uint8_t *buf, size_t len, uint64_t ram_size
 				  "ends at %#llx (raise --mem)",
 				  (unsigned long long)pref, (unsigned long long)need,
 				  (unsigned long long)ram_size);
-	out->cmdline_size = rd32(buf + LINUX_HDR_CMDLINE_SIZE);
-	out->initrd_addr_max = rd32(buf + LINUX_HDR_INITRD_ADDR_MAX);
+	out->cmdline_size = le32_get(buf + LINUX_HDR_CMDLINE_SIZE);
+	out->initrd_addr_max = le32_get(buf + LINUX_HDR_INITRD_ADDR_MAX);
 	return 0;
 }
 
@@ -138,7 +106,7 @@ int linux_probe(const uint8_t *buf, size_t len, uint64_t ram_size, struct linux_
 		out->kind = LINUX_KIND_VMLINUX;
 		return 0;
 	}
-	if (len >= LINUX_HDR_HEADER + 4 && rd32(buf + LINUX_HDR_HEADER) == LINUX_HDR_MAGIC) {
+	if (len >= LINUX_HDR_HEADER + 4 && le32_get(buf + LINUX_HDR_HEADER) == LINUX_HDR_MAGIC) {
 		if (linux_probe_bzimage(buf, len, ram_size, out, msg, msglen)) {
 			out->kind = LINUX_KIND_NONE;
 			return -1;
@@ -222,29 +190,29 @@ void linux_zero_page(uint8_t *bp, const struct linux_kernel_info *info, const ui
 	    info->hdr_end <= LINUX_BP_E820_TABLE)
 		memcpy(bp + LINUX_HDR_OFFSET, hdr + LINUX_HDR_OFFSET,
 		       info->hdr_end - LINUX_HDR_OFFSET);
-	wr16(bp + LINUX_HDR_BOOT_FLAG, LINUX_BOOT_FLAG);
-	wr32(bp + LINUX_HDR_HEADER, LINUX_HDR_MAGIC);
+	le16_put(bp + LINUX_HDR_BOOT_FLAG, LINUX_BOOT_FLAG);
+	le32_put(bp + LINUX_HDR_HEADER, LINUX_HDR_MAGIC);
 	if (info->kind == LINUX_KIND_BZIMAGE)
-		wr32(bp + LINUX_HDR_CODE32_START, (uint32_t)info->load_gpa);
+		le32_put(bp + LINUX_HDR_CODE32_START, (uint32_t)info->load_gpa);
 	else
-		wr32(bp + LINUX_HDR_KERNEL_ALIGNMENT, (uint32_t)VTL_LARGE_PAGE_SIZE);
+		le32_put(bp + LINUX_HDR_KERNEL_ALIGNMENT, (uint32_t)VTL_LARGE_PAGE_SIZE);
 	bp[LINUX_HDR_TYPE_OF_LOADER] = LINUX_LOADER_UNDEF;
 	bp[LINUX_HDR_LOADFLAGS] |= LINUX_LOADED_HIGH;
-	wr32(bp + LINUX_HDR_CMD_LINE_PTR, (uint32_t)lay->cmdline_gpa);
-	wr32(bp + LINUX_BP_EXT_CMD_LINE_PTR, (uint32_t)(lay->cmdline_gpa >> 32));
-	wr32(bp + LINUX_HDR_CMDLINE_SIZE, info->cmdline_size);
-	wr32(bp + LINUX_HDR_RAMDISK_IMAGE, (uint32_t)lay->initrd_gpa);
-	wr32(bp + LINUX_BP_EXT_RAMDISK_IMAGE, (uint32_t)(lay->initrd_gpa >> 32));
-	wr32(bp + LINUX_HDR_RAMDISK_SIZE, (uint32_t)lay->initrd_size);
-	wr32(bp + LINUX_BP_EXT_RAMDISK_SIZE, (uint32_t)(lay->initrd_size >> 32));
+	le32_put(bp + LINUX_HDR_CMD_LINE_PTR, (uint32_t)lay->cmdline_gpa);
+	le32_put(bp + LINUX_BP_EXT_CMD_LINE_PTR, (uint32_t)(lay->cmdline_gpa >> 32));
+	le32_put(bp + LINUX_HDR_CMDLINE_SIZE, info->cmdline_size);
+	le32_put(bp + LINUX_HDR_RAMDISK_IMAGE, (uint32_t)lay->initrd_gpa);
+	le32_put(bp + LINUX_BP_EXT_RAMDISK_IMAGE, (uint32_t)(lay->initrd_gpa >> 32));
+	le32_put(bp + LINUX_HDR_RAMDISK_SIZE, (uint32_t)lay->initrd_size);
+	le32_put(bp + LINUX_BP_EXT_RAMDISK_SIZE, (uint32_t)(lay->initrd_size >> 32));
 	n = linux_e820_map(lay->ram_size, map, LINUX_E820_MAX);
 	bp[LINUX_BP_E820_ENTRIES] = (uint8_t)n;
 	for (uint32_t i = 0; i < n; i++) {
 		uint8_t *e = bp + LINUX_BP_E820_TABLE + i * 20;
 
-		wr64(e, map[i].addr);
-		wr64(e + 8, map[i].size);
-		wr32(e + 16, map[i].type);
+		le64_put(e, map[i].addr);
+		le64_put(e + 8, map[i].size);
+		le32_put(e + 16, map[i].type);
 	}
 }
 

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "monitor/base/le.h"
+
 /*
  * MP spec 1.4, chapter 4. Without it (and without ACPI) Linux 6.1 scans the
  * BIOS area for one, which costs 2.5 s of emulated reads on this host
@@ -29,18 +31,6 @@
 #define MP_IOAPIC_VER	0x11U  /* KVM's in-kernel IOAPIC */
 #define MP_CPU_SIG	0x600U /* family 6: only informative */
 #define MP_CPU_FEATURES 0x201U /* FPU, APIC */
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
 
 uint8_t mptable_checksum(const uint8_t *p, size_t len)
 {
@@ -82,7 +72,7 @@ size_t mptable_write(uint8_t *buf, size_t len, uint32_t gpa, uint32_t cpus)
 	/* Floating pointer: "_MP_", the table's address, length in 16-byte units, no default
 	 * config. */
 	memcpy(fp, "_MP_", 4);
-	put32(fp + 4, gpa + MP_FP_SIZE);
+	le32_put(fp + 4, gpa + MP_FP_SIZE);
 	fp[8] = 1;
 	fp[9] = MP_SPEC_REV;
 
@@ -90,7 +80,7 @@ size_t mptable_write(uint8_t *buf, size_t len, uint32_t gpa, uint32_t cpus)
 	hdr[6] = MP_SPEC_REV;
 	memcpy(hdr + 8, "VTLMON  ", 8);
 	memcpy(hdr + 16, "VTL0        ", 12);
-	put32(hdr + 36, MPTABLE_LAPIC_ADDR);
+	le32_put(hdr + 36, MPTABLE_LAPIC_ADDR);
 
 	p = hdr + MP_HDR_SIZE;
 	for (uint32_t i = 0; i < cpus; i++, count++) {
@@ -98,8 +88,8 @@ size_t mptable_write(uint8_t *buf, size_t len, uint32_t gpa, uint32_t cpus)
 		p[1] = (uint8_t)i;
 		p[2] = MP_LAPIC_VER;
 		p[3] = MP_CPU_EN | (i == 0 ? MP_CPU_BP : 0);
-		put32(p + 4, MP_CPU_SIG);
-		put32(p + 8, MP_CPU_FEATURES);
+		le32_put(p + 4, MP_CPU_SIG);
+		le32_put(p + 8, MP_CPU_FEATURES);
 		p += MP_CPU_SIZE;
 	}
 	p[0] = MP_ENT_BUS;
@@ -110,7 +100,7 @@ size_t mptable_write(uint8_t *buf, size_t len, uint32_t gpa, uint32_t cpus)
 	p[1] = ioapic_id;
 	p[2] = MP_IOAPIC_VER;
 	p[3] = MP_IOAPIC_EN;
-	put32(p + 4, MPTABLE_IOAPIC_ADDR);
+	le32_put(p + 4, MPTABLE_IOAPIC_ADDR);
 	p += MP_ENTRY_SIZE;
 	count++;
 	/* ISA IRQ n on IOAPIC pin n, bus-default polarity and trigger (edge, active high). */
@@ -121,8 +111,8 @@ size_t mptable_write(uint8_t *buf, size_t len, uint32_t gpa, uint32_t cpus)
 	p = mptable_int(p, MP_ENT_LINTSRC, MP_INT_NMI, 0, 0xFF, 1);
 	count += 2;
 
-	put16(hdr + 4, (uint16_t)(size - MP_FP_SIZE));
-	put16(hdr + 34, count);
+	le16_put(hdr + 4, (uint16_t)(size - MP_FP_SIZE));
+	le16_put(hdr + 34, count);
 	hdr[7] = (uint8_t)-mptable_checksum(hdr, size - MP_FP_SIZE);
 	fp[10] = (uint8_t)-mptable_checksum(fp, MP_FP_SIZE);
 	return size;

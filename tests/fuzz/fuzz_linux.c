@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include "fuzz_common.h"
+#include "monitor/base/le.h"
 #include "monitor/x86/boot.h"
 #include "monitor/x86/linux_boot.h"
 #include "vtl_layout.h"
@@ -79,39 +80,6 @@ int vcpu_set_regs(struct vcpu *vcpu, const struct kvm_regs *regs)
 	return -1;
 }
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
 static uint64_t max64(uint64_t a, uint64_t b)
 {
 	return a > b ? a : b;
@@ -145,18 +113,19 @@ static bool ref_probe(const uint8_t *b, size_t len, uint64_t ram, struct linux_k
 		r->kind = LINUX_KIND_VMLINUX;
 		return true;
 	}
-	if (len < 0x206 || get32(b + 0x202) != 0x53726448 || len < 0x268 ||
-	    get16(b + 0x1FE) != 0xAA55 || get16(b + 0x206) < 0x020C || !(get16(b + 0x236) & 1))
+	if (len < 0x206 || le32_get(b + 0x202) != 0x53726448 || len < 0x268 ||
+	    le16_get(b + 0x1FE) != 0xAA55 || le16_get(b + 0x206) < 0x020C ||
+	    !(le16_get(b + 0x236) & 1))
 		return false;
 	setup = ((uint64_t)(b[0x1F1] ? b[0x1F1] : 4) + 1) * 512;
 	if (setup >= len)
 		return false;
 	r->relocatable = b[0x234] != 0;
-	r->kernel_align = get32(b + 0x230);
+	r->kernel_align = le32_get(b + 0x230);
 	if (r->relocatable && (r->kernel_align < 0x1000 || r->kernel_align > (1U << 30) ||
 			       (r->kernel_align & (r->kernel_align - 1))))
 		return false;
-	pref = get64(b + 0x258);
+	pref = le64_get(b + 0x258);
 	if (pref < MIB || (pref & PAGE_MASK))
 		return false;
 	load = pref;
@@ -164,15 +133,15 @@ static bool ref_probe(const uint8_t *b, size_t len, uint64_t ram, struct linux_k
 		load = (load + r->kernel_align - 1) / r->kernel_align * r->kernel_align;
 	r->pm_offset = setup;
 	r->pm_size = len - setup;
-	r->init_size = get32(b + 0x260);
+	r->init_size = le32_get(b + 0x260);
 	need = max64(r->init_size, r->pm_size);
 	if (load + need > ram)
 		return false;
 	r->kind = LINUX_KIND_BZIMAGE;
-	r->version = get16(b + 0x206);
+	r->version = le16_get(b + 0x206);
 	r->load_gpa = (uint64_t)load;
-	r->cmdline_size = get32(b + 0x238);
-	r->initrd_addr_max = get32(b + 0x22C);
+	r->cmdline_size = le32_get(b + 0x238);
+	r->initrd_addr_max = le32_get(b + 0x22C);
 	hdr_end = 0x202 + b[0x201];
 	r->hdr_end = hdr_end < 0x268 ? 0x268 : hdr_end > 0x2D0 ? 0x2D0 : hdr_end;
 	return true;
@@ -409,27 +378,27 @@ static void check_zero_page(const struct linux_kernel_info *info, const uint8_t 
 	if (info->kind == LINUX_KIND_BZIMAGE)
 		memcpy(ref + LINUX_HDR_OFFSET, kernel + LINUX_HDR_OFFSET,
 		       info->hdr_end - LINUX_HDR_OFFSET);
-	put16(ref + LINUX_HDR_BOOT_FLAG, LINUX_BOOT_FLAG);
-	put32(ref + LINUX_HDR_HEADER, LINUX_HDR_MAGIC);
+	le16_put(ref + LINUX_HDR_BOOT_FLAG, LINUX_BOOT_FLAG);
+	le32_put(ref + LINUX_HDR_HEADER, LINUX_HDR_MAGIC);
 	if (info->kind == LINUX_KIND_BZIMAGE)
-		put32(ref + LINUX_HDR_CODE32_START, (uint32_t)info->load_gpa);
+		le32_put(ref + LINUX_HDR_CODE32_START, (uint32_t)info->load_gpa);
 	else
-		put32(ref + LINUX_HDR_KERNEL_ALIGNMENT, (uint32_t)VTL_LARGE_PAGE_SIZE);
+		le32_put(ref + LINUX_HDR_KERNEL_ALIGNMENT, (uint32_t)VTL_LARGE_PAGE_SIZE);
 	ref[LINUX_HDR_TYPE_OF_LOADER] = LINUX_LOADER_UNDEF;
 	ref[LINUX_HDR_LOADFLAGS] |= LINUX_LOADED_HIGH;
-	put32(ref + LINUX_HDR_CMD_LINE_PTR, (uint32_t)lay->cmdline_gpa);
-	put32(ref + LINUX_BP_EXT_CMD_LINE_PTR, (uint32_t)(lay->cmdline_gpa >> 32));
-	put32(ref + LINUX_HDR_CMDLINE_SIZE, info->cmdline_size);
-	put32(ref + LINUX_HDR_RAMDISK_IMAGE, (uint32_t)lay->initrd_gpa);
-	put32(ref + LINUX_BP_EXT_RAMDISK_IMAGE, (uint32_t)(lay->initrd_gpa >> 32));
-	put32(ref + LINUX_HDR_RAMDISK_SIZE, (uint32_t)lay->initrd_size);
-	put32(ref + LINUX_BP_EXT_RAMDISK_SIZE, (uint32_t)(lay->initrd_size >> 32));
+	le32_put(ref + LINUX_HDR_CMD_LINE_PTR, (uint32_t)lay->cmdline_gpa);
+	le32_put(ref + LINUX_BP_EXT_CMD_LINE_PTR, (uint32_t)(lay->cmdline_gpa >> 32));
+	le32_put(ref + LINUX_HDR_CMDLINE_SIZE, info->cmdline_size);
+	le32_put(ref + LINUX_HDR_RAMDISK_IMAGE, (uint32_t)lay->initrd_gpa);
+	le32_put(ref + LINUX_BP_EXT_RAMDISK_IMAGE, (uint32_t)(lay->initrd_gpa >> 32));
+	le32_put(ref + LINUX_HDR_RAMDISK_SIZE, (uint32_t)lay->initrd_size);
+	le32_put(ref + LINUX_BP_EXT_RAMDISK_SIZE, (uint32_t)(lay->initrd_size >> 32));
 	n = ref_e820(lay->ram_size, map);
 	ref[LINUX_BP_E820_ENTRIES] = (uint8_t)n;
 	for (uint32_t i = 0; i < n; i++) {
-		put64(ref + LINUX_BP_E820_TABLE + i * 20, map[i].addr);
-		put64(ref + LINUX_BP_E820_TABLE + i * 20 + 8, map[i].size);
-		put32(ref + LINUX_BP_E820_TABLE + i * 20 + 16, map[i].type);
+		le64_put(ref + LINUX_BP_E820_TABLE + i * 20, map[i].addr);
+		le64_put(ref + LINUX_BP_E820_TABLE + i * 20 + 8, map[i].size);
+		le32_put(ref + LINUX_BP_E820_TABLE + i * 20 + 16, map[i].type);
 	}
 	for (uint32_t i = 0; i < LINUX_BP_SIZE; i++)
 		FUZZ_CHECK(bp[i] == ref[i], "zero page byte %#x is %#x, not %#x", i, bp[i], ref[i]);
@@ -440,13 +409,13 @@ static void check_zero_page(const struct linux_kernel_info *info, const uint8_t 
 	for (uint32_t i = 0; i < bp[LINUX_BP_E820_ENTRIES]; i++) {
 		const uint8_t *e = bp + LINUX_BP_E820_TABLE + i * 20;
 
-		FUZZ_CHECK(fuzz_range_inside(get64(e), get64(e + 8), 0, lay->ram_size),
+		FUZZ_CHECK(fuzz_range_inside(le64_get(e), le64_get(e + 8), 0, lay->ram_size),
 			   "e820 entry %u [%#llx, +%#llx) outside RAM %#llx", i,
-			   (unsigned long long)get64(e), (unsigned long long)get64(e + 8),
+			   (unsigned long long)le64_get(e), (unsigned long long)le64_get(e + 8),
 			   (unsigned long long)lay->ram_size);
 	}
-	FUZZ_CHECK(get32(bp + LINUX_HDR_CMD_LINE_PTR) == LINUX_CMDLINE_GPA &&
-		       get32(bp + LINUX_HDR_RAMDISK_IMAGE) == lay->initrd_gpa,
+	FUZZ_CHECK(le32_get(bp + LINUX_HDR_CMD_LINE_PTR) == LINUX_CMDLINE_GPA &&
+		       le32_get(bp + LINUX_HDR_RAMDISK_IMAGE) == lay->initrd_gpa,
 		   "pointers in the zero page");
 }
 

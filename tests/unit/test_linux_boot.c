@@ -3,42 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "monitor/base/le.h"
 #include "monitor/x86/linux_boot.h"
 
 #define MIB (1ULL << 20)
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
 
 /* A minimal valid bzImage: 2.15 header, 64-bit, relocatable, 16 setup sectors. */
 #define BZ_LEN (64 * 1024)
@@ -48,18 +16,18 @@ static uint8_t *bzimage(void)
 
 	cr_assert_not_null(b);
 	b[LINUX_HDR_SETUP_SECTS] = 15;
-	put16(b + LINUX_HDR_BOOT_FLAG, LINUX_BOOT_FLAG);
+	le16_put(b + LINUX_HDR_BOOT_FLAG, LINUX_BOOT_FLAG);
 	b[LINUX_HDR_JUMP] = 0xEB;
 	b[LINUX_HDR_JUMP + 1] = 0x6A; /* header ends at 0x26C */
-	put32(b + LINUX_HDR_HEADER, LINUX_HDR_MAGIC);
-	put16(b + LINUX_HDR_VERSION, 0x020F);
-	put32(b + LINUX_HDR_INITRD_ADDR_MAX, 0x7FFFFFFF);
-	put32(b + LINUX_HDR_KERNEL_ALIGNMENT, 0x200000);
+	le32_put(b + LINUX_HDR_HEADER, LINUX_HDR_MAGIC);
+	le16_put(b + LINUX_HDR_VERSION, 0x020F);
+	le32_put(b + LINUX_HDR_INITRD_ADDR_MAX, 0x7FFFFFFF);
+	le32_put(b + LINUX_HDR_KERNEL_ALIGNMENT, 0x200000);
 	b[LINUX_HDR_RELOCATABLE] = 1;
-	put16(b + LINUX_HDR_XLOADFLAGS, LINUX_XLF_KERNEL_64 | 0x2);
-	put32(b + LINUX_HDR_CMDLINE_SIZE, 2047);
-	put64(b + LINUX_HDR_PREF_ADDRESS, 0x1000000);
-	put32(b + LINUX_HDR_INIT_SIZE, 8 * MIB);
+	le16_put(b + LINUX_HDR_XLOADFLAGS, LINUX_XLF_KERNEL_64 | 0x2);
+	le32_put(b + LINUX_HDR_CMDLINE_SIZE, 2047);
+	le64_put(b + LINUX_HDR_PREF_ADDRESS, 0x1000000);
+	le32_put(b + LINUX_HDR_INIT_SIZE, 8 * MIB);
 	return b;
 }
 
@@ -119,11 +87,11 @@ Test(linux_boot, bzimage_refusals_say_why)
 		if (cases[i].width == 1)
 			b[cases[i].off] = (uint8_t)cases[i].val;
 		else if (cases[i].width == 2)
-			put16(b + cases[i].off, (uint16_t)cases[i].val);
+			le16_put(b + cases[i].off, (uint16_t)cases[i].val);
 		else if (cases[i].width == 4)
-			put32(b + cases[i].off, (uint32_t)cases[i].val);
+			le32_put(b + cases[i].off, (uint32_t)cases[i].val);
 		else
-			put64(b + cases[i].off, cases[i].val);
+			le64_put(b + cases[i].off, cases[i].val);
 		cr_assert_eq(linux_probe(b, BZ_LEN, 128 * MIB, &info, msg, sizeof(msg)), -1,
 			     "case %zu", i);
 		cr_assert_not_null(strstr(msg, cases[i].why), "case %zu: %s", i, msg);
@@ -164,7 +132,7 @@ Test(linux_boot, random_headers_are_range_checked)
 		for (uint32_t off = LINUX_HDR_OFFSET; off < 0x270; off++)
 			if ((seed = seed * 1103515245 + 12345) >> 28 == 0)
 				b[off] = (uint8_t)(seed >> 16);
-		put32(b + LINUX_HDR_HEADER, LINUX_HDR_MAGIC);
+		le32_put(b + LINUX_HDR_HEADER, LINUX_HDR_MAGIC);
 		if (linux_probe(b, BZ_LEN, 128 * MIB, &info, NULL, 0))
 			continue;
 		cr_assert_geq(info.load_gpa, MIB);
@@ -245,18 +213,18 @@ Test(linux_boot, zero_page_fields)
 
 	memset(bp, 0xAA, sizeof(bp));
 	linux_zero_page(bp, &info, NULL, &lay);
-	cr_assert_eq(get16(bp + LINUX_HDR_BOOT_FLAG), 0xAA55);
-	cr_assert_eq(get32(bp + LINUX_HDR_HEADER), LINUX_HDR_MAGIC);
+	cr_assert_eq(le16_get(bp + LINUX_HDR_BOOT_FLAG), 0xAA55);
+	cr_assert_eq(le32_get(bp + LINUX_HDR_HEADER), LINUX_HDR_MAGIC);
 	cr_assert_eq(bp[LINUX_HDR_TYPE_OF_LOADER], 0xFF);
-	cr_assert_eq(get32(bp + LINUX_HDR_CMD_LINE_PTR), LINUX_CMDLINE_GPA);
-	cr_assert_eq(get32(bp + LINUX_BP_EXT_CMD_LINE_PTR), 0);
-	cr_assert_eq(get32(bp + LINUX_HDR_RAMDISK_IMAGE), 0x7FFD000);
-	cr_assert_eq(get32(bp + LINUX_HDR_RAMDISK_SIZE), 11264);
+	cr_assert_eq(le32_get(bp + LINUX_HDR_CMD_LINE_PTR), LINUX_CMDLINE_GPA);
+	cr_assert_eq(le32_get(bp + LINUX_BP_EXT_CMD_LINE_PTR), 0);
+	cr_assert_eq(le32_get(bp + LINUX_HDR_RAMDISK_IMAGE), 0x7FFD000);
+	cr_assert_eq(le32_get(bp + LINUX_HDR_RAMDISK_SIZE), 11264);
 	cr_assert_eq(bp[LINUX_BP_E820_ENTRIES], 3);
-	cr_assert_eq(get64(bp + LINUX_BP_E820_TABLE + 2 * 20), MIB);
-	cr_assert_eq(get64(bp + LINUX_BP_E820_TABLE + 2 * 20 + 8), 127 * MIB);
-	cr_assert_eq(get32(bp + LINUX_BP_E820_TABLE + 2 * 20 + 16), LINUX_E820_RAM);
-	cr_assert_eq(get32(bp + LINUX_BP_E820_TABLE + 1 * 20 + 16), LINUX_E820_RESERVED);
+	cr_assert_eq(le64_get(bp + LINUX_BP_E820_TABLE + 2 * 20), MIB);
+	cr_assert_eq(le64_get(bp + LINUX_BP_E820_TABLE + 2 * 20 + 8), 127 * MIB);
+	cr_assert_eq(le32_get(bp + LINUX_BP_E820_TABLE + 2 * 20 + 16), LINUX_E820_RAM);
+	cr_assert_eq(le32_get(bp + LINUX_BP_E820_TABLE + 1 * 20 + 16), LINUX_E820_RESERVED);
 	/* Everything else is zero. */
 	for (uint32_t i = 0; i < LINUX_HDR_OFFSET; i++)
 		if (i != LINUX_BP_E820_ENTRIES)
@@ -272,9 +240,9 @@ Test(linux_boot, zero_page_copies_the_bzimage_header)
 
 	cr_assert_eq(linux_probe(b, BZ_LEN, 128 * MIB, &info, NULL, 0), 0);
 	linux_zero_page(bp, &info, b, &lay);
-	cr_assert_eq(get16(bp + LINUX_HDR_VERSION), 0x020F);
-	cr_assert_eq(get64(bp + LINUX_HDR_PREF_ADDRESS), 0x1000000);
-	cr_assert_eq(get32(bp + LINUX_HDR_CODE32_START), 0x1000000);
+	cr_assert_eq(le16_get(bp + LINUX_HDR_VERSION), 0x020F);
+	cr_assert_eq(le64_get(bp + LINUX_HDR_PREF_ADDRESS), 0x1000000);
+	cr_assert_eq(le32_get(bp + LINUX_HDR_CODE32_START), 0x1000000);
 	cr_assert_eq(bp[LINUX_HDR_TYPE_OF_LOADER], 0xFF);
 	/* Past the header: not copied (e820 lives there). */
 	cr_assert_eq(bp[0x26C], 0);

@@ -2,14 +2,10 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "monitor/base/le.h"
 #include "monitor/x86/mptable.h"
 
 #define GPA 0x9FC00U
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)(p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24);
-}
 
 Test(mptable, floating_pointer_and_header_checksums)
 {
@@ -20,7 +16,7 @@ Test(mptable, floating_pointer_and_header_checksums)
 	cr_assert_eq(n, mptable_size(1));
 	cr_assert_leq(GPA + n, 0xA0000, "fits below the EBDA's end");
 	cr_assert_eq(memcmp(buf, "_MP_", 4), 0);
-	cr_assert_eq(get32(buf + 4), GPA + 16);
+	cr_assert_eq(le32_get(buf + 4), GPA + 16);
 	cr_assert_eq(buf[8], 1, "length in 16-byte units");
 	cr_assert_eq(buf[9], 4, "spec 1.4");
 	cr_assert_eq(buf[11], 0, "feature byte 1: a table exists, no default configuration");
@@ -28,7 +24,7 @@ Test(mptable, floating_pointer_and_header_checksums)
 	cr_assert_eq(memcmp(hdr, "PCMP", 4), 0);
 	cr_assert_eq(hdr[4] | hdr[5] << 8, n - 16, "base table length");
 	cr_assert_eq(mptable_checksum(hdr, n - 16), 0);
-	cr_assert_eq(get32(hdr + 36), MPTABLE_LAPIC_ADDR);
+	cr_assert_eq(le32_get(hdr + 36), MPTABLE_LAPIC_ADDR);
 }
 
 Test(mptable, entries)
@@ -55,7 +51,7 @@ Test(mptable, entries)
 			ioapics++;
 			cr_assert_eq(p[1], 1, "IOAPIC id after the one CPU");
 			cr_assert_eq(p[3] & 1, 1);
-			cr_assert_eq(get32(p + 4), MPTABLE_IOAPIC_ADDR);
+			cr_assert_eq(le32_get(p + 4), MPTABLE_IOAPIC_ADDR);
 			break;
 		case 3:
 			/* INT, bus 0, IRQ n -> IOAPIC 1 pin n */
