@@ -424,13 +424,10 @@ struct mini_seg {
 	const uint8_t *bytes;
 };
 
-static void mini_elf(const char *target, const char *name, uint64_t va_off, uint64_t entry,
-		     const struct mini_seg *segs, unsigned nsegs, int sections)
+/* An x86-64 ET_EXEC header with the given entry and nothing else filled in. */
+static Elf64_Ehdr exec_ehdr(uint64_t entry)
 {
-	struct seed s = {.n = 0};
 	Elf64_Ehdr eh = {0};
-	uint64_t off = 0x1000;
-	size_t text_off = 0;
 
 	memcpy(eh.e_ident, ELFMAG, SELFMAG);
 	eh.e_ident[EI_CLASS] = ELFCLASS64;
@@ -440,8 +437,19 @@ static void mini_elf(const char *target, const char *name, uint64_t va_off, uint
 	eh.e_machine = EM_X86_64;
 	eh.e_version = EV_CURRENT;
 	eh.e_entry = entry;
-	eh.e_phoff = sizeof(eh);
 	eh.e_ehsize = sizeof(eh);
+	return eh;
+}
+
+static void mini_elf(const char *target, const char *name, uint64_t va_off, uint64_t entry,
+		     const struct mini_seg *segs, unsigned nsegs, int sections)
+{
+	struct seed s = {.n = 0};
+	Elf64_Ehdr eh = exec_ehdr(entry);
+	uint64_t off = 0x1000;
+	size_t text_off = 0;
+
+	eh.e_phoff = sizeof(eh);
 	eh.e_phentsize = sizeof(Elf64_Phdr);
 	eh.e_phnum = (uint16_t)(nsegs + 1);
 	put(&s, &eh, sizeof(eh));
@@ -1225,17 +1233,8 @@ static void linux_elf_seed(const char *name, uint32_t flags, uint32_t ram, uint6
 			   uint64_t initrd, uint64_t kend)
 {
 	struct seed s = {.n = 0};
-	Elf64_Ehdr eh = {0};
+	Elf64_Ehdr eh = exec_ehdr(0x1000000);
 
-	memcpy(eh.e_ident, ELFMAG, SELFMAG);
-	eh.e_ident[EI_CLASS] = ELFCLASS64;
-	eh.e_ident[EI_DATA] = ELFDATA2LSB;
-	eh.e_ident[EI_VERSION] = EV_CURRENT;
-	eh.e_type = ET_EXEC;
-	eh.e_machine = EM_X86_64;
-	eh.e_version = EV_CURRENT;
-	eh.e_entry = 0x1000000;
-	eh.e_ehsize = sizeof(eh);
 	linux_head(&s, flags, ram, cmdline, initrd, kend);
 	put(&s, &eh, sizeof(eh));
 	save("linux", name, &s);
