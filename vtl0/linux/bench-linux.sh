@@ -4,9 +4,9 @@
 # ratios with min/median/max.
 # A measurement, never a test: this host is shared and noisy (docs/results.md).
 #
-# usage: vtl0/linux/bench-linux.sh VTLMON LINUX_DIR [RUNS]
+# usage: vtl0/linux/bench-linux.sh METER VTLMON LINUX_DIR [RUNS]   (METER: bench/measure.c)
 set -u
-vtlmon=${1:?vtlmon binary} linux=${2:?linux dir} runs=${3:-3}
+meter=${1:?meter (bench/measure.c)} vtlmon=${2:?vtlmon binary} linux=${3:?linux dir} runs=${4:-3}
 kernel=$linux/vmlinux initrd=$linux/initramfs.cpio
 base="console=ttyS0 noxsave clearcpuid=297,580,308,288,298,145,151,158,306,534 reboot=k panic=-1 rodata=off"
 
@@ -19,35 +19,30 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
 	exit 0
 fi
 if ! command -v python3 >/dev/null; then
-	echo "bench-linux: python3 measures wall time and peak RSS: skipped without it"
+	echo "bench-linux: python3 computes the statistics: skipped without it"
 	exit 0
 fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 
 # One measured run: prints "MARKER_S WALL_S MAXRSS_KIB STATUS" for the command in "$@": the time
-# until its console shows /init's marker (the boot), until it exits, and its peak RSS.
+# until its console shows /init's marker (the boot), until it exits, and its peak RSS, from
+# bench/measure.c (under python the peak RSS would include python's own, bench/compare.sh).
+# The command's stderr is shown only when the meter itself fails.
 measure() {
-	python3 - "$@" <<'PY'
-import resource, subprocess, sys, time
-t = time.monotonic()
-marker = None
-p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-for line in p.stdout:
-    if marker is None and b"vtlmon-linux: /init reached" in line:
-        marker = time.monotonic() - t
-p.wait()
-wall = time.monotonic() - t
-print("%.3f %.3f %d %d" % (marker if marker is not None else -1, wall,
-                           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode))
-PY
+	"$meter" -m "vtlmon-linux: /init reached" "$@" 2>"$tmp/stderr" || {
+		cat "$tmp/stderr" >&2
+		return 1
+	}
 }
 
 vt=() qe=()
 for i in $(seq 1 "$runs"); do
 	# Interleaved: a load change hits both sides alike.
 	v=$(measure "$vtlmon" run --kernel "$kernel" --initrd "$initrd" \
-		--policy policy/examples/linux.policy --append "rodata=off" --timeout 180)
+		--policy policy/examples/linux.policy --append "rodata=off" --timeout 180) || exit 1
 	q=$(measure qemu-system-x86_64 -M microvm -enable-kvm -cpu host,-cx16 -m 128M -device i8042 \
-		-kernel "$kernel" -initrd "$initrd" -nographic -no-reboot -append "$base")
+		-kernel "$kernel" -initrd "$initrd" -nographic -no-reboot -append "$base") || exit 1
 	echo "run $i: vtlmon ${v% *} (to /init s, wall s, peak RSS KiB), qemu ${q% *}"
 	vt+=("$v") qe+=("$q")
 done

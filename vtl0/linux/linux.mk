@@ -69,8 +69,8 @@ $(LINUX_DIR)/initramfs-kexec.cpio: vtl0/linux/initramfs.list $(LINUX_DIR)/init $
 # Linux boot under vtlmon against QEMU microvm, same kernel and initramfs, interleaved
 # (a measurement: skipped with a message when QEMU is not installed).
 .PHONY: bench-linux
-bench-linux: linux $(VTLMON)
-	bash vtl0/linux/bench-linux.sh $(VTLMON) $(LINUX_DIR) $(BENCH_LINUX_RUNS)
+bench-linux: linux $(VTLMON) $(BENCH_METER)
+	bash vtl0/linux/bench-linux.sh $(BENCH_METER) $(VTLMON) $(LINUX_DIR) $(BENCH_LINUX_RUNS)
 
 # A /init that is not ours: a static libc program (the host's glibc), in its own initramfs.
 $(LINUX_DIR)/foreign-init: vtl0/linux/foreign_init.c
