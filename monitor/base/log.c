@@ -51,6 +51,13 @@ void log_last_error(char *buf, size_t len)
 	pthread_mutex_unlock(&log_last_lock);
 }
 
+void log_last_error_clear(void)
+{
+	pthread_mutex_lock(&log_last_lock);
+	log_last[0] = '\0';
+	pthread_mutex_unlock(&log_last_lock);
+}
+
 void log_err(const char *fmt, ...)
 {
 	va_list ap;

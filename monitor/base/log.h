@@ -12,6 +12,8 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The text of the last log_err() (empty if none): a refused launch's `exit` event names it. */
 void log_last_error(char *buf, size_t len);
+/* Forgets the last error: a step that reports its own failure by log_last_error starts clean. */
+void log_last_error_clear(void);
 
 /*
  * Guest misbehaviour is never logged at error level: a hostile guest could

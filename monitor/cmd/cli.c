@@ -64,15 +64,26 @@ int cli_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* Reads one input file: 0, or the exit status (too large: refused; unreadable: no input). */
-static int cli_load(const char *what, const char *path, size_t max, void **buf, size_t *len)
+/* An input file's error r (-errno) as the exit status: too large is refused, unreadable no input.
+ */
+static int cli_input_status(const char *what, const char *path, int r)
 {
-	int r = file_read_all(path, max, buf, len);
-
 	if (!r)
 		return 0;
 	log_err("cannot read %s %s: %s", what, path, file_read_strerror(r));
 	return r == -EFBIG ? VTLMON_EXIT_LAUNCH : VTLMON_EXIT_NOINPUT;
+}
+
+/* Reads one input file: 0, or the exit status. */
+static int cli_load(const char *what, const char *path, size_t max, void **buf, size_t *len)
+{
+	return cli_input_status(what, path, file_read_all(path, max, buf, len));
+}
+
+/* Opens an input that is streamed at every load (--kernel, --initrd): 0, or the exit status. */
+static int cli_open(const char *what, const char *path, uint64_t max, struct file_input *in)
+{
+	return cli_input_status(what, path, file_input_open(in, path, max));
 }
 
 enum {
@@ -137,7 +148,7 @@ int cli_run(int argc, char **argv)
 	    .owns_process = true,
 	};
 	void *vtl0_buf = NULL, *vtl1_buf = NULL, *policy_buf = NULL;
-	void *kernel_buf = NULL, *initrd_buf = NULL;
+	struct file_input kernel_in = {.fd = -1}, initrd_in = {.fd = -1};
 	bool mem_given = false, vtl0_given = false;
 	void *module_buf[MACHINE_MAX_MODULES] = {NULL};
 	struct machine *m = NULL;
@@ -163,25 +174,21 @@ int cli_run(int argc, char **argv)
 			vtl0_given = true;
 			break;
 		case OPT_KERNEL:
-			free(kernel_buf);
-			kernel_buf = NULL;
-			if ((r = cli_load("kernel", optarg, VTLMON_IMAGE_MAX, &kernel_buf,
-					  &cfg.kernel_len))) {
+			file_input_close(&kernel_in);
+			if ((r = cli_open("kernel", optarg, VTLMON_IMAGE_MAX, &kernel_in))) {
 				status = r;
 				goto out;
 			}
-			cfg.kernel = kernel_buf;
+			cfg.kernel = &kernel_in;
 			cfg.kernel_name = optarg;
 			break;
 		case OPT_INITRD:
-			free(initrd_buf);
-			initrd_buf = NULL;
-			if ((r = cli_load("initrd", optarg, CLI_INITRD_MAX, &initrd_buf,
-					  &cfg.initrd_len))) {
+			file_input_close(&initrd_in);
+			if ((r = cli_open("initrd", optarg, CLI_INITRD_MAX, &initrd_in))) {
 				status = r;
 				goto out;
 			}
-			cfg.initrd = initrd_buf;
+			cfg.initrd = &initrd_in;
 			cfg.initrd_name = optarg;
 			break;
 		case OPT_APPEND: cfg.cmdline = optarg; break;
@@ -281,8 +288,8 @@ out:
 	for (uint32_t i = 0; i < MACHINE_MAX_MODULES; i++)
 		free(module_buf[i]);
 	free(policy_buf);
-	free(initrd_buf);
-	free(kernel_buf);
+	file_input_close(&initrd_in);
+	file_input_close(&kernel_in);
 	free(vtl1_buf);
 	free(vtl0_buf);
 	return status;

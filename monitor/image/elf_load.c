@@ -160,6 +160,14 @@ static enum elf_err elf_check_ehdr(Elf *elf, size_t len, uint64_t *entry, size_t
 	return ELF_OK;
 }
 
+/* Where the program header table ends; elf_check_ehdr() has bounded it (no overflow). */
+static size_t elf_phdrs_end(Elf *elf)
+{
+	const Elf64_Ehdr *eh = elf64_getehdr(elf);
+
+	return (size_t)eh->e_phoff + (size_t)eh->e_phnum * sizeof(Elf64_Phdr);
+}
+
 /* One PT_LOAD. The order of the checks makes every later subtraction and addition safe. */
 static enum elf_err elf_check_load(const GElf_Phdr *ph, unsigned int idx, size_t len,
 				   const struct elf_limits *lim, struct elf_seg *seg,
@@ -310,7 +318,7 @@ static void elf_copy(const struct elf_image *img, const struct elf_seg *segs, co
  * or two of RSS, not a second copy of itself. NULL if it cannot be made;
  * elf_check_header() has run, so len >= sizeof(Elf64_Ehdr).
  */
-static uint8_t *elf_headers_copy(const uint8_t *buf, size_t len, size_t *maplen)
+static uint8_t *elf_headers_copy(const uint8_t *buf, size_t avail, size_t len, size_t *maplen)
 {
 	Elf64_Ehdr eh;
 	uint8_t *copy;
@@ -322,22 +330,28 @@ static uint8_t *elf_headers_copy(const uint8_t *buf, size_t len, size_t *maplen)
 		return NULL;
 	memcpy(&eh, buf, sizeof(eh));
 	memcpy(copy, &eh, sizeof(eh));
-	/* Bounded here as elf_check_ehdr() bounds it; a table out of range stays absent. */
-	if (eh.e_phoff >= sizeof(eh) && eh.e_phoff <= len && eh.e_phnum <= ELF_MAX_PHNUM &&
-	    (size_t)eh.e_phnum * sizeof(Elf64_Phdr) <= len - eh.e_phoff)
+	/*
+	 * Bounded here as elf_check_ehdr() bounds it, and by what the caller read
+	 * (avail); a table out of range stays absent and elf_process refuses it.
+	 */
+	if (eh.e_phoff >= sizeof(eh) && eh.e_phoff <= avail && eh.e_phnum <= ELF_MAX_PHNUM &&
+	    (size_t)eh.e_phnum * sizeof(Elf64_Phdr) <= avail - eh.e_phoff)
 		memcpy(copy + eh.e_phoff, buf + eh.e_phoff,
 		       (size_t)eh.e_phnum * sizeof(Elf64_Phdr));
 	return copy;
 }
 
 /*
- * The one path behind elf_check (dst == NULL) and elf_load. libelf parses
- * the headers' own copy (elf_headers_copy), so a header that changes under us
- * cannot confuse it; the segment bytes are copied from buf, which the callers
- * own (a file they read, or their own copy of guest RAM).
+ * The one path behind elf_check, elf_check_head (dst == NULL) and elf_load.
+ * buf holds the first avail bytes of a len-byte file (avail == len but for
+ * elf_check_head). libelf parses the headers' own copy (elf_headers_copy), so
+ * a header that changes under us cannot confuse it; the segment bytes are
+ * copied from buf, which the callers own (a file they read, or their own
+ * copy of guest RAM). runs (may be NULL) gets each PT_LOAD's file bytes.
  */
-static enum elf_err elf_process(const void *buf, size_t len, const struct elf_limits *lim,
-				const struct elf_dest *dst, struct elf_image *out, char *msg,
+static enum elf_err elf_process(const void *buf, size_t avail, size_t len,
+				const struct elf_limits *lim, const struct elf_dest *dst,
+				struct elf_image *out, struct elf_file_run *runs, char *msg,
 				size_t msglen)
 {
 	struct elf_seg segs[VTL_BOOT_MAX_SEGMENTS];
@@ -370,10 +384,15 @@ static enum elf_err elf_process(const void *buf, size_t len, const struct elf_li
 		goto out;
 	}
 
-	err = elf_check_header(buf, len, false, msg, msglen);
+	if (avail > len || (dst && avail != len)) {
+		err = elf_fail(msg, msglen, ELF_E_INVAL, "0x%zx bytes read of a 0x%zx-byte file",
+			       avail, len);
+		goto out;
+	}
+	err = elf_check_header(buf, avail, false, msg, msglen);
 	if (err)
 		goto out;
-	copy = elf_headers_copy(buf, len, &copy_len);
+	copy = elf_headers_copy(buf, avail, len, &copy_len);
 	if (!copy) {
 		err = elf_fail(msg, msglen, ELF_E_NOMEM, "cannot map a 0x%zx-byte image", len);
 		goto out;
@@ -400,6 +419,13 @@ static enum elf_err elf_process(const void *buf, size_t len, const struct elf_li
 	err = elf_check_ehdr(elf, len, &img.entry, &phnum, msg, msglen);
 	if (err)
 		goto out;
+	/* elf_check_ehdr bounded the table by the file; it must also lie in what was read. */
+	if (elf_phdrs_end(elf) > avail) {
+		err = elf_fail(msg, msglen, ELF_E_TRUNCATED,
+			       "program headers end at 0x%zx, past the first 0x%zx bytes read",
+			       elf_phdrs_end(elf), avail);
+		goto out;
+	}
 	/* A physical e_entry (a vmlinux): checked where it runs, at its virtual address. */
 	if (lim->entry_physical) {
 		if (img.entry + lim->va_offset < img.entry) {
@@ -453,6 +479,8 @@ static enum elf_err elf_process(const void *buf, size_t len, const struct elf_li
 		img.entry -= lim->va_offset;
 	if (out)
 		*out = img;
+	for (i = 0; runs && i < img.nr_segments; i++)
+		runs[i] = (struct elf_file_run){segs[i].offset, segs[i].filesz, segs[i].paddr};
 out:
 	if (elf)
 		elf_end(elf);
@@ -464,7 +492,15 @@ out:
 enum elf_err elf_check(const void *buf, size_t len, const struct elf_limits *lim,
 		       struct elf_image *out, char *msg, size_t msglen)
 {
-	return elf_process(buf, len, lim, NULL, out, msg, msglen);
+	return elf_process(buf, len, len, lim, NULL, out, NULL, msg, msglen);
+}
+
+enum elf_err elf_check_head(const void *head, size_t head_len, size_t file_len,
+			    const struct elf_limits *lim, struct elf_image *out,
+			    struct elf_file_run runs[VTL_BOOT_MAX_SEGMENTS], char *msg,
+			    size_t msglen)
+{
+	return elf_process(head, head_len, file_len, lim, NULL, out, runs, msg, msglen);
 }
 
 enum elf_err elf_load(const void *buf, size_t len, const struct elf_limits *lim,
@@ -475,5 +511,5 @@ enum elf_err elf_load(const void *buf, size_t len, const struct elf_limits *lim,
 			memset(out, 0, sizeof(*out));
 		return elf_fail(msg, msglen, ELF_E_INVAL, "missing destination");
 	}
-	return elf_process(buf, len, lim, dst, out, msg, msglen);
+	return elf_process(buf, len, len, lim, dst, out, NULL, msg, msglen);
 }

@@ -98,6 +98,24 @@ struct elf_image {
 enum elf_err elf_check(const void *buf, size_t len, const struct elf_limits *lim,
 		       struct elf_image *out, char *msg, size_t msglen);
 
+/* A PT_LOAD's bytes in the file: [offset, offset + filesz) go to paddr. */
+struct elf_file_run {
+	uint64_t offset, filesz, paddr;
+};
+
+/*
+ * elf_check on the first head_len bytes of a file_len-byte file, for a loader
+ * that streams the file instead of holding it (a Linux --kernel): every
+ * offset is checked against file_len, and the ELF and program headers must
+ * lie in the head (ELF_E_TRUNCATED if they do not). runs (may be NULL) gets
+ * each PT_LOAD's file bytes, in out->segments' order. ELF_E_INVAL if
+ * head_len > file_len.
+ */
+enum elf_err elf_check_head(const void *head, size_t head_len, size_t file_len,
+			    const struct elf_limits *lim, struct elf_image *out,
+			    struct elf_file_run runs[VTL_BOOT_MAX_SEGMENTS], char *msg,
+			    size_t msglen);
+
 /*
  * elf_check, then [low_gpa, high_gpa) must lie inside dst. Copies p_filesz
  * bytes of each PT_LOAD to p_paddr and zeroes the rest of its page-rounded

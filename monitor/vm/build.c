@@ -1,6 +1,7 @@
 /* Building the machine: both VMs over shared VTL0 RAM, the vCPU pairs, the images, boot state. */
 #include "monitor/vm/build.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,14 +391,56 @@ struct linux_plan {
 	struct linux_kernel_info info;
 	struct linux_layout lay;
 	struct elf_image img; /* the image as VTL1's boot info describes it */
+	struct elf_file_run runs[VTL_BOOT_MAX_SEGMENTS]; /* a vmlinux's PT_LOAD bytes */
+	/* What is planned on: the kernel's first head_len of len bytes (all of a staged copy). */
+	const uint8_t *bytes;
+	size_t head_len, len;
+	uint8_t *head; /* owned: the head read from a streamed --kernel */
 	char *cmdline;
 	uint64_t entry; /* physical 64-bit entry */
 };
 
+/*
+ * How much of a streamed kernel is read for planning: a vmlinux's ELF and
+ * program headers (at offset 64 in a real one) and a bzImage's setup header
+ * (which ends before the zero page's e820 table) lie well inside.
+ */
+#define LINUX_HEAD_MAX (64 * 1024)
+_Static_assert(LINUX_HEAD_MAX >= LINUX_BP_E820_TABLE, "linux_probe reads the setup header");
+
 static void linux_plan_free(struct linux_plan *pl)
 {
+	free(pl->head);
 	free(pl->cmdline);
 	memset(pl, 0, sizeof(*pl));
+}
+
+/* The bytes to plan on: a staged copy as it is, or the head of the streamed --kernel. */
+static int linux_plan_bytes(const struct linux_source *src, struct linux_plan *pl, char *why,
+			    size_t whylen)
+{
+	int r;
+
+	if (src->kernel) {
+		pl->bytes = src->kernel;
+		pl->head_len = pl->len = src->len;
+		return 0;
+	}
+	pl->len = src->file->size;
+	pl->head_len = pl->len < LINUX_HEAD_MAX ? pl->len : LINUX_HEAD_MAX;
+	pl->head = malloc(pl->head_len ? pl->head_len : 1);
+	if (!pl->head) {
+		snprintf(why, whylen, "kernel %s: out of memory", src->name);
+		return -1;
+	}
+	r = file_input_read(src->file, pl->head, pl->head_len, 0);
+	if (r) {
+		snprintf(why, whylen, "kernel %s: cannot read it again: %s", src->name,
+			 r == -EIO ? "it is shorter than at launch" : strerror(-r));
+		return -1;
+	}
+	pl->bytes = pl->head;
+	return 0;
 }
 
 static struct elf_limits machine_vmlinux_limits(const struct machine *m)
@@ -421,7 +464,8 @@ static int linux_plan_vmlinux(struct machine *m, const struct linux_source *src,
 {
 	const struct elf_limits lim = machine_vmlinux_limits(m);
 	char msg[160] = "";
-	enum elf_err err = elf_check(src->kernel, src->len, &lim, &pl->img, msg, sizeof(msg));
+	enum elf_err err = elf_check_head(pl->bytes, pl->head_len, pl->len, &lim, &pl->img,
+					  pl->runs, msg, sizeof(msg));
 
 	if (err != ELF_OK) {
 		snprintf(why, whylen, "kernel %s rejected: %s%s%s", src->name, elf_strerror(err),
@@ -469,7 +513,10 @@ static int linux_plan(struct machine *m, const struct linux_source *src, struct 
 
 	memset(pl, 0, sizeof(*pl));
 	pl->lay.ram_size = m->vtl0_ram.size;
-	if (linux_probe(src->kernel, src->len, m->vtl0_ram.size, &pl->info, msg, sizeof(msg))) {
+	if (linux_plan_bytes(src, pl, why, whylen))
+		goto fail;
+	/* Reads only the setup header, which the head holds (LINUX_HEAD_MAX). */
+	if (linux_probe(pl->bytes, pl->len, m->vtl0_ram.size, &pl->info, msg, sizeof(msg))) {
 		snprintf(why, whylen, "kernel %s refused: %s", src->name, msg);
 		goto fail;
 	}
@@ -491,7 +538,7 @@ static int linux_plan(struct machine *m, const struct linux_source *src, struct 
 	} else {
 		linux_plan_bzimage(pl);
 	}
-	if (linux_place_initrd(&pl->info, m->cfg.initrd ? m->cfg.initrd_len : 0, &pl->lay, msg,
+	if (linux_place_initrd(&pl->info, m->cfg.initrd ? m->cfg.initrd->size : 0, &pl->lay, msg,
 			       sizeof(msg))) {
 		snprintf(why, whylen, "initrd %s: %s", m->cfg.initrd_name, msg);
 		goto fail;
@@ -502,8 +549,95 @@ fail:
 	return -1;
 }
 
-/* Writes what linux_plan() decided into VTL0 RAM; -1 only if RAM is not what it was planned on. */
-static int linux_write(struct machine *m, const struct linux_source *src, struct linux_plan *pl)
+/*
+ * The launch records the digests of what it loaded (the `start` event gives
+ * them); every later load of the same file (a reset, a kexec's initrd) must
+ * load the same bytes, or the file changed under a running guest.
+ */
+static int linux_measured(struct machine *m, const char *what, const char *name,
+			  const uint8_t sha[FILE_SHA256_BYTES], uint8_t launch[FILE_SHA256_BYTES],
+			  char *why, size_t whylen)
+{
+	if (!m->linux_measured) {
+		memcpy(launch, sha, FILE_SHA256_BYTES);
+		return 0;
+	}
+	if (!memcmp(launch, sha, FILE_SHA256_BYTES))
+		return 0;
+	snprintf(why, whylen,
+		 "%s %s changed since the launch (its SHA-256 is not the start event's): not "
+		 "loaded",
+		 what, name);
+	return -1;
+}
+
+/* A streamed --kernel into VTL0 RAM: zeroed segment spans, then the file's bytes in one pass. */
+static int linux_write_streamed(struct machine *m, const struct linux_source *src,
+				const struct linux_plan *pl, char *why, size_t whylen)
+{
+	const struct linux_kernel_info *info = &pl->info;
+	struct file_copy copies[VTL_BOOT_MAX_SEGMENTS];
+	uint8_t sha[FILE_SHA256_BYTES];
+	unsigned int n = 0;
+	int r;
+
+	snprintf(why, whylen, "kernel %s: VTL0 RAM is not what was planned", src->name);
+	if (info->kind == LINUX_KIND_VMLINUX) {
+		for (; n < pl->img.nr_segments; n++) {
+			const struct vtl_segment *s = &pl->img.segments[n];
+			const struct elf_file_run *run = &pl->runs[n];
+			uint8_t *span = guest_ram_ptr(&m->vtl0_ram, gpa(s->gpa), s->size);
+
+			if (!span)
+				return -1;
+			memset(span, 0, s->size);
+			copies[n] = (struct file_copy){run->offset, run->filesz,
+						       span + (run->paddr - s->gpa)};
+		}
+	} else {
+		copies[n].dst = guest_ram_ptr(&m->vtl0_ram, gpa(info->load_gpa), info->pm_size);
+		if (!copies[n].dst)
+			return -1;
+		copies[n].offset = info->pm_offset;
+		copies[n++].len = info->pm_size;
+	}
+	r = file_input_stream(src->file, pl->bytes, pl->head_len, copies, n, sha);
+	if (r) {
+		snprintf(why, whylen, "kernel %s: cannot read it again: %s", src->name,
+			 r == -EIO ? "it is shorter than at launch" : strerror(-r));
+		return -1;
+	}
+	return linux_measured(m, "kernel", src->name, sha, m->kernel_sha256, why, whylen);
+}
+
+/* The --initrd file streamed to where the plan put it (at every load, kexec's too). */
+static int linux_write_initrd(struct machine *m, const struct linux_layout *lay, char *why,
+			      size_t whylen)
+{
+	uint8_t sha[FILE_SHA256_BYTES];
+	struct file_copy c = {0, lay->initrd_size, NULL};
+	int r;
+
+	if (!m->cfg.initrd)
+		return 0;
+	c.dst = guest_ram_ptr(&m->vtl0_ram, gpa(lay->initrd_gpa), lay->initrd_size);
+	if (!c.dst || c.len != m->cfg.initrd->size) {
+		snprintf(why, whylen, "initrd %s: VTL0 RAM is not what was planned",
+			 m->cfg.initrd_name);
+		return -1;
+	}
+	r = file_input_stream(m->cfg.initrd, NULL, 0, &c, 1, sha);
+	if (r) {
+		snprintf(why, whylen, "initrd %s: cannot read it again: %s", m->cfg.initrd_name,
+			 r == -EIO ? "it is shorter than at launch" : strerror(-r));
+		return -1;
+	}
+	return linux_measured(m, "initrd", m->cfg.initrd_name, sha, m->initrd_sha256, why, whylen);
+}
+
+/* Writes what linux_plan() decided into VTL0 RAM; -1 (with why) if RAM or an input is not. */
+static int linux_write(struct machine *m, const struct linux_source *src, struct linux_plan *pl,
+		       char *why, size_t whylen)
 {
 	const struct elf_limits lim = machine_vmlinux_limits(m);
 	const struct elf_dest dst = {0, m->vtl0_ram.size, (uint8_t *)m->vtl0_ram.hva.v};
@@ -513,7 +647,11 @@ static int linux_write(struct machine *m, const struct linux_source *src, struct
 	char msg[256];
 	uint8_t *bp, *mp;
 
-	if (info->kind == LINUX_KIND_VMLINUX) {
+	snprintf(why, whylen, "kernel %s: VTL0 RAM is not what was planned", src->name);
+	if (!src->kernel) {
+		if (linux_write_streamed(m, src, pl, why, whylen))
+			return -1;
+	} else if (info->kind == LINUX_KIND_VMLINUX) {
 		if (elf_load(src->kernel, src->len, &lim, &dst, &img, msg, sizeof(msg)) != ELF_OK)
 			return -1;
 	} else if (guest_ram_write(&m->vtl0_ram, gpa(info->load_gpa), src->kernel + info->pm_offset,
@@ -525,11 +663,11 @@ static int linux_write(struct machine *m, const struct linux_source *src, struct
 	if (!bp || !mp ||
 	    guest_ram_write(&m->vtl0_ram, gpa(lay->cmdline_gpa), pl->cmdline,
 			    strlen(pl->cmdline) + 1) ||
-	    (lay->initrd_size && guest_ram_write(&m->vtl0_ram, gpa(lay->initrd_gpa), m->cfg.initrd,
-						 lay->initrd_size)) ||
+	    linux_write_initrd(m, lay, why, whylen) ||
 	    !mptable_write(mp, mptable_size(m->cfg.cpus), (uint32_t)LINUX_MPTABLE_GPA, m->cfg.cpus))
 		return -1;
-	linux_zero_page(bp, info, info->kind == LINUX_KIND_BZIMAGE ? src->kernel : NULL, lay);
+	linux_zero_page(bp, info, info->kind == LINUX_KIND_BZIMAGE ? pl->bytes : NULL, lay);
+	m->linux_measured = true;
 	return 0;
 }
 
@@ -553,8 +691,8 @@ int machine_load_linux(struct machine *m, const struct linux_source *src)
 		log_err("%s", why);
 		return -1;
 	}
-	if (linux_write(m, src, &pl)) {
-		log_err("kernel %s: VTL0 RAM refused the planned layout", src->name);
+	if (linux_write(m, src, &pl, why, sizeof(why))) {
+		log_err("%s", why);
 		goto out;
 	}
 	m->vtl0_img = pl.img;
@@ -578,8 +716,7 @@ int machine_load_guests(struct machine *m)
 	snprintf(m->vtl0_image_name, sizeof(m->vtl0_image_name), "%s",
 		 m->cfg.kernel ? m->cfg.kernel_name : m->cfg.vtl0_name);
 	if (m->cfg.kernel) {
-		const struct linux_source src = {m->cfg.kernel, m->cfg.kernel_len,
-						 m->cfg.kernel_name, false};
+		const struct linux_source src = {.file = m->cfg.kernel, .name = m->cfg.kernel_name};
 
 		if (machine_load_linux(m, &src) || machine_load_image(m, 1) ||
 		    machine_place_policy(m))

@@ -31,10 +31,15 @@ int machine_create_pairs(struct machine *m);
 void machine_fill_boot_info(struct machine *m, int vtl, uint32_t vcpu_index);
 /* Page tables, GDT/TSS/IDT and the long-mode entry state of a VTL at its image's entry. */
 int machine_boot_vtl(struct machine *m, int vtl);
-/* A Linux kernel to boot as VTL0: the --kernel file at launch, a staged copy at kexec. */
+/*
+ * A Linux kernel to boot as VTL0: the --kernel file at launch and reset
+ * (kernel NULL: streamed from file, see struct file_input), a staged copy at
+ * kexec (all len bytes in kernel).
+ */
 struct linux_source {
 	const uint8_t *kernel;
 	size_t len;
+	const struct file_input *file;
 	const char *name; /* for messages, the boot event and VTL0's image name */
 	bool kexec;	  /* the command line gets LINUX_KEXEC_CMDLINE */
 };

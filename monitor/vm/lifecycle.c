@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "monitor/base/log.h"
 #include "monitor/base/limits.h"
 #include "monitor/vm/build.h"
 #include "monitor/x86/linux_boot.h"
@@ -51,6 +52,9 @@ static int machine_rebuild_vtl0(struct machine *m)
 
 int machine_reset(struct machine *m, const char *trigger)
 {
+	char detail[sizeof(m->end_detail)];
+
+	log_last_error_clear();
 	m->resets++;
 	machine_event_reset(m, trigger, "trigger");
 	if (m->resets > m->max_resets) {
@@ -85,7 +89,10 @@ int machine_reset(struct machine *m, const char *trigger)
 	machine_event_reset(m, trigger, "reload");
 	return 0;
 fail:
-	machine_end(m, RUN_END_MONITOR_ERROR, 0, "reset failed: cannot rebuild the machine");
+	/* The exit event says why when the rebuild logged it (a --kernel that changed, ...). */
+	log_last_error(detail, sizeof(detail));
+	machine_end(m, RUN_END_MONITOR_ERROR, 0, "reset failed: %s",
+		    detail[0] ? detail : "cannot rebuild the machine");
 	return -1;
 }
 
@@ -106,7 +113,8 @@ int machine_kexec_check(struct machine *m, const void *img, size_t len, char *wh
 
 	why[0] = 0;
 	if (m->cfg.kernel) {
-		const struct linux_source src = {img, len, "kexec image", true};
+		const struct linux_source src = {
+		    .kernel = img, .len = len, .name = "kexec image", .kexec = true};
 
 		return machine_check_linux(m, &src, why, whylen);
 	}
@@ -128,7 +136,8 @@ static int machine_kexec_load(struct machine *m, const uint8_t *copy, size_t len
 
 	snprintf(name, sizeof(name), "kexec@0x%llx", (unsigned long long)m->kexec_gpa);
 	if (m->cfg.kernel) {
-		const struct linux_source src = {copy, len, name, true};
+		const struct linux_source src = {
+		    .kernel = copy, .len = len, .name = name, .kexec = true};
 
 		return machine_load_linux(m, &src) ||
 			       linux_boot_vcpu(&m->vtl0_ram, &m->pairs[0].vtl0, m->linux_entry)

@@ -13,6 +13,7 @@
 #include "monitor/image/elf_load.h"
 #include "monitor/base/console_line.h"
 #include "monitor/base/events.h"
+#include "monitor/base/file.h"
 #include "monitor/kvm/kvm.h"
 #include "monitor/base/mem.h"
 #include "monitor/protect/perm.h"
@@ -80,12 +81,12 @@ struct machine_config {
 	 * --kernel: VTL0 is a Linux kernel (vmlinux or bzImage) booted through the
 	 * 64-bit boot protocol on the Linux platform (irqchip, UART, MP table)
 	 * instead of vtl0_image (issue 11). NULL: the own-ABI platform, unchanged.
+	 * Both files are read again at every load, never held (file_input): each
+	 * load must give the digests of the `start` event.
 	 */
-	const void *kernel;
-	size_t kernel_len;
+	const struct file_input *kernel;
 	const char *kernel_name;
-	const void *initrd; /* may be NULL */
-	size_t initrd_len;
+	const struct file_input *initrd; /* may be NULL */
 	const char *initrd_name;
 	const char *cmdline; /* --append, after the words this host needs; may be NULL */
 };
@@ -219,8 +220,11 @@ struct machine {
 
 	/* The Linux platform (cfg.kernel): rebuilt with VTL0 at every reset. */
 	uint64_t linux_entry; /* physical 64-bit entry */
-	struct uart uart;     /* COM1; only the pair thread touches it once the run starts */
-	bool uart_irq;	      /* the level the monitor last set on IRQ 4 */
+	/* SHA-256 of --kernel and --initrd as the launch loaded them; later loads must match. */
+	bool linux_measured;
+	uint8_t kernel_sha256[FILE_SHA256_BYTES], initrd_sha256[FILE_SHA256_BYTES];
+	struct uart uart; /* COM1; only the pair thread touches it once the run starts */
+	bool uart_irq;	  /* the level the monitor last set on IRQ 4 */
 };
 
 /* Ends the run (first caller wins) and kicks every vCPU out of the guest. */

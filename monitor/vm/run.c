@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -54,26 +55,55 @@ static void machine_event_exit(struct machine *m, const char *reason, int status
 }
 
 /* One input of the run in the `start` event: NAME (the path, cut) and NAME_sha256. */
-static void machine_event_input(struct ev *e, const char *key, const char *name, const void *data,
-				size_t len)
+static void machine_event_digest(struct ev *e, const char *key, const char *name, const char *hex)
 {
 	/* Paths are cut so that six of them always fit one event line (EV_LINE_MAX). */
 	enum { NAME_MAX_SHOWN = 160 };
-	char hash[65], hkey[32];
+	char hkey[32];
+
+	ev_strn(e, key, name ? name : "", name ? strnlen(name, NAME_MAX_SHOWN) : 0);
+	snprintf(hkey, sizeof(hkey), "%s_sha256", key);
+	ev_str(e, hkey, hex);
+}
+
+static void machine_event_input(struct ev *e, const char *key, const char *name, const void *data,
+				size_t len)
+{
+	char hash[65];
 
 	if (!data)
 		return;
 	sha256_hex(data, len, hash);
-	ev_strn(e, key, name ? name : "", name ? strnlen(name, NAME_MAX_SHOWN) : 0);
-	snprintf(hkey, sizeof(hkey), "%s_sha256", key);
-	ev_str(e, hkey, hash);
+	machine_event_digest(e, key, name, hash);
+}
+
+/*
+ * A streamed input (--kernel, --initrd): the digest its load computed, or
+ * when the launch stopped before loading it, one read just for the event.
+ */
+static void machine_event_file(struct ev *e, const char *key, const char *name,
+			       const struct file_input *in, bool measured,
+			       const uint8_t sha[FILE_SHA256_BYTES])
+{
+	uint8_t own[FILE_SHA256_BYTES];
+	char hash[65] = "unreadable";
+
+	if (!in)
+		return;
+	if (!measured && file_input_stream(in, NULL, 0, NULL, 0, own) == 0)
+		sha = own, measured = true;
+	if (measured)
+		sodium_bin2hex(hash, sizeof(hash), sha, FILE_SHA256_BYTES);
+	machine_event_digest(e, key, name, hash);
 }
 
 /*
  * The run's first event: what ran and when, so that a log stands on its own:
  * the vtlmon version, the wall-clock time at `t` = 0 (t itself is
  * CLOCK_MONOTONIC), and the SHA-256 of every input, hashed from the very
- * bytes that are loaded (read once: nothing can change between hash and load).
+ * bytes that are loaded (read once: nothing can change between hash and load;
+ * a Linux kernel and initrd are hashed as they stream into VTL0 RAM, so the
+ * event follows their load).
  */
 static void machine_event_start(struct machine *m, uint64_t unix_ns)
 {
@@ -95,8 +125,10 @@ static void machine_event_start(struct machine *m, uint64_t unix_ns)
 	machine_event_input(&e, "vtl1", cfg->vtl1_name, cfg->vtl1_image, cfg->vtl1_image_len);
 	machine_event_input(&e, "policy", cfg->policy_name, cfg->policy, cfg->policy_len);
 	if (cfg->kernel) {
-		machine_event_input(&e, "kernel", cfg->kernel_name, cfg->kernel, cfg->kernel_len);
-		machine_event_input(&e, "initrd", cfg->initrd_name, cfg->initrd, cfg->initrd_len);
+		machine_event_file(&e, "kernel", cfg->kernel_name, cfg->kernel, m->linux_measured,
+				   m->kernel_sha256);
+		machine_event_file(&e, "initrd", cfg->initrd_name, cfg->initrd, m->linux_measured,
+				   m->initrd_sha256);
 	} else {
 		machine_event_input(&e, "vtl0", cfg->vtl0_name, cfg->vtl0_image,
 				    cfg->vtl0_image_len);
@@ -109,12 +141,19 @@ static void machine_event_start(struct machine *m, uint64_t unix_ns)
 	ev_emit(&e);
 }
 
-static int machine_setup(struct machine *m, const struct machine_config *cfg);
+static int machine_setup(struct machine *m, const struct machine_config *cfg, uint64_t *unix_ns,
+			 bool *started);
 
 int machine_init(struct machine *m, const struct machine_config *cfg)
 {
 	char detail[sizeof(m->end_detail)];
-	int status = machine_setup(m, cfg);
+	uint64_t unix_ns = 0;
+	bool started = false;
+	int status = machine_setup(m, cfg, &unix_ns, &started);
+
+	/* After the set-up, which hashes the streamed inputs as it loads them. */
+	if (started)
+		machine_event_start(m, unix_ns);
 
 	if (!status)
 		return 0;
@@ -128,11 +167,13 @@ int machine_init(struct machine *m, const struct machine_config *cfg)
 	return status;
 }
 
-static int machine_setup(struct machine *m, const struct machine_config *cfg)
+/* *started: the run is far enough for a `start` event (the events file is open, the config sane).
+ */
+static int machine_setup(struct machine *m, const struct machine_config *cfg, uint64_t *unix_ns,
+			 bool *started)
 {
 	pthread_condattr_t cattr;
 	struct sigaction sa;
-	uint64_t unix_ns;
 
 	memset(m, 0, sizeof(*m));
 	m->cfg = *cfg;
@@ -140,7 +181,7 @@ static int machine_setup(struct machine *m, const struct machine_config *cfg)
 	m->vtl0_ram.memfd = m->vtl1_ram.memfd = -1;
 	m->state_fd = -1;
 	m->t0 = clock_ns();
-	unix_ns = wall_clock_ns(); /* the same instant, as far as two clock reads can be */
+	*unix_ns = wall_clock_ns(); /* the same instant, as far as two clock reads can be */
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_condattr_init(&cattr);
 	/* Deadlines (--timeout, the CR watchdog) on CLOCK_MONOTONIC: a wall-clock step moves none.
@@ -153,7 +194,7 @@ static int machine_setup(struct machine *m, const struct machine_config *cfg)
 	if (machine_check_config(cfg) || machine_state_open(m))
 		return VTLMON_EXIT_USAGE;
 	machine_default_policy(m);
-	machine_event_start(m, unix_ns);
+	*started = true;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = kick_handler; /* no SA_RESTART: KVM_RUN must return -EINTR */

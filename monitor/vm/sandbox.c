@@ -89,6 +89,8 @@ static const struct sandbox_rule pair_rules[] = {
     /* Output: stdout (console), stderr (diagnostics), the events file; all opened before. */
     SYS(write, "console lines, diagnostics and events go to fds opened before the sandbox"),
     SYS(writev, "glibc's fatal-error message (assert, heap corruption) before abort"),
+    SYS(pread64, "a Linux kexec streams the --initrd file (opened at launch) into VTL0 RAM "
+		 "again, checked against the start event's digest"),
     SYS(newfstatat, "stdio sizes a stream's buffer with fstat(fd) on first use",
 	EQ(3, AT_EMPTY_PATH)),
 
@@ -177,6 +179,8 @@ static const struct sandbox_rule main_rules[] = {
     IOCTL(TCGETS, "stdio's first write to a stream asks isatty() to pick line buffering"),
     SYS(write, "the exit event, diagnostics and the run's last console lines"),
     SYS(writev, "glibc's fatal-error message (assert, heap corruption) before abort"),
+    SYS(pread64, "a reset streams the --kernel and --initrd files (opened at launch) into VTL0 "
+		 "RAM again, checked against the start event's digests"),
     SYS(newfstatat, "stdio sizes a stream's buffer with fstat(fd) on first use",
 	EQ(3, AT_EMPTY_PATH)),
     SYS(mmap, "malloc; a new vCPU's kvm_run page", BITS_CLEAR(2, PROT_EXEC)),

@@ -125,6 +125,43 @@ Test(linux_vtl0, reboot_through_i8042_is_a_reset)
 	unlink(pol);
 }
 
+/*
+ * The kernel and initrd are not held for a reset: it reads them again and
+ * loads them only if their SHA-256 is still the start event's. The kernel
+ * file is changed (one byte past its loaded segments, in the symbols) once
+ * VTL0 runs; /init then reboots, and the reset refuses the changed file.
+ */
+Test(linux_vtl0, a_kernel_changed_under_the_guest_is_not_loaded_at_reset)
+{
+	char path[64], kern[64];
+	struct evlog ev;
+
+	require_kernel();
+	snprintf(path, sizeof(path), "/tmp/vtlmon-linux-c-%d.jsonl", getpid());
+	snprintf(kern, sizeof(kern), "/tmp/vtlmon-linux-c-%d.vmlinux", getpid());
+	cr_assert_eq(sh("cp %s %s", LINUX_KERNEL, kern), 0);
+	/* The change waits for VTL0's boot event: the launch's load is over by then. */
+	cr_assert_eq(sh("%s run --quiet --kernel %s --initrd %s --policy %s --append "
+			"'rodata=off vtltest.end=reboot' --events %s --timeout " LINUX_TIMEOUT
+			" & pid=$!; "
+			"for i in $(seq 600); do grep -q '\"type\":\"boot\",\"vtl\":0' %s "
+			"2>/dev/null && break; sleep 0.05; done; "
+			"printf x | dd of=%s bs=1 seek=$(($(stat -c %%s %s) - 1)) conv=notrunc "
+			"status=none; wait $pid",
+			VTLMON_BIN, kern, LINUX_INITRD, LINUX_POLICY, path, path, kern, kern),
+		     VTLMON_EXIT_MONITOR);
+	load(&ev, path);
+	assert_reached_init(&ev);
+	cr_assert_geq(evlog_find(&ev, 0, "reset", "trigger=port_i8042", "step=trigger"), 0);
+	cr_assert_geq(
+	    evlog_find(&ev, 0, "exit", "reason=monitor_error", "detail~changed since the launch"),
+	    0);
+	cr_assert_lt(evlog_find(&ev, 0, "reset", "step=reload"), 0, "the changed kernel ran");
+	evlog_free(&ev);
+	unlink(path);
+	unlink(kern);
+}
+
 /* Refusals happen before anything runs, and say why. */
 static void assert_refused(const char *args, int status, const char *why)
 {

@@ -914,3 +914,50 @@ Test(elf_load, random_header_mutations)
 	free(dst.hva);
 	t_free(&base);
 }
+
+/* ---- elf_check_head: a streamed file's first bytes ---------------------- */
+
+/* The same verdict and image as elf_check, and each PT_LOAD's bytes in the file. */
+Test(elf_load, head_gives_the_runs_of_the_whole_file)
+{
+	struct timg t = t_default_img();
+	struct elf_file_run runs[VTL_BOOT_MAX_SEGMENTS];
+	struct elf_image whole, head;
+	size_t hlen = sizeof(Elf64_Ehdr) + 2 * sizeof(Elf64_Phdr);
+	char msg[128];
+
+	cr_assert_eq(elf_check(t.buf, t.len, &t_lim, &whole, msg, sizeof(msg)), ELF_OK, "%s", msg);
+	cr_assert_eq(elf_check_head(t.buf, hlen, t.len, &t_lim, &head, runs, msg, sizeof(msg)),
+		     ELF_OK, "%s", msg);
+	cr_assert_eq(memcmp(&whole, &head, sizeof(head)), 0);
+	for (unsigned int i = 0; i < 2; i++) {
+		cr_assert_eq(runs[i].offset, t_ph(&t, i)->p_offset);
+		cr_assert_eq(runs[i].filesz, t_default[i].filesz);
+		cr_assert_eq(runs[i].paddr, t_default[i].paddr);
+	}
+	t_free(&t);
+}
+
+/* Headers past what was read are refused (never read), and offsets are checked on the file. */
+Test(elf_load, head_must_hold_the_headers)
+{
+	struct timg t = t_default_img();
+	size_t hlen = sizeof(Elf64_Ehdr) + 2 * sizeof(Elf64_Phdr);
+	uint8_t *head = malloc(hlen - 1);
+	struct elf_image img;
+	char msg[128];
+
+	cr_assert_not_null(head);
+	memcpy(head, t.buf, hlen - 1); /* exactly hlen - 1 bytes: ASan sees any read past them */
+	cr_assert_eq(elf_check_head(head, hlen - 1, t.len, &t_lim, &img, NULL, msg, sizeof(msg)),
+		     ELF_E_TRUNCATED);
+	cr_assert_not_null(strstr(msg, "past the first"), "%s", msg);
+	cr_assert_eq(elf_check_head(t.buf, hlen, t.len - 1, &t_lim, &img, NULL, msg, sizeof(msg)),
+		     ELF_E_OFFSET, "the last segment ends past a file one byte shorter: %s", msg);
+	cr_assert_eq(elf_check_head(t.buf, t.len, t.len - 1, &t_lim, &img, NULL, msg, sizeof(msg)),
+		     ELF_E_INVAL);
+	cr_assert_eq(elf_check_head(t.buf, 10, t.len, &t_lim, &img, NULL, msg, sizeof(msg)),
+		     ELF_E_TRUNCATED);
+	free(head);
+	t_free(&t);
+}

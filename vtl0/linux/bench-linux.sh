@@ -41,7 +41,7 @@ for i in $(seq 1 "$runs"); do
 	# Interleaved: a load change hits both sides alike.
 	v=$(measure "$vtlmon" run --kernel "$kernel" --initrd "$initrd" \
 		--policy policy/examples/linux.policy --append "rodata=off" --timeout 180) || exit 1
-	q=$(measure qemu-system-x86_64 -M microvm -enable-kvm -cpu host,-cx16 -m 128M -device i8042 \
+	q=$(measure qemu-system-x86_64 -M microvm -enable-kvm -cpu host,-cx16,-arch-capabilities -m 128M -device i8042 \
 		-kernel "$kernel" -initrd "$initrd" -nographic -no-reboot -append "$base") || exit 1
 	echo "run $i: vtlmon ${v% *} (to /init s, wall s, peak RSS KiB), qemu ${q% *}"
 	vt+=("$v") qe+=("$q")
