@@ -4,6 +4,7 @@
 #include "monitor/base/limits.h"
 
 #include "monitor/base/file.h"
+#include "monitor/base/input.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -13,7 +13,7 @@
 #include "monitor/image/elf_load.h"
 #include "monitor/base/console_line.h"
 #include "monitor/base/events.h"
-#include "monitor/base/file.h"
+#include "monitor/base/input.h"
 #include "monitor/kvm/kvm.h"
 #include "monitor/base/mem.h"
 #include "monitor/protect/perm.h"

@@ -64,8 +64,8 @@ FUZZ_SRCS_events := monitor/base/events.c monitor/base/log.c monitor/base/file.c
 FUZZ_LIBS_events := -pthread
 FUZZ_MAXLEN_events := 8192
 # cli.c and its file reads: the harness stubs the machine, the embedded images and the logger.
-FUZZ_SRCS_cli := monitor/cmd/cli.c $(wildcard monitor/base/file.c)
-FUZZ_LIBS_cli := -lm
+FUZZ_SRCS_cli := monitor/cmd/cli.c $(wildcard monitor/base/file.c) monitor/base/input.c
+FUZZ_LIBS_cli := -lm -lsodium
 FUZZ_MAXLEN_cli := 1024
 # `vtlmon report` over any bytes: the reader, the summary in both forms, the SVG.
 FUZZ_SRCS_report := monitor/cmd/report.c monitor/base/evlog.c monitor/base/events.c monitor/base/file.c \

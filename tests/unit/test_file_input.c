@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "monitor/base/file.h"
+#include "monitor/base/input.h"
 
 /* Larger than the stream's 64 KiB chunk and not a multiple of it: runs cross chunk edges. */
 #define T_SIZE (200 * 1024 + 123)
