@@ -304,9 +304,11 @@ static void elf_copy(const struct elf_image *img, const struct elf_seg *segs, co
 		uint8_t *p = dst->hva + (s->gpa - dst->base_gpa);
 		uint64_t lead = segs[i].paddr - s->gpa;
 
-		memset(p, 0, lead);
+		if (!dst->zeroed)
+			memset(p, 0, lead);
 		memcpy(p + lead, file + segs[i].offset, segs[i].filesz);
-		memset(p + lead + segs[i].filesz, 0, s->size - lead - segs[i].filesz);
+		if (!dst->zeroed)
+			memset(p + lead + segs[i].filesz, 0, s->size - lead - segs[i].filesz);
 	}
 }
 

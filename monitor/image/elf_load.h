@@ -69,11 +69,18 @@ struct elf_limits {
 	bool entry_physical;
 };
 
-/* The destination: a host mapping of guest RAM [base_gpa, base_gpa + size) at hva. */
+/*
+ * The destination: a host mapping of guest RAM [base_gpa, base_gpa + size) at
+ * hva. zeroed: the caller knows all of it reads as zero (a new or punched
+ * memfd), so the loader writes no zeros for bss and page slack: writing them
+ * would make every bss page resident (VTL1's 768 KiB page table, most of it
+ * never touched).
+ */
 struct elf_dest {
 	uint64_t base_gpa;
 	uint64_t size;
 	uint8_t *hva;
+	bool zeroed;
 };
 
 struct elf_image {

@@ -192,10 +192,16 @@ static int machine_load_image(struct machine *m, int vtl)
 	    .va_offset = vtl ? VTL1_KERNEL_VA - VTL1_PRIV_GPA : 0,
 	    .max_file_size = VTLMON_IMAGE_MAX,
 	};
+	/*
+	 * VTL1's RAM is new here (launch) or was punched out a moment ago
+	 * (machine_reset's scrub_vtl1), and nothing ran or was written since:
+	 * its bss needs no zeros. VTL0's RAM may be kept over a reset.
+	 */
 	const struct elf_dest dst = {
 	    .base_gpa = ram->gpa_base,
 	    .size = ram->size,
 	    .hva = (uint8_t *)ram->hva.v,
+	    .zeroed = vtl == 1,
 	};
 	const void *buf = vtl ? m->cfg.vtl1_image : m->cfg.vtl0_image;
 	size_t len = vtl ? m->cfg.vtl1_image_len : m->cfg.vtl0_image_len;
@@ -640,7 +646,7 @@ static int linux_write(struct machine *m, const struct linux_source *src, struct
 		       char *why, size_t whylen)
 {
 	const struct elf_limits lim = machine_vmlinux_limits(m);
-	const struct elf_dest dst = {0, m->vtl0_ram.size, (uint8_t *)m->vtl0_ram.hva.v};
+	const struct elf_dest dst = {0, m->vtl0_ram.size, (uint8_t *)m->vtl0_ram.hva.v, false};
 	const struct linux_kernel_info *info = &pl->info;
 	struct linux_layout *lay = &pl->lay;
 	struct elf_image img;

@@ -130,7 +130,7 @@ int machine_kexec_check(struct machine *m, const void *img, size_t len, char *wh
 static int machine_kexec_load(struct machine *m, const uint8_t *copy, size_t len)
 {
 	const struct elf_limits lim = machine_kexec_limits(m);
-	const struct elf_dest dst = {0, m->vtl0_ram.size, (uint8_t *)m->vtl0_ram.hva.v};
+	const struct elf_dest dst = {0, m->vtl0_ram.size, (uint8_t *)m->vtl0_ram.hva.v, false};
 	char name[64], msg[160];
 	struct elf_image img;
 

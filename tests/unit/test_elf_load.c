@@ -678,6 +678,33 @@ Test(elf_load, two_segments_load)
 	t_free(&t);
 }
 
+/* A destination known to be zero gets the file bytes only: no write to bss or slack pages. */
+Test(elf_load, zeroed_destination_gets_no_zeros)
+{
+	struct timg t = t_default_img();
+	struct elf_dest dst = {
+	    .base_gpa = DEST_BASE, .size = DEST_SIZE, .hva = malloc(DEST_SIZE), .zeroed = true};
+	struct elf_image img;
+	char msg[256];
+	uint64_t i;
+
+	cr_assert_not_null(dst.hva);
+	/* Not zero, so that any zero the loader writes shows. */
+	memset(dst.hva, 0xAA, DEST_SIZE);
+	cr_assert_eq(elf_load(t.buf, t.len, &t_lim, &dst, &img, msg, sizeof(msg)), ELF_OK, "%s",
+		     msg);
+	for (i = 0; i < 0x1234; i++)
+		cr_assert_eq(dst.hva[i], t_pattern(0, i));
+	for (; i < 0x2000; i++)
+		cr_assert_eq(dst.hva[i], 0xAA, "text slack byte 0x%lx written", (unsigned long)i);
+	for (; i < 0x2100; i++)
+		cr_assert_eq(dst.hva[i], t_pattern(1, i - 0x2000));
+	for (; i < DEST_SIZE; i++)
+		cr_assert_eq(dst.hva[i], 0xAA, "bss byte 0x%lx written", (unsigned long)i);
+	free(dst.hva);
+	t_free(&t);
+}
+
 Test(elf_load, unaligned_paddr_zeroes_lead)
 {
 	/* A segment starting mid-page: the bytes before it in its first page are zeroed too. */
