@@ -54,8 +54,8 @@ static int perm_slot_create(struct perm_engine *pe, const struct slot_span *s,
 	} else {
 		return -1;
 	}
-	if (vm_set_slot(pe->vm, id, flags, perm_gpa(pe, s->first), s->count * VTL_PAGE_SIZE,
-			(uint8_t *)pe->ram->hva.v + s->first * VTL_PAGE_SIZE))
+	if (pe->set_slot(pe->vm, id, flags, perm_gpa(pe, s->first), s->count * VTL_PAGE_SIZE,
+			 (uint8_t *)pe->ram->hva.v + s->first * VTL_PAGE_SIZE))
 		return -1;
 	slot = &pe->slots[id];
 	slot->count = s->count;
@@ -81,7 +81,7 @@ static int perm_slot_delete(struct perm_engine *pe, struct perm_slot *slot, bool
 	uint64_t first = slot->node.key;
 
 	/* A zero size deletes the slot. */
-	if (vm_set_slot(pe->vm, id, 0, perm_gpa(pe, first), 0, NULL))
+	if (pe->set_slot(pe->vm, id, 0, perm_gpa(pe, first), 0, NULL))
 		return -1;
 	slot->used = false;
 	pe->nslots--;
@@ -92,23 +92,19 @@ static int perm_slot_delete(struct perm_engine *pe, struct perm_slot *slot, bool
 	return 0;
 }
 
-int perm_init_chunked(struct perm_engine *pe, struct vm *vm, struct guest_ram *ram,
-		      uint32_t max_slots, uint64_t chunk)
+int perm_init_with(struct perm_engine *pe, struct vm *vm, struct guest_ram *ram, uint32_t max_slots,
+		   uint64_t chunk, perm_slot_fn *set_slot)
 {
 	uint64_t npages = ram->size / VTL_PAGE_SIZE;
 
 	memset(pe, 0, sizeof(*pe));
 	pe->vm = vm;
+	pe->set_slot = set_slot;
 	pe->ram = ram;
 	pe->max_slots = max_slots;
 	pe->chunk = chunk;
-	/*
-	 * The map holds the perms alone: the live slots below are the slot
-	 * plan, so a kind tree beside the perms would be a second copy of it
-	 * to keep in step on every set.
-	 */
-	if (!max_slots || !chunk ||
-	    permmap_init_perms(&pe->map, npages, VTL_PERM_MASK, PERM_MAX_RANGES))
+	pe->npages = npages;
+	if (!max_slots || !chunk || !npages || !set_slot)
 		goto err;
 	pe->nchunks = (npages + chunk - 1) / chunk;
 	/* Budget first: RAM needs one slot per chunk before VTL1 changes anything. */
@@ -120,8 +116,21 @@ int perm_init_chunked(struct perm_engine *pe, struct vm *vm, struct guest_ram *r
 	pe->slots = calloc(max_slots, sizeof(*pe->slots));
 	pe->free_ids = calloc(max_slots, sizeof(*pe->free_ids));
 	pe->chunk_slots = calloc(pe->nchunks, sizeof(*pe->chunk_slots));
-	if (!pe->slots || !pe->free_ids || !pe->chunk_slots)
+	pe->maps = calloc(pe->nchunks, sizeof(*pe->maps));
+	if (!pe->slots || !pe->free_ids || !pe->chunk_slots || !pe->maps)
 		goto err;
+	/*
+	 * The maps hold the perms alone: the live slots are the slot plan, so
+	 * a kind tree beside the perms would be a second copy of it to keep in
+	 * step on every set. A chunk's map never holds more ranges than pages.
+	 */
+	for (uint64_t c = 0; c < pe->nchunks; c++) {
+		uint64_t n = npages - c * chunk < chunk ? npages - c * chunk : chunk;
+
+		if (permmap_init_perms(&pe->maps[c], n, VTL_PERM_MASK, n))
+			goto err;
+		pe->nranges++;
+	}
 	/* Hand out low ids first: pop from the end. */
 	for (uint32_t i = 0; i < max_slots; i++)
 		pe->free_ids[i] = max_slots - 1 - i;
@@ -142,6 +151,12 @@ err:
 	return -1;
 }
 
+int perm_init_chunked(struct perm_engine *pe, struct vm *vm, struct guest_ram *ram,
+		      uint32_t max_slots, uint64_t chunk)
+{
+	return perm_init_with(pe, vm, ram, max_slots, chunk, vm_set_slot);
+}
+
 int perm_init(struct perm_engine *pe, struct vm *vm, struct guest_ram *ram, uint32_t max_slots)
 {
 	return perm_init_chunked(pe, vm, ram, max_slots, PERM_CHUNK_PAGES);
@@ -149,7 +164,11 @@ int perm_init(struct perm_engine *pe, struct vm *vm, struct guest_ram *ram, uint
 
 void perm_destroy(struct perm_engine *pe)
 {
-	permmap_destroy(&pe->map);
+	for (uint64_t c = 0; pe->maps && c < pe->nchunks; c++)
+		permmap_destroy(&pe->maps[c]);
+	free(pe->maps);
+	pe->maps = NULL;
+	pe->nranges = 0;
 	free(pe->slots);
 	free(pe->free_ids);
 	free(pe->chunk_slots);
@@ -266,7 +285,7 @@ static int perm_plan_chunk(const struct perm_engine *pe, uint64_t c, uint64_t fi
 {
 	const struct pmtree *t = &pe->chunk_slots[c];
 	uint64_t cs = c * pe->chunk;
-	uint64_t cl = pe->map.npages - cs <= pe->chunk ? pe->map.npages - 1 : cs + pe->chunk - 1;
+	uint64_t cl = cs + pe->maps[c].npages - 1;
 	uint64_t a = first > cs ? first : cs, b = last < cl ? last : cl;
 	uint64_t lo = a > cs ? a - 1 : a, hi = b < cl ? b + 1 : b;
 	struct perm_slot *x = perm_slot_from(t, lo), *l = NULL, *r = NULL;
@@ -325,27 +344,63 @@ static int perm_plan_chunk(const struct perm_engine *pe, uint64_t c, uint64_t fi
 	return 0;
 }
 
+/*
+ * The edit of setting [first, last] within chunk c, in the chunk map's own
+ * page numbers.
+ */
+static int perm_prepare_chunk(const struct perm_engine *pe, uint64_t c, uint64_t first,
+			      uint64_t last, uint64_t perms, struct permmap_edit *e)
+{
+	const struct permmap *m = &pe->maps[c];
+	uint64_t cs = c * pe->chunk, a = first > cs ? first : cs;
+	uint64_t b = last - cs < m->npages ? last : cs + m->npages - 1;
+
+	return permmap_prepare(m, a - cs, b - a + 1, perms, e);
+}
+
 int perm_set(struct perm_engine *pe, uint64_t gpa, uint64_t pages, uint64_t perms)
 {
-	uint64_t first = (gpa - pe->ram->gpa_base) / VTL_PAGE_SIZE, last;
+	uint64_t first = (gpa - pe->ram->gpa_base) / VTL_PAGE_SIZE, last, c0, c1;
 	enum slot_kind kind = perm_slot_kind(perms);
+	size_t nranges = pe->nranges;
 	struct perm_change ch;
 	struct permmap_edit e;
 	int ret = VTL_E_NO_RESOURCES;
 
-	if (permmap_prepare(&pe->map, first, pages, perms, &e))
+	if (first >= pe->npages || !pages || pages > pe->npages - first || perms > VTL_PERM_MASK)
 		return VTL_E_INVALID;
-	if (e.nranges_after > PERM_MAX_RANGES)
-		return VTL_E_NO_RESOURCES;
-	last = first + pages - 1; /* prepare checked the range lies in the map */
+	last = first + pages - 1;
+	c0 = first / pe->chunk;
+	c1 = last / pe->chunk;
 	perm_change_init(&ch);
-	for (uint64_t c = first / pe->chunk; c <= last / pe->chunk; c++)
-		if (perm_plan_chunk(pe, c, first, last, kind, &ch))
+	/*
+	 * Everything is computed, and every node the maps will need
+	 * allocated, before anything changes: a refused protection must not
+	 * half-apply.
+	 */
+	for (uint64_t c = c0; c <= c1; c++) {
+		if (perm_prepare_chunk(pe, c, first, last, perms, &e)) {
+			ret = VTL_E_INVALID; /* not reached: the range was checked above */
 			goto out;
-	/* The budget, exact with the chunk cuts, before anything is touched. */
-	if (pe->nslots - ch.ndel + ch.nadd > pe->max_slots || permmap_apply(&pe->map, &e))
+		}
+		if (permmap_reserve(&pe->maps[c], &e) ||
+		    perm_plan_chunk(pe, c, first, last, kind, &ch))
+			goto out;
+		nranges = nranges - pe->maps[c].n + e.nranges_after;
+	}
+	/* The budgets, exact with the chunk cuts. */
+	if (nranges > PERM_MAX_RANGES || pe->nslots - ch.ndel + ch.nadd > pe->max_slots)
 		goto out;
-	ret = -1; /* from here on a failure leaves KVM and the map apart */
+	ret = -1; /* from here on a failure leaves KVM and the maps apart */
+	for (uint64_t c = c0; c <= c1; c++) {
+		/* One chunk (the usual set): its edit is the one just prepared. */
+		if (c0 != c1 && perm_prepare_chunk(pe, c, first, last, perms, &e))
+			goto out;
+		/* Cannot fail: its nodes are reserved, and no chunk has more ranges than pages. */
+		if (permmap_apply(&pe->maps[c], &e))
+			goto out;
+	}
+	pe->nranges = nranges;
 	/* Deletions first: KVM refuses overlapping slots. */
 	for (size_t i = 0; i < ch.ndel; i++)
 		if (perm_slot_delete(pe, ch.del[i].slot, ch.del[i].keep))
@@ -361,9 +416,15 @@ out:
 
 uint8_t perm_intended(const struct perm_engine *pe, uint64_t addr)
 {
+	uint64_t page, c;
+
 	if (!guest_ram_contains(pe->ram, gpa(addr), 1))
 		return 0;
-	return permmap_get(&pe->map, (addr - pe->ram->gpa_base) / VTL_PAGE_SIZE);
+	page = (addr - pe->ram->gpa_base) / VTL_PAGE_SIZE;
+	c = page / pe->chunk;
+	if (c >= pe->nchunks)
+		return 0;
+	return permmap_get(&pe->maps[c], page - c * pe->chunk);
 }
 
 uint8_t perm_effective(const struct perm_engine *pe, uint64_t addr)

@@ -8,8 +8,13 @@
 
 #include "vtl1_abi.h"
 
-/* Spare nodes kept past a set; more are freed, so a big merge does not pin memory. */
-#define PERMMAP_SPARE_MAX 64
+/*
+ * Spare nodes kept past a set; more are freed, so a big merge does not pin
+ * memory. A map of the perms alone is one of many (one per chunk, perm.c):
+ * it keeps only what one set can need, two.
+ */
+#define PERMMAP_SPARE_MAX	64
+#define PERMMAP_PERMS_SPARE_MAX 2
 
 /* ---- the AVL tree ------------------------------------------------------------------ */
 
@@ -416,14 +421,14 @@ static void permmap_push_spare(struct permmap *m, struct perm_range *r)
 
 static void permmap_put_spare(struct permmap *m, struct perm_range *r)
 {
-	if (m->nspare >= PERMMAP_SPARE_MAX)
+	if (m->nspare >= (m->chunk ? PERMMAP_SPARE_MAX : PERMMAP_PERMS_SPARE_MAX))
 		free(r);
 	else
 		permmap_push_spare(m, r);
 }
 
 /* Spare nodes for need new ranges, so that applying cannot fail half-way. */
-static int permmap_reserve(struct permmap *m, size_t need)
+static int permmap_reserve_n(struct permmap *m, size_t need)
 {
 	while (m->nspare < need) {
 		struct perm_range *r = calloc(1, sizeof(*r));
@@ -489,13 +494,18 @@ static void edit_side_apply(struct permmap *m, struct pmtree *t, const struct pe
 	}
 }
 
+int permmap_reserve(struct permmap *m, const struct permmap_edit *e)
+{
+	return permmap_reserve_n(m, edit_side_growth(&e->perms) + edit_side_growth(&e->kinds));
+}
+
 int permmap_apply(struct permmap *m, const struct permmap_edit *e)
 {
 	int err;
 
 	if (e->nranges_after > m->max_ranges)
 		return -ENOSPC;
-	err = permmap_reserve(m, edit_side_growth(&e->perms) + edit_side_growth(&e->kinds));
+	err = permmap_reserve(m, e);
 	if (err)
 		return err;
 	/* Nothing can fail from here on. */

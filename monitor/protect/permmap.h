@@ -145,6 +145,13 @@ struct permmap_edit {
 int permmap_prepare(const struct permmap *m, uint64_t first, uint64_t count, uint64_t perm,
 		    struct permmap_edit *e);
 /*
+ * Allocates the nodes applying e will need (permmap_apply() does it too):
+ * after 0, permmap_apply(m, e) cannot fail with -ENOMEM, so a caller
+ * changing several maps together can reserve in all of them before it
+ * changes any. 0 or -ENOMEM.
+ */
+int permmap_reserve(struct permmap *m, const struct permmap_edit *e);
+/*
  * Applies a prepared edit. 0, -ENOSPC (more than max_ranges ranges) or
  * -ENOMEM; on any error the map is unchanged: a refused protection must not
  * half-apply.

@@ -98,7 +98,7 @@ static void check_map(const struct permmap *pm, const struct model *m, const cha
 	uint64_t next = 0;
 	size_t n, nwant, i = 0;
 
-	/* chunk 0: the engine's map of the perms alone, whose plan is its live slots. */
+	/* chunk 0: one of the engine's maps of the perms alone, whose plan is its live slots. */
 	FUZZ_CHECK(pm->npages == m->npages && (!pm->chunk || pm->chunk == m->chunk),
 		   "%s: npages %llu chunk %llu", where, (unsigned long long)pm->npages,
 		   (unsigned long long)pm->chunk);
@@ -494,9 +494,27 @@ static void check_engine_plan(const struct perm_engine *pe, const struct model *
 static void check_engine(const struct perm_engine *pe, const struct model *m, const char *where)
 {
 	static enum slot_kind kind[FUZZ_PAGES_MAX];
+	static struct model sub;
 	uint64_t base = pe->ram->gpa_base, used = 0;
+	size_t nranges = 0;
 
-	check_map(&pe->map, m, where);
+	/* One map per chunk, each the model's pages of its chunk, numbered from 0. */
+	FUZZ_CHECK(pe->npages == m->npages && pe->nchunks == (m->npages + m->chunk - 1) / m->chunk,
+		   "%s: %llu pages in %llu chunks", where, (unsigned long long)pe->npages,
+		   (unsigned long long)pe->nchunks);
+	for (uint64_t c = 0; c < pe->nchunks; c++) {
+		uint64_t cs = c * m->chunk;
+
+		sub.npages = m->npages - cs < m->chunk ? m->npages - cs : m->chunk;
+		sub.chunk = m->chunk;
+		memcpy(sub.perm, m->perm + cs, sub.npages);
+		FUZZ_CHECK(!pe->maps[c].chunk, "%s: chunk %llu's map keeps a plan of its own",
+			   where, (unsigned long long)c);
+		check_map(&pe->maps[c], &sub, where);
+		nranges += pe->maps[c].n;
+	}
+	FUZZ_CHECK(nranges == pe->nranges, "%s: %zu ranges in the maps, the engine counts %zu",
+		   where, nranges, pe->nranges);
 	memset(kind, 0, sizeof(kind));
 	for (uint32_t i = 0; i < kvm.max_slots; i++) {
 		if (!kvm.slot[i].used)
@@ -513,7 +531,6 @@ static void check_engine(const struct perm_engine *pe, const struct model *m, co
 		       pe->nfree + pe->nslots == pe->max_slots,
 		   "%s: KVM has %llu slots, the engine %zu (free %zu, max %u)", where,
 		   (unsigned long long)used, pe->nslots, pe->nfree, pe->max_slots);
-	FUZZ_CHECK(!pe->map.chunk, "%s: the engine's map keeps a plan of its own", where);
 	for (uint32_t id = 0; id < pe->max_slots; id++) {
 		const struct perm_slot *s = &pe->slots[id];
 
