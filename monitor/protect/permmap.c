@@ -328,10 +328,12 @@ static inline void edit_push(struct permmap_edit_side *s, uint64_t first, uint64
  * of the last touched range, the right neighbour. A neighbour can only merge
  * when the set reaches it (no remainder between them) and it has the set's
  * perm: otherwise it stays out of the window and is not even looked up.
+ * all: both neighbours whatever they are (the kind side, whose window
+ * permmap_plan_edit() starts from: it must hold the run of first - 1).
  * Computing this first and applying it second is what makes a set atomic.
  */
 static void edit_side_prepare(const struct pmtree *t, uint64_t first, uint64_t count, uint8_t val,
-			      struct permmap_edit_side *s)
+			      bool all, struct permmap_edit_side *s)
 {
 	uint64_t last = first + count - 1;
 	struct perm_range *lo = range_floor(t, first), *hi = lo, *wlo = NULL, *whi = NULL;
@@ -341,14 +343,14 @@ static void edit_side_prepare(const struct pmtree *t, uint64_t first, uint64_t c
 		hi = range_next(hi);
 		s->nold++;
 	}
-	if (lo->node.key == first) {
+	if (all || lo->node.key == first) {
 		wlo = PR(pmtree_prev(&lo->node));
-		if (wlo && wlo->perm != val)
+		if (!all && wlo && wlo->perm != val)
 			wlo = NULL;
 	}
-	if (range_end(hi) == last + 1) {
+	if (all || range_end(hi) == last + 1) {
 		whi = range_next(hi);
-		if (whi && whi->perm != val)
+		if (!all && whi && whi->perm != val)
 			whi = NULL;
 	}
 	s->lo = wlo ? wlo : lo;
@@ -376,7 +378,7 @@ int permmap_prepare(const struct permmap *m, uint64_t first, uint64_t count, uin
 	if (!permmap_valid(m) || !e || count == 0 || first >= m->npages ||
 	    count > m->npages - first || perm > VTL_PERM_MASK)
 		return -EINVAL;
-	edit_side_prepare(&m->perms, first, count, (uint8_t)perm, &e->perms);
+	edit_side_prepare(&m->perms, first, count, (uint8_t)perm, false, &e->perms);
 	e->first = first;
 	e->count = count;
 	e->nranges_after = m->n - e->perms.nold + e->perms.npiece;
@@ -387,7 +389,7 @@ int permmap_prepare(const struct permmap *m, uint64_t first, uint64_t count, uin
 		e->nspans_after = 0;
 		return 0;
 	}
-	edit_side_prepare(&m->kinds, first, count, (uint8_t)perm_slot_kind(perm), &e->kinds);
+	edit_side_prepare(&m->kinds, first, count, (uint8_t)perm_slot_kind(perm), true, &e->kinds);
 
 	/*
 	 * Slots are the kind runs cut at chunk boundaries, so the plan's

@@ -152,7 +152,8 @@ static void check_engine(const struct fixture *f)
 	cr_assert_eq(f->pe.nslots + f->pe.nfree, f->pe.max_slots);
 	for (uint64_t c = 0; c < f->pe.nchunks; c++) {
 		cr_assert(permmap_check(&f->pe.maps[c]), "chunk %lu's map", (unsigned long)c);
-		cr_assert(pmtree_check(&f->pe.chunk_slots[c]), "chunk %lu's slots", (unsigned long)c);
+		cr_assert(pmtree_check(&f->pe.chunk_slots[c]), "chunk %lu's slots",
+			  (unsigned long)c);
 		nranges += f->pe.maps[c].n;
 	}
 	cr_assert_eq(nranges, f->pe.nranges);
@@ -163,7 +164,9 @@ static void check_engine(const struct fixture *f)
 
 		cr_assert_eq(perm_intended(&f->pe, a), f->model[p], "page %lu", (unsigned long)p);
 		cr_assert_eq(perm_effective(&f->pe, a),
-			     k == SLOT_RW ? VTL_PERM_MASK : k == SLOT_RO ? VTL_PERM_R | VTL_PERM_X : 0,
+			     k == SLOT_RW   ? VTL_PERM_MASK
+			     : k == SLOT_RO ? VTL_PERM_R | VTL_PERM_X
+					    : 0,
 			     "page %lu", (unsigned long)p);
 	}
 	cr_assert_eq(perm_intended(&f->pe, BASE + f->npages * VTL_PAGE_SIZE), 0);
@@ -283,12 +286,12 @@ Test(perm, over_budget_changes_nothing)
 	/* 12 chunks in 15 slots. */
 	fixture_init(&f, NPAGES, NPAGES / CHUNK + 3);
 	cr_assert_eq(set(&f, 3, 1, VTL_PERM_R), VTL_OK); /* one slot in three: 14 */
-	cr_assert_eq(set(&f, 19, 1, 0), VTL_OK);	  /* no-access: one slot in two, 15 */
+	cr_assert_eq(set(&f, 19, 1, 0), VTL_OK);	 /* no-access: one slot in two, 15 */
 	cr_assert_eq(set(&f, 35, 1, VTL_PERM_R), VTL_E_NO_RESOURCES);
 	cr_assert_eq(set(&f, 40, 9, VTL_PERM_R | VTL_PERM_W), VTL_OK); /* same kind: no change */
 	/* Across chunks: every chunk's part counted before any slot changes. */
 	cr_assert_eq(set(&f, 5, 30, VTL_PERM_X), VTL_E_NO_RESOURCES); /* 16 */
-	cr_assert_eq(set(&f, 8, 24, VTL_PERM_X), VTL_OK);	     /* 14 */
+	cr_assert_eq(set(&f, 8, 24, VTL_PERM_X), VTL_OK);	      /* 14 */
 	cr_assert_eq(set(&f, 1, 70, 0), VTL_OK);
 	for (p = 1; p < 71; p++)
 		cr_assert_eq(perm_effective(&f.pe, BASE + p * VTL_PAGE_SIZE), 0);
