@@ -332,8 +332,10 @@ static inline void edit_push(struct permmap_edit_side *s, uint64_t first, uint64
  * permmap_plan_edit() starts from: it must hold the run of first - 1).
  * Computing this first and applying it second is what makes a set atomic.
  */
-static void edit_side_prepare(const struct pmtree *t, uint64_t first, uint64_t count, uint8_t val,
-			      bool all, struct permmap_edit_side *s)
+static inline __attribute__((always_inline)) void edit_side_prepare(const struct pmtree *t,
+								    uint64_t first, uint64_t count,
+								    uint8_t val, bool all,
+								    struct permmap_edit_side *s)
 {
 	uint64_t last = first + count - 1;
 	struct perm_range *lo = range_floor(t, first), *hi = lo, *wlo = NULL, *whi = NULL;
