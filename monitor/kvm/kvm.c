@@ -91,8 +91,10 @@ void vm_destroy(struct vm *vm)
 	vm->fd = -1;
 }
 
-int __vm_set_slot(struct vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa, uint64_t size,
-		  void *hva)
+/* Inlined in both entry points: a PROTECT makes several of these calls on its exit. */
+static inline __attribute__((always_inline)) int vm_set_slot_raw(struct vm *vm, uint32_t slot,
+								 uint32_t flags, uint64_t gpa,
+								 uint64_t size, void *hva)
 {
 	struct kvm_userspace_memory_region r = {
 	    .slot = slot,
@@ -112,10 +114,16 @@ int __vm_set_slot(struct vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa, ui
 	return ret;
 }
 
+int __vm_set_slot(struct vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa, uint64_t size,
+		  void *hva)
+{
+	return vm_set_slot_raw(vm, slot, flags, gpa, size, hva);
+}
+
 int vm_set_slot(struct vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa, uint64_t size,
 		void *hva)
 {
-	int r = __vm_set_slot(vm, slot, flags, gpa, size, hva);
+	int r = vm_set_slot_raw(vm, slot, flags, gpa, size, hva);
 
 	if (r)
 		log_err("KVM_SET_USER_MEMORY_REGION vtl%d slot %u gpa %#llx size %#llx: %s",

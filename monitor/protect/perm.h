@@ -23,10 +23,24 @@ struct perm_slot {
 	bool used;
 };
 
+/* vm_set_slot()'s signature: how the engine changes a memslot. */
+typedef int perm_slot_fn(struct vm *vm, uint32_t slot, uint32_t flags, uint64_t gpa, uint64_t size,
+			 void *hva);
+
 struct perm_engine {
 	struct vm *vm;
+	perm_slot_fn *set_slot; /* vm_set_slot, or a unit test's fake KVM */
 	struct guest_ram *ram;
-	struct permmap map; /* what VTL1 asked for */
+	/*
+	 * What VTL1 asked for, one map per chunk: maps[c] holds pages
+	 * [c * chunk, c * chunk + maps[c].npages), numbered from 0. A set
+	 * edits the trees of the chunks it meets, each of at most a chunk's
+	 * ranges however many there are in all, as the slots already are.
+	 * Ranges are cut at chunk boundaries.
+	 */
+	struct permmap *maps;
+	size_t nranges; /* over all maps: bounded, it bounds their memory */
+	uint64_t npages;
 	/*
 	 * What KVM enforces: slot id i is slots[i], and each chunk's live slots
 	 * are a tree of their own (chunk_slots[page / chunk]), so finding the
@@ -55,6 +69,9 @@ int perm_init(struct perm_engine *pe, struct vm *vm, struct guest_ram *ram, uint
 /* perm_init() with another chunk (pages, > 0): tests reach the cuts with little RAM. */
 int perm_init_chunked(struct perm_engine *pe, struct vm *vm, struct guest_ram *ram,
 		      uint32_t max_slots, uint64_t chunk);
+/* perm_init_chunked() changing its memslots through set_slot: unit tests fake KVM with it. */
+int perm_init_with(struct perm_engine *pe, struct vm *vm, struct guest_ram *ram, uint32_t max_slots,
+		   uint64_t chunk, perm_slot_fn *set_slot);
 void perm_destroy(struct perm_engine *pe);
 /*
  * Set [gpa, gpa + pages * 4 KiB) to `perms`, changing only the slots that

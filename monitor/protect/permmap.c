@@ -8,8 +8,13 @@
 
 #include "vtl1_abi.h"
 
-/* Spare nodes kept past a set; more are freed, so a big merge does not pin memory. */
-#define PERMMAP_SPARE_MAX 64
+/*
+ * Spare nodes kept past a set; more are freed, so a big merge does not pin
+ * memory. A map of the perms alone is one of many (one per chunk, perm.c):
+ * it keeps only what one set can need, two.
+ */
+#define PERMMAP_SPARE_MAX	64
+#define PERMMAP_PERMS_SPARE_MAX 2
 
 /* ---- the AVL tree ------------------------------------------------------------------ */
 
@@ -136,8 +141,8 @@ static void pmtree_retrace(struct pmtree *t, struct pmtree_node *n)
 	}
 }
 
-static void pmtree_link(struct pmtree *t, struct pmtree_node *parent, int dir,
-			struct pmtree_node *n)
+static void pmtree_link_only(struct pmtree *t, struct pmtree_node *parent, int dir,
+			     struct pmtree_node *n)
 {
 	n->child[0] = n->child[1] = NULL;
 	n->height = 1;
@@ -146,6 +151,12 @@ static void pmtree_link(struct pmtree *t, struct pmtree_node *parent, int dir,
 		t->root = n;
 	else
 		parent->child[dir] = n;
+}
+
+static void pmtree_link(struct pmtree *t, struct pmtree_node *parent, int dir,
+			struct pmtree_node *n)
+{
+	pmtree_link_only(t, parent, dir, n);
 	pmtree_retrace(t, parent);
 }
 
@@ -162,17 +173,35 @@ void pmtree_insert(struct pmtree *t, struct pmtree_node *n)
 	pmtree_link(t, p, dir, n);
 }
 
+/* Links n as a leaf right after at (at NULL: first), without rebalancing. */
+static void pmtree_link_after(struct pmtree *t, struct pmtree_node *at, struct pmtree_node *n)
+{
+	if (!at)
+		pmtree_link_only(t, pmtree_extreme(t->root, 0), 0, n);
+	else if (!at->child[1])
+		pmtree_link_only(t, at, 1, n);
+	else
+		pmtree_link_only(t, pmtree_extreme(at->child[1], 0), 0, n);
+}
+
 void pmtree_insert_after(struct pmtree *t, struct pmtree_node *at, struct pmtree_node *n)
 {
-	if (!at) {
-		struct pmtree_node *l = pmtree_extreme(t->root, 0);
+	pmtree_link_after(t, at, n);
+	pmtree_retrace(t, n->parent);
+}
 
-		pmtree_link(t, l, 0, n);
-	} else if (!at->child[1]) {
-		pmtree_link(t, at, 1, n);
-	} else {
-		pmtree_link(t, pmtree_extreme(at->child[1], 0), 0, n);
-	}
+/*
+ * n1 as a leaf where pmtree_insert_after() puts it, n2 as n1's right child:
+ * n1's subtree is two high and balanced, so the one walk up from n1 can
+ * restore every ancestor (each one is off by at most two, which one single
+ * or double rotation mends), where two inserts would walk twice.
+ */
+void pmtree_insert_after2(struct pmtree *t, struct pmtree_node *at, struct pmtree_node *n1,
+			  struct pmtree_node *n2)
+{
+	pmtree_link_after(t, at, n1);
+	pmtree_link_only(t, n1, 1, n2);
+	pmtree_retrace(t, n1);
 }
 
 void pmtree_remove(struct pmtree *t, struct pmtree_node *n)
@@ -264,7 +293,8 @@ enum slot_kind perm_slot_kind(uint64_t perm)
 
 static bool permmap_valid(const struct permmap *m)
 {
-	return m && m->perms.root && m->kinds.root && m->npages > 0 && m->chunk > 0;
+	/* chunk 0: a map of the perms alone, without the kind tree. */
+	return m && m->perms.root && m->npages > 0 && (!m->chunk || m->kinds.root);
 }
 
 /* Slots a kind run of [first, first + count) needs: one per chunk it meets. */
@@ -279,35 +309,52 @@ static uint64_t permmap_pieces(const struct permmap *m, uint64_t first, uint64_t
 static inline void edit_push(struct permmap_edit_side *s, uint64_t first, uint64_t count,
 			     uint8_t val)
 {
-	struct perm_range *last = s->npiece ? &s->piece[s->npiece - 1] : NULL;
+	struct permmap_piece *last = s->npiece ? &s->piece[s->npiece - 1] : NULL;
 
 	if (last && last->perm == val) {
 		last->count += count;
 		return;
 	}
-	s->piece[s->npiece++] = (struct perm_range){.node.key = first, .count = count, .perm = val};
+	last = &s->piece[s->npiece++];
+	last->first = first;
+	last->count = count;
+	last->perm = val;
 }
 
 /*
- * A set replaces the ranges it touches plus one neighbour on each side
- * (which it may merge with) by at most five pieces: the left neighbour, the
- * left remainder of the first touched range, the new range, the right
- * remainder of the last touched range, the right neighbour. Computing this
- * first and applying it second is what makes a set atomic.
+ * A set replaces the ranges it touches plus the neighbour on each side it
+ * may merge with by at most five pieces: the left neighbour, the left
+ * remainder of the first touched range, the new range, the right remainder
+ * of the last touched range, the right neighbour. A neighbour can only merge
+ * when the set reaches it (no remainder between them) and it has the set's
+ * perm: otherwise it stays out of the window and is not even looked up.
+ * all: both neighbours whatever they are (the kind side, whose window
+ * permmap_plan_edit() starts from: it must hold the run of first - 1).
+ * Computing this first and applying it second is what makes a set atomic.
  */
-static void edit_side_prepare(const struct pmtree *t, uint64_t first, uint64_t count, uint8_t val,
-			      struct permmap_edit_side *s)
+static inline __attribute__((always_inline)) void edit_side_prepare(const struct pmtree *t,
+								    uint64_t first, uint64_t count,
+								    uint8_t val, bool all,
+								    struct permmap_edit_side *s)
 {
 	uint64_t last = first + count - 1;
-	struct perm_range *lo = range_floor(t, first), *hi = lo, *wlo, *whi;
+	struct perm_range *lo = range_floor(t, first), *hi = lo, *wlo = NULL, *whi = NULL;
 
 	s->nold = 1;
 	while (range_end(hi) <= last) {
 		hi = range_next(hi);
 		s->nold++;
 	}
-	wlo = PR(pmtree_prev(&lo->node));
-	whi = range_next(hi);
+	if (all || lo->node.key == first) {
+		wlo = PR(pmtree_prev(&lo->node));
+		if (!all && wlo && wlo->perm != val)
+			wlo = NULL;
+	}
+	if (all || range_end(hi) == last + 1) {
+		whi = range_next(hi);
+		if (!all && whi && whi->perm != val)
+			whi = NULL;
+	}
 	s->lo = wlo ? wlo : lo;
 	s->hi = whi ? whi : hi;
 	s->nold += (wlo != NULL) + (whi != NULL);
@@ -333,8 +380,18 @@ int permmap_prepare(const struct permmap *m, uint64_t first, uint64_t count, uin
 	if (!permmap_valid(m) || !e || count == 0 || first >= m->npages ||
 	    count > m->npages - first || perm > VTL_PERM_MASK)
 		return -EINVAL;
-	edit_side_prepare(&m->perms, first, count, (uint8_t)perm, &e->perms);
-	edit_side_prepare(&m->kinds, first, count, (uint8_t)perm_slot_kind(perm), &e->kinds);
+	edit_side_prepare(&m->perms, first, count, (uint8_t)perm, false, &e->perms);
+	e->first = first;
+	e->count = count;
+	e->nranges_after = m->n - e->perms.nold + e->perms.npiece;
+	if (!m->chunk) {
+		/* The perms alone: no kind side, no plan. */
+		e->kinds.lo = e->kinds.hi = NULL;
+		e->kinds.nold = e->kinds.npiece = 0;
+		e->nspans_after = 0;
+		return 0;
+	}
+	edit_side_prepare(&m->kinds, first, count, (uint8_t)perm_slot_kind(perm), true, &e->kinds);
 
 	/*
 	 * Slots are the kind runs cut at chunk boundaries, so the plan's
@@ -344,11 +401,8 @@ int permmap_prepare(const struct permmap *m, uint64_t first, uint64_t count, uin
 	for (r = e->kinds.lo, i = 0; i < e->kinds.nold; r = range_next(r), i++)
 		old_spans += permmap_pieces(m, r->node.key, r->count, r->perm);
 	for (i = 0; i < e->kinds.npiece; i++)
-		new_spans += permmap_pieces(m, e->kinds.piece[i].node.key, e->kinds.piece[i].count,
+		new_spans += permmap_pieces(m, e->kinds.piece[i].first, e->kinds.piece[i].count,
 					    e->kinds.piece[i].perm);
-	e->first = first;
-	e->count = count;
-	e->nranges_after = m->n - e->perms.nold + e->perms.npiece;
 	e->nspans_after = m->nspans - old_spans + new_spans;
 	return 0;
 }
@@ -371,14 +425,14 @@ static void permmap_push_spare(struct permmap *m, struct perm_range *r)
 
 static void permmap_put_spare(struct permmap *m, struct perm_range *r)
 {
-	if (m->nspare >= PERMMAP_SPARE_MAX)
+	if (m->nspare >= (m->chunk ? PERMMAP_SPARE_MAX : PERMMAP_PERMS_SPARE_MAX))
 		free(r);
 	else
 		permmap_push_spare(m, r);
 }
 
 /* Spare nodes for need new ranges, so that applying cannot fail half-way. */
-static int permmap_reserve(struct permmap *m, size_t need)
+static int permmap_reserve_n(struct permmap *m, size_t need)
 {
 	while (m->nspare < need) {
 		struct perm_range *r = calloc(1, sizeof(*r));
@@ -395,6 +449,17 @@ static size_t edit_side_growth(const struct permmap_edit_side *s)
 	return s->npiece > s->nold ? s->npiece - s->nold : 0;
 }
 
+/* A spare node holding piece p, not linked yet. */
+static struct perm_range *edit_take_piece(struct permmap *m, const struct permmap_piece *p)
+{
+	struct perm_range *r = permmap_take_spare(m);
+
+	r->node.key = p->first;
+	r->count = p->count;
+	r->perm = p->perm;
+	return r;
+}
+
 /*
  * The window's ranges take the pieces in order (their keys change, but all
  * stay between the window's outer neighbours, so the tree stays sorted);
@@ -409,7 +474,7 @@ static void edit_side_apply(struct permmap *m, struct pmtree *t, const struct pe
 		struct perm_range *next = i + 1 < s->nold ? range_next(r) : NULL;
 
 		if (i < s->npiece) {
-			r->node.key = s->piece[i].node.key;
+			r->node.key = s->piece[i].first;
 			r->count = s->piece[i].count;
 			r->perm = s->piece[i].perm;
 			prev = r;
@@ -419,15 +484,23 @@ static void edit_side_apply(struct permmap *m, struct pmtree *t, const struct pe
 		}
 		r = next;
 	}
-	for (; i < s->npiece; i++) {
-		struct perm_range *n = permmap_take_spare(m);
+	/* The missing ones after the last: two at a time, with one rebalancing walk. */
+	while (i < s->npiece) {
+		struct perm_range *n1 = edit_take_piece(m, &s->piece[i++]), *n2;
 
-		n->node.key = s->piece[i].node.key;
-		n->count = s->piece[i].count;
-		n->perm = s->piece[i].perm;
-		pmtree_insert_after(t, &prev->node, &n->node);
-		prev = n;
+		if (i == s->npiece) {
+			pmtree_insert_after(t, &prev->node, &n1->node);
+			break;
+		}
+		n2 = edit_take_piece(m, &s->piece[i++]);
+		pmtree_insert_after2(t, &prev->node, &n1->node, &n2->node);
+		prev = n2;
 	}
+}
+
+int permmap_reserve(struct permmap *m, const struct permmap_edit *e)
+{
+	return permmap_reserve_n(m, edit_side_growth(&e->perms) + edit_side_growth(&e->kinds));
 }
 
 int permmap_apply(struct permmap *m, const struct permmap_edit *e)
@@ -436,12 +509,13 @@ int permmap_apply(struct permmap *m, const struct permmap_edit *e)
 
 	if (e->nranges_after > m->max_ranges)
 		return -ENOSPC;
-	err = permmap_reserve(m, edit_side_growth(&e->perms) + edit_side_growth(&e->kinds));
+	err = permmap_reserve(m, e);
 	if (err)
 		return err;
 	/* Nothing can fail from here on. */
 	edit_side_apply(m, &m->perms, &e->perms);
-	edit_side_apply(m, &m->kinds, &e->kinds);
+	if (m->chunk)
+		edit_side_apply(m, &m->kinds, &e->kinds);
 	m->n = e->nranges_after;
 	m->nkinds = m->nkinds - e->kinds.nold + e->kinds.npiece;
 	m->nspans = e->nspans_after;
@@ -478,6 +552,21 @@ int permmap_init(struct permmap *m, uint64_t npages, uint64_t perm, size_t max_r
 	m->chunk = chunk;
 	m->max_ranges = max_ranges;
 	m->nspans = permmap_pieces(m, 0, npages, perm_slot_kind(perm));
+	return 0;
+}
+
+int permmap_init_perms(struct permmap *m, uint64_t npages, uint64_t perm, size_t max_ranges)
+{
+	if (!m)
+		return -EINVAL;
+	memset(m, 0, sizeof(*m));
+	if (npages == 0 || max_ranges == 0 || perm > VTL_PERM_MASK)
+		return -EINVAL;
+	if (permmap_add_range(&m->perms, npages, (uint8_t)perm))
+		return -ENOMEM;
+	m->n = 1;
+	m->npages = npages;
+	m->max_ranges = max_ranges;
 	return 0;
 }
 
@@ -599,6 +688,9 @@ bool permmap_check(const struct permmap *m)
 {
 	size_t nspans = 0;
 
+	if (permmap_valid(m) && !m->chunk)
+		return permmap_check_cover(m, &m->perms, m->n, false, NULL) && !m->kinds.root &&
+		       !m->nkinds && !m->nspans && m->n <= m->max_ranges;
 	return permmap_valid(m) && permmap_check_cover(m, &m->perms, m->n, false, NULL) &&
 	       permmap_check_cover(m, &m->kinds, m->nkinds, true, &nspans) && nspans == m->nspans &&
 	       m->n <= m->max_ranges;
@@ -640,7 +732,7 @@ static size_t permmap_emit_spans(const struct permmap *m, const struct perm_rang
 
 size_t permmap_plan(const struct permmap *m, struct slot_span *out, size_t max)
 {
-	if (!permmap_valid(m))
+	if (!permmap_valid(m) || !m->chunk)
 		return 0;
 	if (!out || !max)
 		return m->nspans;
@@ -652,7 +744,7 @@ size_t permmap_plan(const struct permmap *m, struct slot_span *out, size_t max)
 static bool permmap_window(const struct permmap *m, uint64_t first, uint64_t count,
 			   uint64_t *wfirst, uint64_t *wlast)
 {
-	if (!permmap_valid(m) || count == 0 || count > UINT64_MAX - first)
+	if (!permmap_valid(m) || !m->chunk || count == 0 || count > UINT64_MAX - first)
 		return false;
 	*wfirst = first > 0 ? first - 1 : 0;
 	*wlast = first + count; /* one past the set: it may merge with the set */

@@ -37,6 +37,12 @@ void pmtree_insert(struct pmtree *t, struct pmtree_node *n);
  * without comparing keys: the caller knows where n belongs.
  */
 void pmtree_insert_after(struct pmtree *t, struct pmtree_node *at, struct pmtree_node *n);
+/*
+ * pmtree_insert_after(t, at, n1) then pmtree_insert_after(t, n1, n2), with
+ * one rebalancing walk instead of two.
+ */
+void pmtree_insert_after2(struct pmtree *t, struct pmtree_node *at, struct pmtree_node *n1,
+			  struct pmtree_node *n2);
 void pmtree_remove(struct pmtree *t, struct pmtree_node *n);
 /* Heights, balance, parent links and strictly increasing keys (tests: O(n)). */
 bool pmtree_check(const struct pmtree *t);
@@ -77,6 +83,8 @@ struct permmap {
 	 * Slots never cross a multiple of chunk pages: a change then deletes
 	 * and creates slots of at most chunk pages, whatever the RAM size, and
 	 * restoring a page never merges large neighbours into one slot.
+	 * 0 in a map of the perms alone (permmap_init_perms()): no kind tree,
+	 * no slot plan.
 	 */
 	uint64_t chunk;
 	size_t max_ranges; /* bounds the memory a hostile VTL1 can make us use */
@@ -92,21 +100,34 @@ struct permmap {
  */
 int permmap_init(struct permmap *m, uint64_t npages, uint64_t perm, size_t max_ranges,
 		 uint64_t chunk);
+/*
+ * A map of the perms alone: no kind tree and no slot plan (permmap_plan*()
+ * give 0 spans, nspans_after is 0), so a set edits one tree, not two. For
+ * the memslot engine, whose live slots are the plan already (perm.c).
+ * permmap_init()'s return values.
+ */
+int permmap_init_perms(struct permmap *m, uint64_t npages, uint64_t perm, size_t max_ranges);
 /* Safe on a zeroed or already destroyed map. */
 void permmap_destroy(struct permmap *m);
 
 /*
  * One set, computed but not applied: the window of ranges it replaces in
- * each tree (the touched ones plus one neighbour each side, which may
- * merge), the pieces that replace them, and the counts it leaves. Valid
- * until the map next changes.
+ * each tree (the touched ones, plus the neighbour on a side where the set
+ * may merge with it), the pieces that replace them, and the counts it
+ * leaves. Valid until the map next changes.
  */
 #define PERMMAP_EDIT_PIECES 5
+
+/* A range to be: what a window's node takes over, without the tree links. */
+struct permmap_piece {
+	uint64_t first, count;
+	uint8_t perm;
+};
 
 struct permmap_edit_side {
 	struct perm_range *lo, *hi; /* the window, inclusive, in key order */
 	size_t nold;		    /* ranges in the window */
-	struct perm_range piece[PERMMAP_EDIT_PIECES];
+	struct permmap_piece piece[PERMMAP_EDIT_PIECES];
 	size_t npiece;
 };
 
@@ -123,6 +144,13 @@ struct permmap_edit {
  */
 int permmap_prepare(const struct permmap *m, uint64_t first, uint64_t count, uint64_t perm,
 		    struct permmap_edit *e);
+/*
+ * Allocates the nodes applying e will need (permmap_apply() does it too):
+ * after 0, permmap_apply(m, e) cannot fail with -ENOMEM, so a caller
+ * changing several maps together can reserve in all of them before it
+ * changes any. 0 or -ENOMEM.
+ */
+int permmap_reserve(struct permmap *m, const struct permmap_edit *e);
 /*
  * Applies a prepared edit. 0, -ENOSPC (more than max_ranges ranges) or
  * -ENOMEM; on any error the map is unchanged: a refused protection must not

@@ -98,8 +98,10 @@ static void check_map(const struct permmap *pm, const struct model *m, const cha
 	uint64_t next = 0;
 	size_t n, nwant, i = 0;
 
-	FUZZ_CHECK(pm->npages == m->npages && pm->chunk == m->chunk, "%s: npages %llu chunk %llu",
-		   where, (unsigned long long)pm->npages, (unsigned long long)pm->chunk);
+	/* chunk 0: one of the engine's maps of the perms alone, whose plan is its live slots. */
+	FUZZ_CHECK(pm->npages == m->npages && (!pm->chunk || pm->chunk == m->chunk),
+		   "%s: npages %llu chunk %llu", where, (unsigned long long)pm->npages,
+		   (unsigned long long)pm->chunk);
 	FUZZ_CHECK(pm->n >= 1 && pm->n <= pm->max_ranges, "%s: %zu ranges, max %zu", where, pm->n,
 		   pm->max_ranges);
 	/* The trees' own shape (AVL, links, order) and the kind tree against the perms. */
@@ -125,6 +127,12 @@ static void check_map(const struct permmap *pm, const struct model *m, const cha
 	FUZZ_CHECK(permmap_nranges(pm) == model_ranges(m), "%s: %zu ranges, model %zu", where,
 		   permmap_nranges(pm), model_ranges(m));
 
+	if (!pm->chunk) {
+		FUZZ_CHECK(!permmap_plan(pm, plan, FUZZ_PAGES_MAX) && !permmap_nspans(pm) &&
+			       !permmap_plan_around(pm, 0, m->npages, plan, FUZZ_PAGES_MAX),
+			   "%s: a map of the perms alone has a plan", where);
+		return;
+	}
 	nwant = model_plan(m, want);
 	n = permmap_plan(pm, plan, FUZZ_PAGES_MAX);
 	FUZZ_CHECK(n == nwant && permmap_nspans(pm) == n,
@@ -486,9 +494,27 @@ static void check_engine_plan(const struct perm_engine *pe, const struct model *
 static void check_engine(const struct perm_engine *pe, const struct model *m, const char *where)
 {
 	static enum slot_kind kind[FUZZ_PAGES_MAX];
+	static struct model sub;
 	uint64_t base = pe->ram->gpa_base, used = 0;
+	size_t nranges = 0;
 
-	check_map(&pe->map, m, where);
+	/* One map per chunk, each the model's pages of its chunk, numbered from 0. */
+	FUZZ_CHECK(pe->npages == m->npages && pe->nchunks == (m->npages + m->chunk - 1) / m->chunk,
+		   "%s: %llu pages in %llu chunks", where, (unsigned long long)pe->npages,
+		   (unsigned long long)pe->nchunks);
+	for (uint64_t c = 0; c < pe->nchunks; c++) {
+		uint64_t cs = c * m->chunk;
+
+		sub.npages = m->npages - cs < m->chunk ? m->npages - cs : m->chunk;
+		sub.chunk = m->chunk;
+		memcpy(sub.perm, m->perm + cs, sub.npages);
+		FUZZ_CHECK(!pe->maps[c].chunk, "%s: chunk %llu's map keeps a plan of its own",
+			   where, (unsigned long long)c);
+		check_map(&pe->maps[c], &sub, where);
+		nranges += pe->maps[c].n;
+	}
+	FUZZ_CHECK(nranges == pe->nranges, "%s: %zu ranges in the maps, the engine counts %zu",
+		   where, nranges, pe->nranges);
 	memset(kind, 0, sizeof(kind));
 	for (uint32_t i = 0; i < kvm.max_slots; i++) {
 		if (!kvm.slot[i].used)
@@ -505,8 +531,6 @@ static void check_engine(const struct perm_engine *pe, const struct model *m, co
 		       pe->nfree + pe->nslots == pe->max_slots,
 		   "%s: KVM has %llu slots, the engine %zu (free %zu, max %u)", where,
 		   (unsigned long long)used, pe->nslots, pe->nfree, pe->max_slots);
-	FUZZ_CHECK(pe->nslots == permmap_nspans(&pe->map), "%s: %zu slots for a plan of %zu", where,
-		   pe->nslots, permmap_nspans(&pe->map));
 	for (uint32_t id = 0; id < pe->max_slots; id++) {
 		const struct perm_slot *s = &pe->slots[id];
 
@@ -697,7 +721,7 @@ static void fuzz_engine(struct fuzz_in *in, struct model *m, uint32_t max_slots,
 		after = *m;
 		if (ok)
 			memset(after.perm + (gpa - base) / VTL_PAGE_SIZE, (int)a.perm, a.count);
-		npb = permmap_plan(&pe.map, pb, FUZZ_PAGES_MAX);
+		npb = model_plan(m, pb); /* KVM holds it (check_engine_plan) */
 		npa = model_plan(&after, pa);
 		kvm.calls = kvm.creates = kvm.deletes = 0;
 		kvm.fail_at = a.flags >> 4;

@@ -899,3 +899,141 @@ Test(pmtree, random_inserts_and_removes_stay_balanced)
 	/* The height of an AVL tree of n nodes is below 1.45 log2(n + 2). */
 	cr_assert_leq(t.root ? t.root->height : 0, 17);
 }
+
+/* ---- a map of the perms alone (the memslot engine's, one per chunk) -------------------- */
+
+Test(permmap_perms, matches_the_model_and_has_no_plan)
+{
+	const uint64_t npages = 200;
+	uint8_t model[200];
+	struct permmap m;
+	struct slot_span s[4];
+	uint64_t rng = 7;
+
+	cr_assert_eq(permmap_init_perms(&m, 0, VTL_PERM_R, 16), -EINVAL);
+	cr_assert_eq(permmap_init_perms(&m, npages, VTL_PERM_R, 0), -EINVAL);
+	cr_assert_eq(permmap_init_perms(&m, npages, 8, 16), -EINVAL);
+	cr_assert_eq(permmap_init_perms(NULL, npages, 0, 16), -EINVAL);
+	cr_assert_eq(permmap_init_perms(&m, npages, VTL_PERM_MASK, npages), 0);
+	memset(model, VTL_PERM_MASK, sizeof(model));
+	for (int i = 0; i < 4000; i++) {
+		uint64_t first = rng_below(&rng, npages);
+		uint64_t count = 1 + rng_below(&rng, rng_below(&rng, 4) ? 5 : npages - first);
+		uint64_t perm = rng_below(&rng, 8);
+		struct permmap_edit e;
+
+		if (count > npages - first)
+			count = npages - first;
+		cr_assert_eq(permmap_prepare(&m, first, count, perm, &e), 0);
+		cr_assert_eq(e.nspans_after, 0);
+		cr_assert_eq(e.kinds.nold + e.kinds.npiece, 0, "no kind side");
+		/* Reserved first, applying cannot fail (perm.c relies on it). */
+		cr_assert_eq(permmap_reserve(&m, &e), 0);
+		cr_assert_eq(permmap_apply(&m, &e), 0);
+		memset(model + first, (int)perm, count);
+		check_invariants(&m, "perms alone");
+		cr_assert(permmap_check(&m));
+		for (uint64_t p = 0; p < npages; p++)
+			cr_assert_eq(permmap_get(&m, p), model[p], "page %lu", (unsigned long)p);
+		cr_assert_leq(m.nspare, 2, "spares are capped at what one set needs");
+	}
+	cr_assert_eq(permmap_plan(&m, s, 4), 0);
+	cr_assert_eq(permmap_plan_around(&m, 0, npages, s, 4), 0);
+	cr_assert_eq(permmap_nspans(&m), 0);
+	cr_assert_null(m.kinds.root);
+	permmap_destroy(&m);
+	permmap_destroy(&m);
+}
+
+/* A set's window takes a neighbour only where the set can merge with it. */
+Test(permmap_perms, window_takes_only_merging_neighbours)
+{
+	struct permmap_edit e;
+	struct permmap m;
+
+	cr_assert_eq(permmap_init_perms(&m, 30, VTL_PERM_MASK, 30), 0);
+	cr_assert_eq(permmap_set(&m, 10, 10, VTL_PERM_R), 0); /* RWX R RWX */
+	/* Inside a range: that range alone, cut in three. */
+	cr_assert_eq(permmap_prepare(&m, 12, 2, 0, &e), 0);
+	cr_assert(e.perms.nold == 1 && e.perms.npiece == 3);
+	/* Reaching both neighbours, with their perm: all three merge into one. */
+	cr_assert_eq(permmap_prepare(&m, 10, 10, VTL_PERM_MASK, &e), 0);
+	cr_assert(e.perms.nold == 3 && e.perms.npiece == 1);
+	/* Reaching them with another perm: they stay out of the window. */
+	cr_assert_eq(permmap_prepare(&m, 10, 10, VTL_PERM_X, &e), 0);
+	cr_assert(e.perms.nold == 1 && e.perms.npiece == 1);
+	cr_assert_eq(permmap_apply(&m, &e), 0);
+	check_invariants(&m, "window");
+	permmap_destroy(&m);
+}
+
+/* ---- pmtree_insert_after2: two inserts, one rebalancing walk ---------------------------- */
+
+Test(pmtree, insert_after2_keeps_the_tree_balanced)
+{
+	enum { N = 3000 };
+	struct pmtree_node *nodes = xcalloc(N, sizeof(*nodes)), *n;
+	bool *in = xcalloc(N, sizeof(*in));
+	struct pmtree t = {NULL};
+	uint64_t rng = 99, k, i, linked = 0;
+	size_t used = 0;
+
+	/* Keys spaced out, so that any node has room for two after it. */
+	nodes[used].key = 1ULL << 40;
+	in[used] = true;
+	linked++;
+	pmtree_insert(&t, &nodes[used++]);
+	while (used + 2 <= N) {
+		size_t j = rng_below(&rng, used);
+		struct pmtree_node *at = &nodes[j], *next;
+		uint64_t hi;
+
+		if (!in[j])
+			continue;
+		next = pmtree_next(at);
+		hi = next ? next->key : at->key + (1ULL << 20);
+		if (hi - at->key < 3)
+			continue;
+		nodes[used].key = at->key + (hi - at->key) / 3;
+		nodes[used + 1].key = at->key + 2 * (hi - at->key) / 3;
+		pmtree_insert_after2(&t, at, &nodes[used], &nodes[used + 1]);
+		in[used] = in[used + 1] = true;
+		linked += 2;
+		used += 2;
+		cr_assert(pmtree_check(&t), "after %zu nodes", used);
+		/* Now and then take one out again, at random (never the last one). */
+		j = rng_below(&rng, used);
+		if (rng_below(&rng, 4) == 0 && in[j] && linked > 1) {
+			pmtree_remove(&t, &nodes[j]);
+			in[j] = false;
+			linked--;
+			cr_assert(pmtree_check(&t));
+		}
+	}
+	for (k = 0, n = pmtree_first(&t); n; n = pmtree_next(n))
+		k++;
+	cr_assert_eq(k, linked, "%lu nodes in the tree, %lu linked", (unsigned long)k,
+		     (unsigned long)linked);
+	/* At the ends too: after the last node, and as the first (at NULL). */
+	for (i = 0; i < 2; i++) {
+		struct pmtree_node *a = xcalloc(2, sizeof(*a));
+
+		if (i == 0) {
+			for (n = pmtree_first(&t); pmtree_next(n); n = pmtree_next(n))
+				;
+			a[0].key = n->key + 1;
+			a[1].key = n->key + 2;
+			pmtree_insert_after2(&t, n, &a[0], &a[1]);
+		} else {
+			a[0].key = 0;
+			a[1].key = 1;
+			pmtree_insert_after2(&t, NULL, &a[0], &a[1]);
+		}
+		cr_assert(pmtree_check(&t));
+		pmtree_remove(&t, &a[0]);
+		pmtree_remove(&t, &a[1]);
+		free(a);
+	}
+	free(in);
+	free(nodes);
+}
