@@ -150,15 +150,24 @@ static void __attribute__((noreturn)) decoder_serve(int fd, pid_t parent)
 		close_range(3, (unsigned)fd - 1, 0);
 	close_range((unsigned)fd + 1, ~0U, 0);
 	for (;;) {
+		/* One byte more than a request: a longer message reads as too long, not cut short.
+		 */
+		union {
+			struct decoder_req q;
+			char raw[sizeof(struct decoder_req) + 1];
+		} in;
 		struct decoder_req q;
 		struct decoder_reply a;
-		ssize_t n = read(fd, &q, sizeof(q));
+		ssize_t n = read(fd, &in, sizeof(in));
 
 		if (n == 0)
 			_exit(0); /* the monitor closed its end */
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n != (ssize_t)sizeof(q) || !decoder_req_valid(&q))
+		if (n != (ssize_t)sizeof(q))
+			_exit(2);
+		q = in.q;
+		if (!decoder_req_valid(&q))
 			_exit(2);
 		if (!ready) {
 			/* Capstone first (dlopen opens files), then the filter, then guest bytes.
