@@ -19,9 +19,13 @@ CC ?= gcc
 V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 
-PKGS := capstone libelf libseccomp libsodium
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# Capstone: headers only. vtlmon never links it (its relocations cost ~3 MiB of RSS at load, and it
+# parses guest bytes): the decoder process dlopen()s it by soname (monitor/x86/csdl.c).
+PKGS := libelf libseccomp libsodium
+PKG_CFLAGS := $(shell pkg-config --cflags capstone $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CAPSTONE_SONAME := $(shell objdump -p $$(pkg-config --variable=libdir capstone 2>/dev/null)/libcapstone.so \
+	2>/dev/null | awk '/SONAME/ {print $$2}')
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 DEP := -MMD -MP
@@ -91,6 +95,8 @@ $(B)/host/monitor/image/embedded.o: monitor/image/embedded.S $(DEMO_ELF) $(VTL1_
 		-DCR_LATENCY_ELF='"$(B)/vtl0/tests/cr_latency.elf"' \
 		-DDEFAULT_POLICY='"policy/examples/default.policy"' \
 		-c $< -o $@
+
+$(B)/host/monitor/x86/csdl.o: HOST_CFLAGS += $(if $(CAPSTONE_SONAME),-DCSDL_SONAME='"$(CAPSTONE_SONAME)"')
 
 $(LIBVTLMON): $(LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^

@@ -16,6 +16,7 @@
 #include "monitor/base/exitcodes.h"
 #include "monitor/base/log.h"
 #include "monitor/base/version.h"
+#include "monitor/x86/decoder.h"
 
 /* Each sub-command's synopsis: `vtlmon help CMD` and `vtlmon CMD --help` print it. */
 struct command {
@@ -134,9 +135,20 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if ((c0 = command_find(cmd))) {
+		int ret;
+
 		if (argc > 2 && is_help(argv[2]))
 			return command_help(c0);
-		return c0->main(argc - 1, argv + 1);
+		/*
+		 * 4, first: the decoder process, before any thread and any sandbox: Capstone and
+		 * the guest bytes it parses stay out of this process (monitor/x86/decoder.h).
+		 * It loads Capstone only when something is first decoded. Teardown: EOF on
+		 * its socket ends it, and it is reaped here (it also dies with us).
+		 */
+		decoder_start();
+		ret = c0->main(argc - 1, argv + 1);
+		decoder_stop();
+		return ret;
 	}
 	fprintf(stderr, "vtlmon: unknown command '%s'\n", cmd);
 	usage(stderr);

@@ -13,6 +13,7 @@
 #include "monitor/vm/vcpu_exit.h"
 #include "monitor/vm/vtl0_device.h"
 #include "monitor/vm/vtl1_entry.h"
+#include "monitor/x86/decoder.h"
 #include "vtl_device.h"
 #include "vtl_layout.h"
 
@@ -102,6 +103,9 @@ void *pair_thread(void *arg)
 	struct machine *m = p->m;
 	struct vexit x;
 
+	/* --no-sandbox (valgrind) holds for the decoder process too; before any decode. */
+	if (m->cfg.no_sandbox)
+		decoder_set_sandbox(false);
 	/* Before the first KVM_RUN: a compromised monitor thread keeps only what it needs. */
 	if (!m->cfg.no_sandbox && sandbox_enter(SANDBOX_PAIR)) {
 		machine_end(m, RUN_END_MONITOR_ERROR, 0, "cannot install the seccomp sandbox");

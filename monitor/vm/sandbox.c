@@ -18,6 +18,7 @@
 #include "monitor/kvm/kvm.h"
 #include "monitor/base/log.h"
 #include "monitor/vm/machine.h"
+#include "monitor/x86/decoder.h"
 
 /* asm-generic/ioctls.h; <termios.h> would drag in the whole termios API for one number. */
 #ifndef TCGETS
@@ -30,6 +31,9 @@ enum sandbox_check {
 	CHK_EQ,		/* argument == value */
 	CHK_BITS_CLEAR, /* (argument & value) == 0 */
 	CHK_SELF_PID,	/* argument == this process's pid (known only at install time) */
+	/* The decoder process's socket and pid (decoder.h); without one the rule is left out. */
+	CHK_DECODER_FD,
+	CHK_DECODER_PID,
 };
 
 struct sandbox_cmp {
@@ -51,6 +55,8 @@ struct sandbox_rule {
 #define EQ(a, v)           {CHK_EQ, (a), (v)}
 #define BITS_CLEAR(a, m)   {CHK_BITS_CLEAR, (a), (m)}
 #define SELF_PID(a)        {CHK_SELF_PID, (a), 0}
+#define DECODER_FD(a)      {CHK_DECODER_FD, (a), 0}
+#define DECODER_PID(a)     {CHK_DECODER_PID, (a), 0}
 #define SYS(sys, why, ...) {SCMP_SYS(sys), #sys, {__VA_ARGS__}, why, 0}
 /* Refused without killing: for library code that copes with the failure. */
 #define REFUSE(sys, err, why) {SCMP_SYS(sys), #sys, {{0, 0, 0}}, why, (err)}
@@ -61,8 +67,8 @@ struct sandbox_rule {
 /*
  * The vCPU-pair thread: everything it does from its first KVM_RUN to its
  * exit, including kexec's load (libelf, libsodium: memory only) and reports
- * (Capstone: memory only). It creates nothing: new VMs and vCPUs (reset,
- * kexec) are made by the main thread while the pair waits. Reviewed list: an
+ * (the instruction text comes from the decoder process over its socket). It creates nothing: new
+ * VMs and vCPUs (reset, kexec) are made by the main thread while the pair waits. Reviewed list: an
  * entry is added only with the code path that needs it. docs/security.md has
  * the same table; tests/kvm/test_sandbox.c checks the two agree.
  */
@@ -102,8 +108,17 @@ static const struct sandbox_rule pair_rules[] = {
     SYS(mremap, "realloc of a large block: the permission map grows its range array"),
     SYS(madvise, "free and thread exit hand unused pages back"),
     SYS(brk, "malloc falls back to the main arena when it cannot make a thread arena"),
-    SYS(sysinfo, "glibc's qsort reads the RAM size once; Capstone sorts its tables on first "
-		 "use"),
+    SYS(sysinfo, "glibc's qsort reads the RAM size once"),
+
+    /* The decoder process (monitor/x86/decoder.c): Capstone runs there, not here. */
+    SYS(sendto,
+	"a request to the decoder process: one instruction's bytes (MSG_NOSIGNAL: a "
+	"dead decoder is EPIPE, not SIGPIPE)",
+	DECODER_FD(0)),
+    SYS(read, "the decoder process's reply: a violation's instruction, a write's origin",
+	DECODER_FD(0)),
+    SYS(kill, "a decoder process that answers garbage or too late is killed at once",
+	DECODER_PID(0), EQ(1, SIGKILL)),
 
     /* Threads and time. */
     SYS(futex, "mutexes and condvars: events lock, machine lock, end-of-run broadcast"),
@@ -201,6 +216,7 @@ static const struct sandbox_rule main_rules[] = {
     SYS(tgkill, "abort() on an assertion: die with SIGABRT, not a confusing SIGSYS", SELF_PID(0),
 	EQ(2, SIGABRT)),
     SYS(close, "reset and kexec close the old VM and vCPU fds; teardown closes the rest"),
+    SYS(wait4, "teardown reaps the decoder process once it has closed its socket", DECODER_PID(0)),
     SYS(fallocate, "a reset zeroes guest RAM by punching out the memfd's pages",
 	EQ(1, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)),
     SYS(exit_group, "the end of the process; a second Ctrl-C ends it at once"),
@@ -240,6 +256,12 @@ static int sandbox_add(scmp_filter_ctx ctx, const struct sandbox_rule *r, uint64
 	for (size_t i = 0; i < 2 && r->cmp[i].check != CHK_NONE; i++) {
 		const struct sandbox_cmp *c = &r->cmp[i];
 
+		/* No decoder process (tests in-process): nothing to talk to, the rule is left out.
+		 */
+		if ((c->check == CHK_DECODER_FD && decoder_fd() < 0) ||
+		    (c->check == CHK_DECODER_PID && decoder_pid() <= 0))
+			return 0;
+
 		memset(&cmp[n], 0, sizeof(cmp[n]));
 		cmp[n].arg = c->arg;
 		switch ((enum sandbox_check)c->check) {
@@ -255,6 +277,14 @@ static int sandbox_add(scmp_filter_ctx ctx, const struct sandbox_rule *r, uint64
 		case CHK_SELF_PID:
 			cmp[n].op = SCMP_CMP_EQ;
 			cmp[n].datum_a = pid;
+			break;
+		case CHK_DECODER_FD:
+			cmp[n].op = SCMP_CMP_EQ;
+			cmp[n].datum_a = (uint64_t)decoder_fd();
+			break;
+		case CHK_DECODER_PID:
+			cmp[n].op = SCMP_CMP_EQ;
+			cmp[n].datum_a = (uint64_t)decoder_pid();
 			break;
 		case CHK_NONE: return -EINVAL;
 		}
@@ -284,6 +314,8 @@ int sandbox_enter(enum sandbox_role role)
 	rules = sandbox_rules_of(role, &n);
 	if (!rules)
 		return -1;
+	/* In-process decoding (tests without a decoder process) cannot dlopen Capstone later. */
+	decoder_prepare();
 	/* KILL_PROCESS, not KILL_THREAD: a half-dead monitor must not keep running guests. */
 	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	if (!ctx) {

@@ -1,17 +1,27 @@
-/* Capstone wrapper: x86-64 instruction text and sensitive-instruction classification. */
+/* x86-64 instruction text and sensitive-instruction classification, from Capstone's answers. */
 #include "monitor/x86/disasm.h"
 
-#include <capstone.h>
+#include <capstone.h> /* X86_INS_* and X86_REG_* only: nothing links Capstone */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "monitor/x86/decoder.h"
+
 /* x86 never decodes more than 15 bytes, whatever the prefixes. */
 #define DISASM_X86_MAX_LEN 15
 
+_Static_assert(DISASM_TEXT_MAX == CSDL_TEXT_MAX, "the decoder's text fits disasm_insn.text");
+
+/*
+ * A handle decodes in this process, with Capstone loaded by dlopen (csdl.h):
+ * it is for `vtlmon inspect`, which decodes at every byte offset of an ELF
+ * the user chose, and where a round trip to the decoder process per offset
+ * made a Linux vmlinux take 44 s instead of 1. A run never makes one: the
+ * one-shot helpers below (violation reports) ask the decoder process.
+ */
 struct disasm {
-	csh cs;
-	cs_insn *insn;
+	int in_process;
 };
 
 static const char *const disasm_kind_names[DISASM_KIND_COUNT] = {
@@ -44,39 +54,18 @@ struct disasm *disasm_new(void)
 {
 	struct disasm *d = calloc(1, sizeof(*d));
 
-	if (!d)
-		return NULL;
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &d->cs) != CS_ERR_OK)
-		goto err_free;
-	/* Operand details tell "mov cr4, rax" from every other mov. */
-	if (cs_option(d->cs, CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK)
-		goto err_close;
-	d->insn = cs_malloc(d->cs);
-	if (!d->insn)
-		goto err_close;
+	if (d)
+		d->in_process = 1;
 	return d;
-
-err_close:
-	cs_close(&d->cs);
-err_free:
-	free(d);
-	return NULL;
 }
 
 void disasm_free(struct disasm *d)
 {
-	if (!d)
-		return;
-	if (d->insn)
-		cs_free(d->insn, 1);
-	cs_close(&d->cs);
 	free(d);
 }
 
-static enum disasm_kind disasm_kind_of(const cs_insn *insn)
+static enum disasm_kind disasm_kind_of(const struct csdl_insn *insn)
 {
-	const cs_x86 *x;
-
 	switch (insn->id) {
 	case X86_INS_WRMSR: return DISASM_KIND_WRMSR;
 	case X86_INS_LGDT: return DISASM_KIND_LGDT;
@@ -87,12 +76,9 @@ static enum disasm_kind disasm_kind_of(const cs_insn *insn)
 	case X86_INS_MOV: break;
 	default: return DISASM_KIND_NONE;
 	}
-	if (!insn->detail)
+	if (insn->op_count < 1 || insn->op[0].type != X86_OP_REG)
 		return DISASM_KIND_NONE;
-	x = &insn->detail->x86;
-	if (x->op_count < 1 || x->operands[0].type != X86_OP_REG)
-		return DISASM_KIND_NONE;
-	switch (x->operands[0].reg) {
+	switch (insn->op[0].reg) {
 	case X86_REG_CR0: return DISASM_KIND_CR0_WRITE;
 	case X86_REG_CR3: return DISASM_KIND_CR3_WRITE;
 	case X86_REG_CR4: return DISASM_KIND_CR4_WRITE;
@@ -165,42 +151,36 @@ int disasm_decode(struct disasm *d, const uint8_t *bytes, size_t len, uint64_t r
 		  struct disasm_insn *out)
 {
 	uint8_t buf[DISASM_MAX_BYTES];
-	const uint8_t *code = buf;
-	uint64_t addr = rip;
 	size_t n = len < sizeof(buf) ? len : sizeof(buf);
-	size_t size = n;
+	struct csdl_insn insn;
+	int r = -1;
 
 	memset(out, 0, sizeof(*out));
-	/* A private copy: Capstone never sees memory past what we vouch for. */
+	/* A private copy: the decoder never sees memory past what we vouch for. */
 	if (n)
 		memcpy(buf, bytes, n);
 	memcpy(out->bytes, buf, n);
-	if (d && n && cs_disasm_iter(d->cs, &code, &size, &addr, d->insn)) {
-		const cs_insn *insn = d->insn;
-
-		out->len = insn->size;
-		out->kind = disasm_kind_of(insn);
-		snprintf(out->text, sizeof(out->text), "%s%s%s", insn->mnemonic,
-			 insn->op_str[0] ? " " : "", insn->op_str);
+	if (n)
+		r = d ? csdl_decode(buf, n, rip, &insn) : decoder_decode(buf, n, rip, &insn);
+	if (r == 0) {
+		out->len = insn.len;
+		out->kind = disasm_kind_of(&insn);
+		memcpy(out->text, insn.text, sizeof(out->text));
 		return 0;
 	}
 	if (n && disasm_fallback(buf, n, out) == 0)
 		return 0;
 	out->len = 0;
 	out->kind = DISASM_KIND_NONE;
-	snprintf(out->text, sizeof(out->text), "(bad)");
+	/* -2: nothing could look at the bytes (no Capstone, the decoder process gone). */
+	snprintf(out->text, sizeof(out->text), "%s", r == -2 ? "(undecoded)" : "(bad)");
 	return -1;
 }
 
 static int disasm_oneshot(const uint8_t *bytes, size_t len, uint64_t rip, struct disasm_insn *out)
 {
-	struct disasm *d = disasm_new();
-	int ret;
-
-	/* If Capstone cannot be opened, only the hand-matched encodings decode. */
-	ret = disasm_decode(d, bytes, len, rip, out);
-	disasm_free(d);
-	return ret;
+	/* Without Capstone, only the hand-matched encodings decode. */
+	return disasm_decode(NULL, bytes, len, rip, out);
 }
 
 int disasm_one(const uint8_t *bytes, size_t len, uint64_t rip, char *out, size_t outlen,

@@ -1,4 +1,4 @@
-/* Capstone wrapper: x86-64 instruction text and sensitive-instruction classification. */
+/* x86-64 instruction text and sensitive-instruction classification, from Capstone's answers. */
 #ifndef MONITOR_DISASM_H
 #define MONITOR_DISASM_H
 
@@ -35,7 +35,10 @@ struct disasm_insn {
 	char text[DISASM_TEXT_MAX]; /* "mov cr4, rax" */
 };
 
-/* One Capstone handle. Not thread-safe: use one per thread. */
+/*
+ * A handle decodes in this process (Capstone loaded with dlopen on first
+ * use): for `vtlmon inspect` and tests, never for a run's guest bytes.
+ */
 struct disasm;
 
 struct disasm *disasm_new(void);
@@ -43,17 +46,20 @@ void disasm_free(struct disasm *d);
 
 /*
  * Decode the first instruction of bytes[0..len) at address rip. Reads at
- * most DISASM_MAX_BYTES of the input. Returns 0, or -1 (out->text "(bad)",
- * out->len 0) when the bytes do not decode.
+ * most DISASM_MAX_BYTES of the input. Returns 0, or -1 (out->len 0) when the
+ * bytes do not decode (out->text "(bad)") or nothing could decode them
+ * (out->text "(undecoded)": no Capstone, or the decoder process is gone).
+ * Capstone 4 does not know a few sensitive encodings: those are matched by
+ * hand, also when Capstone is not there. d NULL: as the one-shot helpers.
  */
 int disasm_decode(struct disasm *d, const uint8_t *bytes, size_t len, uint64_t rip,
 		  struct disasm_insn *out);
 
 /*
- * One-shot helpers with a handle of their own (for violation reports, where
- * the cost of opening Capstone does not matter). disasm_one writes the text
+ * One-shot helpers for violation reports: through the decoder process when
+ * main() started one (decoder.h), else in this process. disasm_one writes the text
  * into out (truncated to outlen) and the length into *insn_len (may be NULL);
- * it returns 0, or -1 with out = "(bad)" and *insn_len = 0.
+ * it returns 0, or -1 with out = "(bad)" or "(undecoded)" and *insn_len = 0.
  */
 int disasm_one(const uint8_t *bytes, size_t len, uint64_t rip, char *out, size_t outlen,
 	       size_t *insn_len);

@@ -1,8 +1,10 @@
 /* Pure x86-64 instruction helpers for enforcement: CR-write decoding and write rewinding. */
 #include "monitor/x86/insn.h"
 
-#include <capstone/capstone.h>
+#include <capstone/capstone.h> /* X86_* ids only: the decoder process runs Capstone */
 #include <string.h>
+
+#include "monitor/x86/decoder.h"
 
 #define INSN_PAGE_SIZE 4096ULL
 /* Bytes of one MMIO exit (sizeof(run->mmio.data)): KVM splits wider accesses into these. */
@@ -301,7 +303,7 @@ static bool insn_pops(unsigned id)
 }
 
 /* Does the instruction write this GPR (at any width)? */
-static bool insn_writes_gpr(const cs_regs wr, uint8_t nwr, unsigned idx)
+static bool insn_writes_gpr(const uint16_t *wr, uint8_t nwr, unsigned idx)
 {
 	for (uint8_t i = 0; i < nwr; i++) {
 		const struct insn_gpr_alias *a = insn_gpr_alias((x86_reg)wr[i]);
@@ -346,101 +348,83 @@ static bool insn_addr_reg(const struct insn_cpu *cpu, uint64_t next_rip, x86_reg
 int insn_decode(const uint8_t *bytes, size_t n, uint64_t rip, const struct insn_cpu *cpu,
 		struct insn_info *out)
 {
-	cs_regs rd, wr;
-	uint8_t nrd = 0, nwr = 0;
-	const cs_x86 *x;
+	struct csdl_insn in;
+	const uint16_t *wr = in.wr;
+	uint8_t nwr;
 	uint64_t rflags;
 	int64_t dir;
-	cs_insn *in;
-	size_t size;
-	int ret = -1;
-	csh h;
 
 	memset(out, 0, sizeof(*out));
 	if (n > INSN_MAX)
 		n = INSN_MAX;
-	if (!n || cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+	/* Not decoded (or no decoder): callers treat the instruction as unknown, never precise. */
+	if (!n || decoder_decode(bytes, n, rip, &in))
 		return -1;
-	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
-	in = cs_malloc(h);
-	size = n;
-	if (!in || !cs_disasm_iter(h, &bytes, &size, &rip, in))
-		goto out;
-	rip -= in->size; /* cs_disasm_iter moved it past the instruction */
-	x = &in->detail->x86;
-	if (cs_regs_access(h, in, rd, &nrd, wr, &nwr) != CS_ERR_OK)
-		nwr = 0xFF; /* unknown: treated as writing everything below */
-	out->len = in->size;
-	out->id = in->id;
+	nwr = in.nwr; /* CSDL_NWR_UNKNOWN: treated as writing everything below */
+	out->len = in.len;
+	out->id = in.id;
 	rflags = cpu->regs->rflags;
 	dir = rflags & (1ULL << 10) ? -1 : 1; /* RFLAGS.DF */
-	out->rep = insn_is_string(in->id) &&
-		   (x->prefix[0] == X86_PREFIX_REP || x->prefix[0] == X86_PREFIX_REPNE);
-	for (uint8_t i = 0; i < x->op_count; i++) {
-		const cs_x86_op *op = &x->operands[i];
+	out->rep = insn_is_string(in.id) &&
+		   (in.prefix0 == X86_PREFIX_REP || in.prefix0 == X86_PREFIX_REPNE);
+	for (uint8_t i = 0; i < in.op_count; i++) {
+		const struct csdl_op *op = &in.op[i];
 		uint64_t base = 0, index = 0, ea, seg = 0;
-		uint32_t sz = insn_mem_size(in->id, op->size);
+		uint32_t sz = insn_mem_size(in.id, op->size);
 		bool known, write;
-		const struct insn_gpr_alias *ab = insn_gpr_alias(op->mem.base);
-		const struct insn_gpr_alias *ai = insn_gpr_alias(op->mem.index);
+		const struct insn_gpr_alias *ab = insn_gpr_alias((x86_reg)op->base);
+		const struct insn_gpr_alias *ai = insn_gpr_alias((x86_reg)op->index);
 
 		if (op->type != X86_OP_MEM)
 			continue;
-		write =
-		    (op->access & CS_AC_WRITE) || (i == 0 && !insn_first_mem_reads_only(in->id));
-		known = insn_addr_reg(cpu, rip + in->size, op->mem.base, &base) &&
-			insn_addr_reg(cpu, rip + in->size, op->mem.index, &index);
-		if (op->mem.segment == X86_REG_FS)
+		write = (op->access & CS_AC_WRITE) || (i == 0 && !insn_first_mem_reads_only(in.id));
+		known = insn_addr_reg(cpu, rip + in.len, (x86_reg)op->base, &base) &&
+			insn_addr_reg(cpu, rip + in.len, (x86_reg)op->index, &index);
+		if (op->segment == X86_REG_FS)
 			seg = cpu->fs_base;
-		else if (op->mem.segment == X86_REG_GS)
+		else if (op->segment == X86_REG_GS)
 			seg = cpu->gs_base;
-		ea = seg + base + index * (uint64_t)op->mem.scale + (uint64_t)op->mem.disp;
-		if (x->addr_size == 4)
+		ea = seg + base + index * (uint64_t)op->scale + (uint64_t)op->disp;
+		if (in.addr_size == 4)
 			ea &= 0xFFFFFFFFULL;
-		if (known && cpu->regs_after && nwr != 0xFF &&
+		if (known && cpu->regs_after && nwr != CSDL_NWR_UNKNOWN &&
 		    ((ab && insn_writes_gpr(wr, nwr, ab->idx)) ||
 		     (ai && insn_writes_gpr(wr, nwr, ai->idx)))) {
 			/* The instruction moved its own pointer: unwind string ops, else unknown.
 			 */
-			if (insn_is_string(in->id))
+			if (insn_is_string(in.id))
 				ea -= (uint64_t)(dir * (int64_t)sz);
 			else
 				known = false;
-		} else if (nwr == 0xFF) {
+		} else if (nwr == CSDL_NWR_UNKNOWN) {
 			known = known && !cpu->regs_after;
 		}
 		insn_add_mem(out, ea, sz, known, write);
 	}
-	if (insn_pushes(in->id)) {
+	if (insn_pushes(in.id)) {
 		uint64_t rsp = cpu->regs->rsp;
 
 		insn_add_mem(out, cpu->regs_after ? rsp : rsp - 8, 8, true, true);
-	} else if (insn_pops(in->id) && !cpu->regs_after) {
+	} else if (insn_pops(in.id) && !cpu->regs_after) {
 		insn_add_mem(out, cpu->regs->rsp, 8, true, false);
 	}
 	for (unsigned i = 0; i < out->nmem; i++)
 		out->known_store |= out->mem[i].write;
-	if (x->prefix[0] == 0 && nwr != 0xFF) {
-		bool flags = (x->eflags & ~(uint64_t)INSN_EFLAGS_TESTS) != 0;
+	if (in.prefix0 == 0 && nwr != CSDL_NWR_UNKNOWN) {
+		bool flags = (in.eflags & ~(uint64_t)INSN_EFLAGS_TESTS) != 0;
 		bool gprs_only = true;
 
 		for (uint8_t i = 0; i < nwr; i++)
 			if (!insn_gpr_alias((x86_reg)wr[i]) && wr[i] != X86_REG_EFLAGS &&
 			    wr[i] != X86_REG_RIP)
 				gprs_only = false;
-		out->pure_store = insn_is_pure_store_id(in->id) && out->nmem == 1 &&
-				  x->op_count >= 1 && x->operands[0].type == X86_OP_MEM && !nwr &&
-				  !flags;
+		out->pure_store = insn_is_pure_store_id(in.id) && out->nmem == 1 &&
+				  in.op_count >= 1 && in.op[0].type == X86_OP_MEM && !nwr && !flags;
 		out->pure_load =
-		    insn_is_pure_load_id(in->id) && out->nmem == 1 && gprs_only &&
-		    !(x->operands[0].type == X86_OP_MEM && !insn_first_mem_reads_only(in->id));
+		    insn_is_pure_load_id(in.id) && out->nmem == 1 && gprs_only &&
+		    !(in.op[0].type == X86_OP_MEM && !insn_first_mem_reads_only(in.id));
 	}
-	ret = 0;
-out:
-	if (in)
-		cs_free(in, 1);
-	cs_close(&h);
-	return ret;
+	return 0;
 }
 
 /*

@@ -28,7 +28,8 @@ FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined 
 	-fno-omit-frame-pointer
 FUZZ_WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 FUZZ_CFLAGS := -std=gnu11 -O1 -g $(FUZZ_WARN) -Iinclude -I. -I$(FUZZ_DIR) -D_GNU_SOURCE \
-	$(shell pkg-config --cflags libelf capstone 2>/dev/null)
+	$(shell pkg-config --cflags libelf capstone 2>/dev/null) \
+	$(if $(CAPSTONE_SONAME),-DCSDL_SONAME='"$(CAPSTONE_SONAME)"')
 
 # Per target: the sources under test, extra libraries, the largest input worth mutating.
 FUZZ_SRCS_callblock := hypercalls/calls.c hypercalls/ops.c
@@ -42,17 +43,23 @@ FUZZ_SRCS_exit := monitor/kvm/exit.c
 FUZZ_MAXLEN_exit := 4096
 FUZZ_SRCS_ptwalk := monitor/x86/ptwalk.c
 FUZZ_MAXLEN_ptwalk := 24576
-FUZZ_SRCS_inspect := monitor/image/inspect.c monitor/image/elf_load.c monitor/x86/disasm.c
-FUZZ_LIBS_inspect := $(shell pkg-config --libs libelf capstone 2>/dev/null || echo -lelf -lcapstone)
+# Capstone through monitor/x86/csdl.c (dlopen, in-process: no decoder process in a fuzzer).
+FUZZ_DECODER_SRCS := monitor/x86/csdl.c monitor/x86/decoder.c monitor/base/log.c
+FUZZ_SRCS_inspect := monitor/image/inspect.c monitor/image/elf_load.c monitor/x86/disasm.c \
+	$(FUZZ_DECODER_SRCS)
+FUZZ_LIBS_inspect := $(shell pkg-config --libs libelf libseccomp 2>/dev/null || echo -lelf -lseccomp) \
+	-pthread
 FUZZ_MAXLEN_inspect := 65536
 FUZZ_SRCS_json := monitor/base/events.c monitor/base/log.c monitor/base/file.c
 # The event-log reader decodes json_escape's output back, and parses the raw input too.
 FUZZ_SRCS_json += monitor/base/evlog.c
 FUZZ_LIBS_json := -pthread
 FUZZ_MAXLEN_json := 2048
-FUZZ_SRCS_insn := monitor/x86/insn.c
+FUZZ_SRCS_insn := monitor/x86/insn.c $(FUZZ_DECODER_SRCS)
 
-FUZZ_LIBS_insn := $(shell pkg-config --libs capstone 2>/dev/null || echo -lcapstone)
+# fuzz_insn.c also calls Capstone itself (its reference decoder): linked, and dlopen finds it loaded.
+FUZZ_LIBS_insn := $(shell pkg-config --libs capstone libseccomp 2>/dev/null || echo -lcapstone -lseccomp) \
+	-pthread
 FUZZ_MAXLEN_insn := 256
 FUZZ_SRCS_permmap := monitor/protect/permmap.c monitor/protect/perm.c monitor/base/mem.c monitor/base/log.c
 FUZZ_MAXLEN_permmap := 2048

@@ -13,6 +13,7 @@
 #include "monitor/base/file.h"
 #include "monitor/base/limits.h"
 #include "monitor/cmd/cli.h"
+#include "monitor/x86/decoder.h"
 
 pid_t vtlmon_spawn(const char *const *args, const char *out, bool selftest)
 {
@@ -70,6 +71,11 @@ void kvm_require(void)
 {
 	if (access("/dev/kvm", R_OK | W_OK))
 		cr_skip_test("/dev/kvm is not available");
+	/*
+	 * As `vtlmon run` does: instructions are decoded by a decoder process
+	 * (it dies with this test's process), not by Capstone in the monitor.
+	 */
+	cr_assert_eq(decoder_start(), 0, "cannot fork the decoder process");
 }
 
 static const char *guest_path(const char *name, char *buf, size_t len)

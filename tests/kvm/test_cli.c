@@ -85,6 +85,30 @@ Test(cli, demo_violation_lines_name_what_was_hit)
 	cr_assert_not_null(strstr(out, "vtlmon: violations: mem_read: deny 1; mem_write: deny 1; "
 				       "msr: deny 1; cr: restore 1"),
 			   "%s", out);
+	/* The instructions, decoded by the decoder process (vtlmon never links Capstone). */
+	cr_assert_not_null(strstr(out, "(mov byte ptr [rax], bl): deny"), "%s", out);
+	cr_assert_not_null(strstr(out, "(mov rbx, qword ptr [rax]): deny"), "%s", out);
+	cr_assert_not_null(strstr(out, "(wrmsr): deny"), "%s", out);
+	cr_assert_null(strstr(out, "undecoded"), "%s", out);
+	cr_assert_null(strstr(out, "decoder process"), "%s", out);
+}
+
+/* The same through the events: `insn` is the decoder process's text, and the denials are precise.
+ */
+Test(cli, demo_violation_events_carry_the_decoded_instruction)
+{
+	char out[16384];
+
+	cr_assert_eq(
+	    sh(out, sizeof(out), "%s run --quiet --timeout 30 --events - 2>/dev/null", VTLMON_BIN),
+	    0);
+	cr_assert_not_null(
+	    strstr(out, "\"kind\":\"mem_write\",\"gpa\":\"0x100020\",\"rip\":\"0x10008d\","
+			"\"insn\":\"mov byte ptr [rax], bl\""),
+	    "%s", out);
+	cr_assert_not_null(strstr(out, "\"insn\":\"wrmsr\""), "%s", out);
+	/* A precise denial needs the store's operands: they came from the decoder too. */
+	cr_assert_not_null(strstr(out, "\"action\":\"deny\",\"precise\":true"), "%s", out);
 }
 
 Test(cli, usage_errors_have_their_own_status)
