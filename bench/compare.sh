@@ -54,7 +54,7 @@ vt=() qe=()
 for i in $(seq 1 "$runs"); do
 	# Interleaved: a load change hits both sides alike.
 	v=$(measure 0 "$vtlmon" run --quiet --vtl0 "$guest" --timeout 60) || exit 1
-	q=$(measure 85 qemu-system-x86_64 -M microvm -enable-kvm -cpu host -m 32M -nodefaults \
+	q=$(measure 85 qemu-system-x86_64 -M microvm -enable-kvm -cpu host,-arch-capabilities -m 32M -nodefaults \
 		-no-user-config -nographic -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4 \
 		-kernel "$pvh") || exit 1
 	echo "run $i: vtlmon ${v% *} (wall s, peak RSS KiB), qemu ${q% *}"
