@@ -227,6 +227,20 @@ enum policy_err policy_parse(const char *text, size_t len, struct policy *out,
 			     struct policy_diag *diags, size_t maxdiags, size_t *ndiags);
 
 /*
+ * policy_parse() of a text that policy_parse() (or policy_parse_for())
+ * has already accepted unchanged, for VTL1, which runs emulated: lines that
+ * are only a comment or empty are skipped without looking at their bytes
+ * (a `repne scasb` to the newline). On such a text it gives exactly what
+ * policy_parse() gives. On any text it differs only in the lines it does not
+ * read: errors that lie only in comment-only lines (a control byte, a line
+ * over 512 bytes) go unreported. VTL1 uses it because the monitor compiles
+ * the same bytes first and refuses the launch on any error
+ * (machine_check_policy).
+ */
+enum policy_err policy_parse_checked(const char *text, size_t len, struct policy *out,
+				     struct policy_diag *diags, size_t maxdiags, size_t *ndiags);
+
+/*
  * The run a policy is checked for: what `vtlmon run` would refuse on this
  * host, found at its statement (`vtlmon policy check --host`).
  */

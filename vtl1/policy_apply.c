@@ -127,8 +127,9 @@ static uint64_t vtl1_boot_parse(void)
 	if (bi->policy_size > VTL_BOOT_POLICY_MAX ||
 	    !vtl1_priv_valid(bi->policy_gpa, bi->policy_size))
 		return vtl1_refuse(VTL_E_INVALID, "policy outside its boot area");
-	err =
-	    policy_parse(vtl1_va(bi->policy_gpa), bi->policy_size, &vtl1_policy, &diag, 1, &ndiags);
+	/* The monitor compiled these bytes and launched only because they had no error. */
+	err = policy_parse_checked(vtl1_va(bi->policy_gpa), bi->policy_size, &vtl1_policy, &diag, 1,
+				   &ndiags);
 	if (err != POLICY_OK && ndiags)
 		return vtl1_refuse(VTL_E_INVALID, "policy rejected: line %u col %u: %s", diag.line,
 				   diag.col, diag.msg);

@@ -237,10 +237,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(nd1 == 1 && !memcmp(&d1, &d[0], sizeof(d1)),
 			   "first diag differs with maxdiags 1");
 
+	/*
+	 * VTL1's parse of a text the monitor accepted (policy_parse_checked): the
+	 * same policy byte for byte. On a refused text it may only differ by
+	 * missing errors of comment-only lines; it still stays inside the text
+	 * (ASan) and, when it fails, leaves a zero policy.
+	 */
+	memset(&p1, 0xFF, sizeof(p1));
+	err1 = policy_parse_checked((const char *)data, size, &p1, &d1, 1, &nd1);
+	if (err1 != POLICY_OK)
+		FUZZ_CHECK(all_zero(&p1, sizeof(p1)),
+			   "failed checked parse left a non-zero policy");
 	if (err != POLICY_OK) {
 		FUZZ_CHECK(all_zero(&p, sizeof(p)), "failed parse left a non-zero policy");
 		return 0;
 	}
+	FUZZ_CHECK(err1 == POLICY_OK && !memcmp(&p, &p1, sizeof(p)),
+		   "policy_parse_checked differs on an accepted text (result %u)", err1);
+	memset(&p1, 0xFF, sizeof(p1));
+	err1 = policy_parse((const char *)data, size, &p1, &d1, 1, &nd1);
 	FUZZ_CHECK(!memcmp(&p, &p0, sizeof(p)) && !memcmp(&p, &p1, sizeof(p)),
 		   "same text, different policies");
 	FUZZ_CHECK(policy_equal(&p, &p), "policy_equal not reflexive");

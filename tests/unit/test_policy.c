@@ -814,3 +814,72 @@ Test(policy_platform, a_range_must_end_inside_the_runs_ram)
 	/* without a platform, only the language's own bound applies */
 	cr_assert_eq(parse(V "memory range 0x1ff0000 68K r\n"), POLICY_OK);
 }
+
+/* ---- policy_parse_checked: VTL1's parse of a text the monitor accepted ------------ */
+
+static char *read_example(const char *name, size_t *len)
+{
+	char path[256];
+	FILE *f;
+	char *buf = malloc(1 << 16);
+
+	snprintf(path, sizeof(path), SRC_DIR "/policy/examples/%s", name);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	cr_assert_not_null(buf);
+	*len = fread(buf, 1, 1 << 16, f);
+	fclose(f);
+	return buf;
+}
+
+/* Every example policy, and the same with comment, blank and CRLF lines around: the same policy. */
+Test(policy_checked, gives_what_policy_parse_gives_on_accepted_texts)
+{
+	static const char *const names[] = {"default.policy", "dev.policy", "linux.policy",
+					    "nx-required.policy", "strict.policy"};
+	static const char pad[] = "\n# comment\r\n\n#\n   # indented comment\n\t\n";
+	struct policy a, b;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t len;
+		char *text = read_example(names[i], &len);
+		char *padded = malloc(len + 2 * sizeof(pad));
+
+		cr_assert_not_null(padded);
+		memcpy(padded, pad, sizeof(pad) - 1);
+		memcpy(padded + sizeof(pad) - 1, text, len);
+		memcpy(padded + sizeof(pad) - 1 + len, pad, sizeof(pad) - 1);
+		for (int v = 0; v < 3; v++) {
+			const char *t = v == 0 ? text : padded;
+			/* v == 2: the padded text cut inside its last comment (no final newline) */
+			size_t n = v == 0 ? len : len + 2 * (sizeof(pad) - 1) - (v == 2 ? 5 : 0);
+
+			memset(&a, 0x11, sizeof(a));
+			memset(&b, 0x22, sizeof(b));
+			cr_assert_eq(policy_parse(t, n, &a, NULL, 0, NULL), POLICY_OK, "%s",
+				     names[i]);
+			cr_assert_eq(policy_parse_checked(t, n, &b, NULL, 0, NULL), POLICY_OK, "%s",
+				     names[i]);
+			cr_assert_eq(memcmp(&a, &b, sizeof(a)), 0, "%s (variant %d)", names[i], v);
+		}
+		free(padded);
+		free(text);
+	}
+}
+
+/* The documented difference: errors that lie only in comment-only lines go unreported. */
+Test(policy_checked, skips_comment_lines_unread)
+{
+	static const char bad[] = V "# a control byte \x01 in a comment\nreset max 3\n";
+
+	cr_assert_eq(policy_parse(bad, sizeof(bad) - 1, &pol, NULL, 0, NULL), POLICY_E_BAD_CHAR);
+	cr_assert_eq(policy_parse_checked(bad, sizeof(bad) - 1, &pol, NULL, 0, NULL), POLICY_OK);
+	/* Statements are read as ever: an error there is an error. */
+	cr_assert_eq(policy_parse_checked(V "default nonsense\n",
+					  sizeof(V "default nonsense\n") - 1, &pol, diags, NDIAGS,
+					  &ndiags),
+		     policy_parse(V "default nonsense\n", sizeof(V "default nonsense\n") - 1, &pol,
+				  NULL, 0, NULL));
+	cr_assert_eq(ndiags, 1);
+	cr_assert_eq(diags[0].line, 2);
+}
