@@ -883,3 +883,19 @@ Test(policy_checked, skips_comment_lines_unread)
 	cr_assert_eq(ndiags, 1);
 	cr_assert_eq(diags[0].line, 2);
 }
+
+/* policy_msr_pinnable() searches the list by halves: it must be sorted, without repeats. */
+Test(policy_names, pinnable_msrs_are_sorted_and_each_is_found)
+{
+	for (size_t i = 0; i < policy_nr_pinnable_msrs; i++) {
+		if (i)
+			cr_assert_lt(policy_pinnable_msrs[i - 1], policy_pinnable_msrs[i],
+				     "entry %zu", i);
+		cr_assert(policy_msr_pinnable(policy_pinnable_msrs[i]));
+		cr_assert(!policy_msr_pinnable(policy_pinnable_msrs[i] + 1) ||
+			  (i + 1 < policy_nr_pinnable_msrs &&
+			   policy_pinnable_msrs[i + 1] == policy_pinnable_msrs[i] + 1));
+	}
+	cr_assert(!policy_msr_pinnable(0));
+	cr_assert(!policy_msr_pinnable(UINT32_MAX));
+}
