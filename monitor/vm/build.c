@@ -421,6 +421,12 @@ static void linux_plan_free(struct linux_plan *pl)
 	memset(pl, 0, sizeof(*pl));
 }
 
+/* Why a streamed input could not be read (file_input_read/stream's -errno). */
+static const char *linux_input_error(int r)
+{
+	return r == -EIO ? "it is shorter than at launch" : strerror(-r);
+}
+
 /* The bytes to plan on: a staged copy as it is, or the head of the streamed --kernel. */
 static int linux_plan_bytes(const struct linux_source *src, struct linux_plan *pl, char *why,
 			    size_t whylen)
@@ -441,8 +447,8 @@ static int linux_plan_bytes(const struct linux_source *src, struct linux_plan *p
 	}
 	r = file_input_read(src->file, pl->head, pl->head_len, 0);
 	if (r) {
-		snprintf(why, whylen, "kernel %s: cannot read it again: %s", src->name,
-			 r == -EIO ? "it is shorter than at launch" : strerror(-r));
+		snprintf(why, whylen, "kernel %s: cannot read it: %s", src->name,
+			 linux_input_error(r));
 		return -1;
 	}
 	pl->bytes = pl->head;
@@ -609,8 +615,8 @@ static int linux_write_streamed(struct machine *m, const struct linux_source *sr
 	}
 	r = file_input_stream(src->file, pl->bytes, pl->head_len, copies, n, sha);
 	if (r) {
-		snprintf(why, whylen, "kernel %s: cannot read it again: %s", src->name,
-			 r == -EIO ? "it is shorter than at launch" : strerror(-r));
+		snprintf(why, whylen, "kernel %s: cannot read it: %s", src->name,
+			 linux_input_error(r));
 		return -1;
 	}
 	return linux_measured(m, "kernel", src->name, sha, m->kernel_sha256, why, whylen);
@@ -634,8 +640,8 @@ static int linux_write_initrd(struct machine *m, const struct linux_layout *lay,
 	}
 	r = file_input_stream(m->cfg.initrd, NULL, 0, &c, 1, sha);
 	if (r) {
-		snprintf(why, whylen, "initrd %s: cannot read it again: %s", m->cfg.initrd_name,
-			 r == -EIO ? "it is shorter than at launch" : strerror(-r));
+		snprintf(why, whylen, "initrd %s: cannot read it: %s", m->cfg.initrd_name,
+			 linux_input_error(r));
 		return -1;
 	}
 	return linux_measured(m, "initrd", m->cfg.initrd_name, sha, m->initrd_sha256, why, whylen);
