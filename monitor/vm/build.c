@@ -583,9 +583,14 @@ static int linux_measured(struct machine *m, const char *what, const char *name,
 	return -1;
 }
 
-/* A streamed --kernel into VTL0 RAM: zeroed segment spans, then the file's bytes in one pass. */
-static int linux_write_streamed(struct machine *m, const struct linux_source *src,
-				const struct linux_plan *pl, char *why, size_t whylen)
+/*
+ * The kernel into VTL0 RAM as linux_plan() laid it out: a vmlinux's segment
+ * spans zeroed, then each PT_LOAD's bytes (a bzImage: its protected-mode
+ * part). From the staged copy (kexec), or streamed from --kernel in one pass
+ * that also hashes it. The plan checked every run against the kernel's length.
+ */
+static int linux_write_kernel(struct machine *m, const struct linux_source *src,
+			      const struct linux_plan *pl, char *why, size_t whylen)
 {
 	const struct linux_kernel_info *info = &pl->info;
 	struct file_copy copies[VTL_BOOT_MAX_SEGMENTS];
@@ -593,7 +598,6 @@ static int linux_write_streamed(struct machine *m, const struct linux_source *sr
 	unsigned int n = 0;
 	int r;
 
-	snprintf(why, whylen, "kernel %s: VTL0 RAM is not what was planned", src->name);
 	if (info->kind == LINUX_KIND_VMLINUX) {
 		for (; n < pl->img.nr_segments; n++) {
 			const struct vtl_segment *s = &pl->img.segments[n];
@@ -612,6 +616,11 @@ static int linux_write_streamed(struct machine *m, const struct linux_source *sr
 			return -1;
 		copies[n].offset = info->pm_offset;
 		copies[n++].len = info->pm_size;
+	}
+	if (src->kernel) {
+		for (unsigned int i = 0; i < n; i++)
+			memcpy(copies[i].dst, src->kernel + copies[i].offset, copies[i].len);
+		return 0;
 	}
 	r = file_input_stream(src->file, pl->bytes, pl->head_len, copies, n, sha);
 	if (r) {
@@ -651,25 +660,13 @@ static int linux_write_initrd(struct machine *m, const struct linux_layout *lay,
 static int linux_write(struct machine *m, const struct linux_source *src, struct linux_plan *pl,
 		       char *why, size_t whylen)
 {
-	const struct elf_limits lim = machine_vmlinux_limits(m);
-	const struct elf_dest dst = {0, m->vtl0_ram.size, (uint8_t *)m->vtl0_ram.hva.v, false};
 	const struct linux_kernel_info *info = &pl->info;
 	struct linux_layout *lay = &pl->lay;
-	struct elf_image img;
-	char msg[256];
 	uint8_t *bp, *mp;
 
 	snprintf(why, whylen, "kernel %s: VTL0 RAM is not what was planned", src->name);
-	if (!src->kernel) {
-		if (linux_write_streamed(m, src, pl, why, whylen))
-			return -1;
-	} else if (info->kind == LINUX_KIND_VMLINUX) {
-		if (elf_load(src->kernel, src->len, &lim, &dst, &img, msg, sizeof(msg)) != ELF_OK)
-			return -1;
-	} else if (guest_ram_write(&m->vtl0_ram, gpa(info->load_gpa), src->kernel + info->pm_offset,
-				   info->pm_size)) {
+	if (linux_write_kernel(m, src, pl, why, whylen))
 		return -1;
-	}
 	bp = guest_ram_ptr(&m->vtl0_ram, gpa(LINUX_ZERO_PAGE_GPA), LINUX_BP_SIZE);
 	mp = guest_ram_ptr(&m->vtl0_ram, gpa(LINUX_MPTABLE_GPA), mptable_size(m->cfg.cpus));
 	if (!bp || !mp ||
