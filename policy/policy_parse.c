@@ -53,7 +53,6 @@ struct policy_parser {
 	uint32_t kexec_yes_col;
 	struct policy_buf mb;		    /* message of the diagnostic being written */
 	const struct policy_platform *plat; /* NULL: no platform to check against */
-	bool checked; /* policy_parse_checked(): comment and blank lines are skipped unread */
 };
 
 /* ---- diagnostics ------------------------------------------------------------ */
@@ -1223,24 +1222,6 @@ enum policy_err policy_parse(const char *text, size_t len, struct policy *out,
 static enum policy_err policy_parse_run(const char *text, size_t len,
 					const struct policy_platform *plat, bool checked,
 					struct policy *out, struct policy_diag *diags,
-					size_t maxdiags, size_t *ndiags);
-
-enum policy_err policy_parse_for(const char *text, size_t len, const struct policy_platform *plat,
-				 struct policy *out, struct policy_diag *diags, size_t maxdiags,
-				 size_t *ndiags)
-{
-	return policy_parse_run(text, len, plat, false, out, diags, maxdiags, ndiags);
-}
-
-enum policy_err policy_parse_checked(const char *text, size_t len, struct policy *out,
-				     struct policy_diag *diags, size_t maxdiags, size_t *ndiags)
-{
-	return policy_parse_run(text, len, NULL, true, out, diags, maxdiags, ndiags);
-}
-
-static enum policy_err policy_parse_run(const char *text, size_t len,
-					const struct policy_platform *plat, bool checked,
-					struct policy *out, struct policy_diag *diags,
 					size_t maxdiags, size_t *ndiags)
 {
 	struct policy_parser p;
@@ -1251,7 +1232,6 @@ static enum policy_err policy_parse_run(const char *text, size_t len,
 	policy_zero(&p.once_line, sizeof(p) - offsetof(struct policy_parser, once_line));
 	p.text = text;
 	p.plat = plat;
-	p.checked = checked;
 	p.out = out;
 	p.diags = diags;
 	p.maxdiags = diags ? maxdiags : 0;
@@ -1274,7 +1254,7 @@ static enum policy_err policy_parse_run(const char *text, size_t len,
 		 * looked at: the caller vouches that policy_parse() accepted this
 		 * text, so none is too long or holds a bad byte.
 		 */
-		if (p.checked && (text[pos] == '#' || text[pos] == '\n')) {
+		if (checked && (text[pos] == '#' || text[pos] == '\n')) {
 			pos = policy_skip_comment_lines((const unsigned char *)text, pos, len,
 							&p.line);
 			continue;
@@ -1308,4 +1288,17 @@ done:
 	}
 	out->version = POLICY_VERSION;
 	return POLICY_OK;
+}
+
+enum policy_err policy_parse_for(const char *text, size_t len, const struct policy_platform *plat,
+				 struct policy *out, struct policy_diag *diags, size_t maxdiags,
+				 size_t *ndiags)
+{
+	return policy_parse_run(text, len, plat, false, out, diags, maxdiags, ndiags);
+}
+
+enum policy_err policy_parse_checked(const char *text, size_t len, struct policy *out,
+				     struct policy_diag *diags, size_t maxdiags, size_t *ndiags)
+{
+	return policy_parse_run(text, len, NULL, true, out, diags, maxdiags, ndiags);
 }
