@@ -11,6 +11,13 @@
  * RDI = VA of this struct. VTL0's VA equals its GPA. VTL1's own RAM is at
  * VTL1_KERNEL_VA + (gpa - VTL1_PRIV_GPA); VTL0 RAM is identity-mapped for it.
  * All addresses below are GPAs.
+ *
+ * SMP (`--cpus N`): only vCPU 0 of each VTL starts at launch. A VTL1
+ * secondary starts at the same entry the first time the monitor enters it,
+ * with RSI = its vCPU index (1..N-1) and RSP = VTL1 base VA +
+ * VTL_BOOT_AP_STACK_TOP(index); the monitor enters one VTL1 vCPU at a time.
+ * A VTL0 secondary starts when VTL0 asks (VTL0_REG_CPU_START, vtl_device.h).
+ * vcpu_index below is always 0: this struct describes the machine.
  */
 #define VTL_BOOT_MAGIC	      0x544F4F424C5456ULL /* "VTLBOOT" */
 #define VTL_BOOT_MAX_MEM      8

@@ -17,6 +17,27 @@
 #define VTL0_REG_SHUTDOWN    0x20 /* W32: end the run with this exit code (0..63) */
 #define VTL0_REG_UCALL	     0x28 /* W64: GPA of a struct vtl_ucall (test reporting) */
 #define VTL0_REG_NULL	     0x30 /* W64: ignored; measures the bare exit cost */
+#define VTL0_REG_CPU_START   0x38 /* W64: GPA of a struct vtl_cpu_start; status in CALL_STATUS */
+#define VTL0_REG_VCPU	     0x40 /* R32: index of the vCPU that reads it (0 = the boot vCPU) */
+
+/*
+ * CPU_START (own-ABI guests; a Linux VTL0 starts its CPUs by INIT/SIPI
+ * through the in-kernel LAPIC): vCPU `cpu`, which has not run since the
+ * launch, a reset or a kexec, starts in the boot entry state (vtl_boot.h:
+ * long mode, the monitor's page tables, GDT and TSS, interrupts off) with
+ * RIP = rip, RSP = rsp, RDI = arg. The block is read once, with VTL0's own
+ * rights. CALL_STATUS: VTL_OK; VTL_E_INVALID for cpu 0, a cpu past
+ * nr_vcpus, reserved bits or a non-canonical rip/rsp; VTL_E_BAD_STATE for
+ * a cpu that already runs; VTL_E_BAD_ADDRESS for a block VTL0 cannot read.
+ */
+struct vtl_cpu_start {
+	uint32_t cpu;
+	uint32_t reserved; /* 0 */
+	uint64_t rip;
+	uint64_t rsp;
+	uint64_t arg;
+};
+_Static_assert(sizeof(struct vtl_cpu_start) == 32, "cpu start block is 32 bytes");
 
 #define VTL0_DEVICE_ID	0x4D4C5456U /* "VTLM" */
 #define VTL1_DEVICE_ID	0x314C5456U /* "VTL1" */

@@ -43,24 +43,33 @@
  * VTL1_PRIV_GPA for VTL1) is built by the monitor. Offsets are relative to
  * that base. Images must load at or above VTL_IMAGE_MIN_OFFSET.
  */
-#define VTL_BOOT_PML4	      0x1000ULL
-#define VTL_BOOT_PDPT_LOW     0x2000ULL /* identity map of GPA [0, 4 GiB) */
-#define VTL_BOOT_PD_LOW	      0x3000ULL /* four pages: 0x3000..0x6fff, 2 MiB pages */
-#define VTL_BOOT_GDT	      0x7000ULL
-#define VTL_BOOT_TSS	      0x8000ULL
-#define VTL_BOOT_IDT	      0x9000ULL	 /* all gates not present until the guest loads its own */
-#define VTL_BOOT_INFO	      0xA000ULL	 /* struct vtl_boot_info */
-#define VTL_BOOT_PDPT_HIGH    0xB000ULL	 /* VTL1 only: maps VTL1_KERNEL_VA */
-#define VTL_BOOT_PD_HIGH      0xC000ULL	 /* VTL1 only: 2 MiB pages over private RAM */
-#define VTL_BOOT_INBOX	      0xD000ULL	 /* VTL1 only: struct vtl1_entry */
-#define VTL_BOOT_POLICY	      0x10000ULL /* VTL1 only: policy bytes */
-#define VTL_BOOT_POLICY_MAX   0x10000ULL
+#define VTL_BOOT_PML4	    0x1000ULL
+#define VTL_BOOT_PDPT_LOW   0x2000ULL /* identity map of GPA [0, 4 GiB) */
+#define VTL_BOOT_PD_LOW	    0x3000ULL /* four pages: 0x3000..0x6fff, 2 MiB pages */
+#define VTL_BOOT_GDT	    0x7000ULL
+#define VTL_BOOT_TSS	    0x8000ULL
+#define VTL_BOOT_IDT	    0x9000ULL  /* all gates not present until the guest loads its own */
+#define VTL_BOOT_INFO	    0xA000ULL  /* struct vtl_boot_info */
+#define VTL_BOOT_PDPT_HIGH  0xB000ULL  /* VTL1 only: maps VTL1_KERNEL_VA */
+#define VTL_BOOT_PD_HIGH    0xC000ULL  /* VTL1 only: 2 MiB pages over private RAM */
+#define VTL_BOOT_INBOX	    0xD000ULL  /* VTL1 only: struct vtl1_entry */
+#define VTL_BOOT_POLICY	    0x10000ULL /* VTL1 only: policy bytes */
+#define VTL_BOOT_POLICY_MAX 0x10000ULL
+/* VTL1 only: the stacks of its secondary vCPUs (1..VTL_MAX_CPUS-1), 16 KiB each. */
+#define VTL_BOOT_AP_STACKS	   0x20000ULL
+#define VTL_BOOT_AP_STACK_SIZE	   0x4000ULL
+#define VTL_BOOT_AP_STACK_TOP(cpu) (VTL_BOOT_AP_STACKS + (uint64_t)(cpu)*VTL_BOOT_AP_STACK_SIZE)
+/* The most vCPUs a machine has (`--cpus`). */
+#define VTL_MAX_CPUS	      8
 #define VTL_BOOT_STACK_BOTTOM 0x40000ULL
 #define VTL_BOOT_STACK_TOP    0x80000ULL
 #define VTL_IMAGE_MIN_OFFSET  0x100000ULL
 _Static_assert(VTL_BOOT_POLICY + VTL_BOOT_POLICY_MAX <= VTL_BOOT_STACK_BOTTOM,
 	       "the largest policy ends below VTL1's boot stack");
 _Static_assert(VTL_BOOT_STACK_TOP <= VTL_IMAGE_MIN_OFFSET, "the boot area ends below any image");
+_Static_assert(VTL_BOOT_POLICY + VTL_BOOT_POLICY_MAX <= VTL_BOOT_AP_STACKS &&
+		   VTL_BOOT_AP_STACK_TOP(VTL_MAX_CPUS - 1) <= VTL_BOOT_STACK_BOTTOM,
+	       "VTL1's secondary stacks lie between the policy and the boot stack");
 
 /* GDT selectors the monitor installs (flat 64-bit code, data, busy TSS). */
 #define VTL_SEL_CODE 0x08

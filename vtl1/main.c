@@ -93,9 +93,21 @@ static __attribute__((noreturn)) void vtl1_entry_loop(const struct vtl1_entry *i
 	}
 }
 
-void vtl1_main(const struct vtl_boot_info *bi)
+void vtl1_main(const struct vtl_boot_info *bi, uint64_t vcpu)
 {
 	uint64_t inbox_off = bi->inbox_gpa - bi->vtl1_priv_gpa;
+
+	/*
+	 * A secondary vCPU (vtl_boot.h): vCPU 0 has checked the boot info and
+	 * set up everything shared, and the monitor enters one VTL1 vCPU at a
+	 * time, so it goes straight to the loop on its own stack, where the
+	 * message that made the monitor enter it waits in the inbox.
+	 */
+	if (vcpu) {
+		if (vtl1_boot != bi || vcpu >= bi->nr_vcpus)
+			vtl1_fatal(VTL1_REASON_SELF, "unexpected secondary vCPU");
+		vtl1_entry_loop(vtl1_va(bi->inbox_gpa));
+	}
 
 	if (bi->magic != VTL_BOOT_MAGIC || bi->abi_version != VTL_ABI_VERSION || bi->vtl != 1 ||
 	    bi->vtl1_priv_gpa != VTL1_PRIV_GPA)

@@ -2,6 +2,8 @@
 #ifndef VTL1_MAIN_H
 #define VTL1_MAIN_H
 
+#include <stdint.h>
+
 #include "vtl_boot.h"
 
 /*
@@ -10,6 +12,7 @@
  * its own (docs/architecture.md, "VTL1 (vtl1/) and the policy").
  */
 
-__attribute__((noreturn)) void vtl1_main(const struct vtl_boot_info *bi);
+/* vcpu: RSI at entry, the index of this vCPU (start.S, vtl_boot.h). */
+__attribute__((noreturn)) void vtl1_main(const struct vtl_boot_info *bi, uint64_t vcpu);
 
 #endif

@@ -1,4 +1,7 @@
-/* VTL1 entry point: the monitor enters here with RDI = boot info VA and a valid stack. */
+/*
+ * VTL1 entry point: the monitor enters here with RDI = boot info VA, RSI = this vCPU's index
+ * (0 at launch; a secondary's the first time the monitor enters it) and a valid stack.
+ */
 	.section .text.start, "ax", @progbits
 	.globl	_start
 	.type	_start, @function

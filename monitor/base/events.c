@@ -21,6 +21,7 @@ static const char *const limited_names[EV_NR_LIMITED] = {
     [EV_L_VTL_CALL] = "vtl_call",
     [EV_L_PROTECT] = "protect",
     [EV_L_PIN] = "pin",
+    [EV_L_CPU_START] = "cpu_start",
 };
 
 const char *events_limited_name(unsigned int idx)

@@ -24,6 +24,7 @@ enum ev_limited {
 	EV_L_VTL_CALL,
 	EV_L_PROTECT,
 	EV_L_PIN,
+	EV_L_CPU_START,
 	EV_NR_LIMITED,
 };
 

@@ -129,9 +129,22 @@ static int machine_linux_vcpu(struct machine *m, struct vcpu *v)
 	if (!cpuid)
 		return -1;
 	memcpy(cpuid, m->kvm.cpuid, size);
-	for (uint32_t i = 0; i < cpuid->nent; i++)
-		if (cpuid->entries[i].function == 1)
-			cpuid->entries[i].ecx &= ~CPUID_1_ECX_CX16;
+	for (uint32_t i = 0; i < cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+
+		/*
+		 * The APIC ID KVM's LAPIC gives this vCPU is its vCPU id: CPUID
+		 * says the same (leaf 1 EBX[31:24], the x2APIC ID of leaves 0xB
+		 * and 0x1F), as the MP table does, or Linux's SMP topology
+		 * disagrees with itself (SDM vol. 2A, CPUID).
+		 */
+		if (e->function == 1) {
+			e->ecx &= ~CPUID_1_ECX_CX16;
+			e->ebx = (e->ebx & 0x00FFFFFFU) | (v->index << 24);
+		} else if (e->function == 0xB || e->function == 0x1F) {
+			e->edx = v->index;
+		}
+	}
 	if (vcpu_set_cpuid(v, cpuid) || vcpu_get_lapic(v, &la))
 		goto out;
 	machine_lapic_lvt(&la, LAPIC_LVT_LINT0, LAPIC_DM_EXTINT);
@@ -154,6 +167,7 @@ int machine_create_vcpu(struct machine *m, struct vcpu_pair *p, int vtl)
 	/* Sync regs cost 0.27 us per exit (measured) and give CR state at every exit. */
 	v->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
 	if (!vtl) {
+		p->vcpu_gen++; /* an exit of the vCPU this one replaces is stale (smp.h) */
 		p->call_status = 0;
 		p->in_intercept = p->stepping = p->exception_queued = false;
 		/* Its sync regs hold nothing until it runs: no check may read them before. */
@@ -176,6 +190,8 @@ int machine_create_pairs(struct machine *m)
 		p->m = m;
 		p->index = i;
 		p->vtl0.fd = p->vtl1.fd = -1;
+		/* Own-ABI secondaries wait for CPU_START; Linux's wait for SIPI inside KVM. */
+		p->started = i == 0 || m->cfg.kernel;
 		m->nr_pairs++;
 		if (machine_create_vcpus(m, p))
 			return -1;
@@ -229,7 +245,7 @@ static void boot_info_add_mem(struct vtl_boot_info *bi, uint64_t base, uint64_t 
 	bi->nr_mem++;
 }
 
-void machine_fill_boot_info(struct machine *m, int vtl, uint32_t vcpu_index)
+void machine_fill_boot_info(struct machine *m, int vtl)
 {
 	struct guest_ram *ram = vtl ? &m->vtl1_ram : &m->vtl0_ram;
 	struct vtl_boot_info *bi =
@@ -239,7 +255,7 @@ void machine_fill_boot_info(struct machine *m, int vtl, uint32_t vcpu_index)
 	bi->magic = VTL_BOOT_MAGIC;
 	bi->abi_version = VTL_ABI_VERSION;
 	bi->vtl = (uint32_t)vtl;
-	bi->vcpu_index = vcpu_index;
+	bi->vcpu_index = 0; /* it describes the machine; a secondary learns its index otherwise */
 	bi->nr_vcpus = m->cfg.cpus;
 	bi->device_gpa = vtl ? VTL1_DEVICE_GPA : VTL0_DEVICE_GPA;
 	bi->console_port = VTL_CONSOLE_PORT;
@@ -281,7 +297,21 @@ int machine_boot_vtl(struct machine *m, int vtl)
 
 	if (boot_vcpu(&area, vtl ? &p->vtl1 : &p->vtl0, img->entry))
 		return -1;
-	machine_fill_boot_info(m, vtl, 0);
+	machine_fill_boot_info(m, vtl);
+	if (!vtl)
+		return 0;
+	/* VTL1's secondaries: the same entry, their own stacks, RSI = index (vtl_boot.h). */
+	for (uint32_t i = 1; i < m->nr_pairs; i++) {
+		const struct boot_start start = {
+		    .rip = img->entry,
+		    .rsp = VTL1_KERNEL_VA + VTL_BOOT_AP_STACK_TOP(i),
+		    .rdi = VTL1_KERNEL_VA + VTL_BOOT_INFO,
+		    .rsi = i,
+		};
+
+		if (boot_vcpu_at(&area, &m->pairs[i].vtl1, &start))
+			return -1;
+	}
 	return 0;
 }
 
@@ -368,9 +398,7 @@ int machine_check_config(const struct machine_config *cfg)
 		return -1;
 	}
 	if (cfg->cpus < 1 || cfg->cpus > MACHINE_MAX_CPUS) {
-		log_err("--cpus %u: only %d vCPU pair%s supported for now (SMP bring-up is not "
-			"implemented yet)",
-			cfg->cpus, MACHINE_MAX_CPUS, MACHINE_MAX_CPUS == 1 ? " is" : "s are");
+		log_err("--cpus %u: a machine has 1 to %d vCPUs", cfg->cpus, MACHINE_MAX_CPUS);
 		return -1;
 	}
 	if (cfg->vtl0_mem < VTL0_RAM_MIN || cfg->vtl0_mem > VTL0_RAM_MAX ||

@@ -28,7 +28,7 @@ int machine_create_vcpu(struct machine *m, struct vcpu_pair *p, int vtl);
 int machine_create_vcpus(struct machine *m, struct vcpu_pair *p);
 int machine_create_pairs(struct machine *m);
 /* Boot info for a VTL (VTL1's describes the VTL0 image it protects). */
-void machine_fill_boot_info(struct machine *m, int vtl, uint32_t vcpu_index);
+void machine_fill_boot_info(struct machine *m, int vtl);
 /* Page tables, GDT/TSS/IDT and the long-mode entry state of a VTL at its image's entry. */
 int machine_boot_vtl(struct machine *m, int vtl);
 /*

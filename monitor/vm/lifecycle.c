@@ -9,6 +9,7 @@
 #include "monitor/base/log.h"
 #include "monitor/base/limits.h"
 #include "monitor/vm/build.h"
+#include "monitor/vm/smp.h"
 #include "monitor/x86/linux_boot.h"
 #include "vtl_layout.h"
 
@@ -26,8 +27,9 @@ static void machine_event_reset(struct machine *m, const char *trigger, const ch
 /*
  * Every VTL0 restriction (slots, MSR filter, breakpoints) and every bit of
  * VTL0 vCPU state lives in VTL0's VM: destroying it drops it all, with no
- * piece that could be forgotten. VTL0's vCPUs are stopped: this thread runs
- * them, and there is one pair.
+ * piece that could be forgotten. VTL0's vCPUs are stopped: the pair that
+ * asked for the rebuild holds the exit lock and has quiesced the others
+ * (smp.h), so no thread is inside KVM_RUN.
  */
 static void machine_drop_vtl0(struct machine *m)
 {
@@ -162,6 +164,8 @@ uint32_t machine_kexec_commit(struct machine *m, struct vcpu_pair *p, const uint
 
 	if (!m->kexec_staged)
 		goto out;
+	/* Every VTL0 vCPU stops before the old kernel's memory is read for the last time. */
+	smp_quiesce(p);
 	/* With VTL0's own rights, like every read the monitor makes for it. */
 	src = perm_vtl0_ptr(&m->perm, m->kexec_gpa, m->kexec_size, VTL_PERM_R);
 	copy = malloc(m->kexec_size);
@@ -196,7 +200,7 @@ uint32_t machine_kexec_commit(struct machine *m, struct vcpu_pair *p, const uint
 	}
 	m->kexec_staged = false;
 	/* VTL1's boot info now describes the new kernel it is about to protect. */
-	machine_fill_boot_info(m, 1, p->index);
+	machine_fill_boot_info(m, 1);
 	ev_begin(&e, &m->events, "kexec");
 	ev_str(&e, "step", "exec");
 	ev_hex(&e, "gpa", m->kexec_gpa);
@@ -228,6 +232,10 @@ void machine_do_rebuild(struct machine *m)
 {
 	int r = m->rebuild == MACHINE_REBUILD_RESET ? machine_reset(m, m->rebuild_trigger)
 						    : machine_rebuild_vtl0(m);
+
+	/* As at power-on: vCPU 0 runs, own-ABI secondaries wait for CPU_START. */
+	if (!r)
+		smp_after_rebuild(m);
 
 	pthread_mutex_lock(&m->lock);
 	m->rebuild_result = r;

@@ -47,7 +47,7 @@ int machine_exit_status(const struct machine *m)
 void machine_kick_all(struct machine *m)
 {
 	for (uint32_t i = 0; i < m->nr_pairs; i++)
-		if (m->pairs[i].thread_started)
+		if (__atomic_load_n(&m->pairs[i].thread_started, __ATOMIC_ACQUIRE))
 			pthread_kill(m->pairs[i].thread, VTLMON_KICK_SIGNAL);
 }
 
@@ -63,6 +63,8 @@ void machine_end(struct machine *m, enum run_end why, int guest_code, const char
 		vsnprintf(m->end_detail, sizeof(m->end_detail), fmt, ap);
 		va_end(ap);
 	}
+	/* Threads parked for the exit lock or a start see the end (smp.h). */
+	pthread_cond_broadcast(&m->smp_cond);
 	pthread_mutex_unlock(&m->lock);
 	machine_kick_all(m);
 }

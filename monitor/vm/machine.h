@@ -19,8 +19,9 @@
 #include "monitor/protect/perm.h"
 #include "monitor/protect/pins.h"
 #include "vtl1_abi.h"
+#include "vtl_layout.h"
 
-#define MACHINE_MAX_CPUS    1 /* raise once SMP bring-up exists; the loop is per pair already */
+#define MACHINE_MAX_CPUS    VTL_MAX_CPUS /* `--cpus` 1..8: one pair and host thread each */
 #define MACHINE_BENCH_SLOTS 8 /* > the highest BENCH_ID_* / BPR_ID_* (include/vtl_bench.h) */
 #define MACHINE_MAX_MODULES 3 /* boot info has 8 memory ranges; VTL1's own take 5 */
 
@@ -151,6 +152,16 @@ struct vcpu_pair {
 	/* This exit already gives VTL0 an exception: never stack a second (#DF). */
 	bool exception_queued;
 	const char *reset_trigger; /* set when a reset is due: "triple_fault", "port_cf9", "vtl1" */
+	/*
+	 * SMP (monitor/vm/smp.h). `started`: VTL0's vCPU may run (vCPU 0 and
+	 * a Linux VTL0's secondaries, which wait for INIT/SIPI inside KVM,
+	 * always; an own-ABI secondary once CPU_START named it). `vcpu_gen`
+	 * counts the VTL0 vCPUs this pair had: an exit taken on a vCPU that a
+	 * reset or kexec replaced meanwhile is dropped. Both under the exit lock.
+	 */
+	bool started;
+	uint64_t vcpu_gen;
+	bool quiesced; /* this pair stopped the others for the exit it handles now */
 };
 
 struct bench_slot {
@@ -208,6 +219,16 @@ struct machine {
 	const char *rebuild_trigger;
 	int rebuild_result;
 	uint32_t pairs_running;
+	/*
+	 * SMP (cfg.cpus > 1, monitor/vm/smp.h), under `lock`: the pair that
+	 * handles an exit now (one at a time, VTL1 entries included), and how
+	 * many pair threads are parked where they touch nothing shared
+	 * (waiting for the exit lock, or to be started).
+	 */
+	bool smp;
+	struct vcpu_pair *exit_owner;
+	uint32_t parked;
+	pthread_cond_t smp_cond;
 	_Atomic int end; /* enum run_end; the first writer wins */
 	int guest_code;
 	int end_signal; /* RUN_END_SIGNAL: which one */

@@ -10,6 +10,7 @@
 #include "monitor/vm/lifecycle.h"
 #include "monitor/vm/ports.h"
 #include "monitor/vm/sandbox.h"
+#include "monitor/vm/smp.h"
 #include "monitor/vm/vcpu_exit.h"
 #include "monitor/vm/vtl0_device.h"
 #include "monitor/vm/vtl1_entry.h"
@@ -83,9 +84,17 @@ static void pair_vtl0_exit(struct vcpu_pair *p, const struct vexit *x)
 	}
 }
 
-/* A reset was requested: rebuild, then launch again (VTL1 may ask for another). */
+/*
+ * A reset was requested: rebuild, then launch again (VTL1 may ask for
+ * another). Whichever vCPU asked, the launch runs as at power-on: VTL1's
+ * BOOT entry on vCPU 0, whose thread is parked meanwhile (smp.h), and the
+ * other vCPUs wait to be started again.
+ */
 static void pair_reset(struct vcpu_pair *p)
 {
+	struct vcpu_pair *boot = &p->m->pairs[0];
+
+	smp_quiesce(p);
 	while (p->reset_trigger && !machine_ended(p->m)) {
 		const char *trigger = p->reset_trigger;
 
@@ -93,7 +102,12 @@ static void pair_reset(struct vcpu_pair *p)
 		ports_console_flush(p, 1);
 		if (machine_request_rebuild(p->m, MACHINE_REBUILD_RESET, trigger))
 			return;
-		vtl1_entry_boot(p, VTL1_BOOT_LAUNCH);
+		vtl1_entry_boot(boot, VTL1_BOOT_LAUNCH);
+		/* VTL1 may ask for another reset from that BOOT entry. */
+		if (boot != p && boot->reset_trigger) {
+			p->reset_trigger = boot->reset_trigger;
+			boot->reset_trigger = NULL;
+		}
 	}
 }
 
@@ -111,15 +125,33 @@ void *pair_thread(void *arg)
 		machine_end(m, RUN_END_MONITOR_ERROR, 0, "cannot install the seccomp sandbox");
 		goto out;
 	}
+	/* The exit lock is held from here on except while VTL0 runs (or waits to be started). */
+	smp_exit_begin(p, p->vcpu_gen);
 	if (p->index == 0 && vtl1_entry_boot(p, VTL1_BOOT_LAUNCH))
 		goto out;
 	while (!machine_ended(m)) {
+		uint64_t gen = p->vcpu_gen;
+		bool current;
+		int r;
+
 		if (p->reset_trigger) {
 			pair_reset(p);
 			continue;
 		}
-		if (vcpu_exit_next(p, &p->vtl0, &x))
+		if (!p->started) {
+			if (!smp_wait_started(p))
+				break;
+			continue;
+		}
+		smp_exit_end(p);
+		r = vcpu_exit_next(p, &p->vtl0, &x);
+		current = smp_exit_begin(p, gen);
+		if (r)
 			break;
+		/* A reset or kexec replaced the vCPU while this thread waited: nothing to handle.
+		 */
+		if (!current)
+			continue;
 		p->vtl0_fresh = false;
 		p->exception_queued = false;
 		if (p->stepping)
@@ -139,9 +171,6 @@ void *pair_thread(void *arg)
 out:
 	ports_console_flush(p, 0);
 	ports_console_flush(p, 1);
-	pthread_mutex_lock(&m->lock);
-	m->pairs_running--;
-	pthread_cond_broadcast(&m->cond);
-	pthread_mutex_unlock(&m->lock);
+	smp_thread_exit(p);
 	return NULL;
 }

@@ -188,7 +188,9 @@ static int machine_setup(struct machine *m, const struct machine_config *cfg, ui
 	 */
 	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
 	pthread_cond_init(&m->cond, &cattr);
+	pthread_cond_init(&m->smp_cond, &cattr);
 	pthread_condattr_destroy(&cattr);
+	m->smp = cfg->cpus > 1;
 	if (events_open(&m->events, cfg->events_path, m->t0))
 		return VTLMON_EXIT_USAGE;
 	if (machine_check_config(cfg) || machine_state_open(m))
@@ -233,6 +235,7 @@ void machine_destroy(struct machine *m)
 	kvm_close(&m->kvm);
 	machine_state_close(m);
 	events_close(&m->events);
+	pthread_cond_destroy(&m->smp_cond);
 	pthread_cond_destroy(&m->cond);
 	pthread_mutex_destroy(&m->lock);
 }
@@ -414,7 +417,7 @@ int machine_run(struct machine *m)
 			machine_end(m, RUN_END_MONITOR_ERROR, 0, "cannot start vCPU thread");
 			break;
 		}
-		m->pairs[i].thread_started = true;
+		__atomic_store_n(&m->pairs[i].thread_started, true, __ATOMIC_RELEASE);
 	}
 	if (m->cfg.owns_process) {
 		sigset_t ends;

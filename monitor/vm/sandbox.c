@@ -76,10 +76,11 @@ static const struct sandbox_rule pair_rules[] = {
     /* KVM: the whole job of the thread. First, because it is the hot path. */
     IOCTL(KVM_RUN, "runs the VTL0 and VTL1 vCPUs: every exit and every VTL switch"),
     IOCTL(KVM_SET_REGS, "a denied access rewinds RIP and GPRs to the exit's snapshot; boots "
-			"the kexec'd kernel's new vCPU"),
+			"the kexec'd kernel's new vCPU and a secondary VTL0 asked to start"),
     IOCTL(KVM_GET_SREGS, "PIN_CR with the current value reads CR0/CR4; boot reads the "
 			 "segment state it rewrites"),
-    IOCTL(KVM_SET_SREGS, "boots the kexec'd kernel's new vCPU (CRs, EFER, segments)"),
+    IOCTL(KVM_SET_SREGS, "boots the kexec'd kernel's new vCPU and a secondary VTL0 asked to "
+			 "start (CRs, EFER, segments)"),
     IOCTL(KVM_GET_VCPU_EVENTS, "injects the #GP/#PF VTL1 decided: read the pending events"),
     IOCTL(KVM_SET_VCPU_EVENTS, "injects the #GP/#PF VTL1 decided"),
     IOCTL(KVM_GET_MSRS, "PIN_MSR with the current value; a filtered MSR read is answered "
@@ -88,8 +89,8 @@ static const struct sandbox_rule pair_rules[] = {
     IOCTL(KVM_X86_SET_MSR_FILTER, "PIN_MSR/UNPIN_MSR set which MSRs exit"),
     IOCTL(KVM_SET_USER_MEMORY_REGION, "SET_PERMS reshapes VTL0's memslots"),
     IOCTL(KVM_IRQ_LINE, "a Linux VTL0's UART raises and lowers IRQ 4 (THRE interrupts)"),
-    IOCTL(KVM_SET_GUEST_DEBUG, "CR_SITE breakpoints, and the step over a site (a breakpoint on "
-			       "the next instruction)"),
+    IOCTL(KVM_SET_GUEST_DEBUG, "CR_SITE breakpoints on every VTL0 vCPU, and the step over a "
+			       "site (a breakpoint on the next instruction)"),
     IOCTL(TCGETS, "stdio's first write to a stream asks isatty() to pick line buffering"),
 
     /* Output: stdout (console), stderr (diagnostics), the events file; all opened before. */
@@ -135,7 +136,7 @@ static const struct sandbox_rule pair_rules[] = {
     SYS(rt_sigprocmask, "glibc blocks all signals as a thread exits; abort() unblocks SIGABRT"),
     SYS(getpid, "pthread_kill() names this process in tgkill"),
     SYS(gettid, "pthread_kill() of the calling thread itself (machine_end kicks all)"),
-    SYS(tgkill, "machine_end kicks every pair out of KVM_RUN", SELF_PID(0),
+    SYS(tgkill, "machine_end and a quiesce (SMP) kick the pairs out of KVM_RUN", SELF_PID(0),
 	EQ(2, VTLMON_KICK_SIGNAL)),
     SYS(tgkill, "abort() on an assertion: die with SIGABRT, not a confusing SIGSYS", SELF_PID(0),
 	EQ(2, SIGABRT)),

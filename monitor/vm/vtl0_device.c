@@ -12,6 +12,7 @@
 #include "monitor/dev/device.h"
 #include "monitor/vm/enforce.h"
 #include "monitor/vm/ports.h"
+#include "monitor/vm/smp.h"
 #include "monitor/vm/vtl1_entry.h"
 #include "vtl_device.h"
 #include "vtl_layout.h"
@@ -179,6 +180,7 @@ void vtl0_device_write(struct vcpu_pair *p, const struct vexit *x)
 		return;
 	case VTL0_REG_UCALL: vtl0_device_ucall(p, x->value, x->len); return;
 	case VTL0_REG_NULL: return;
+	case VTL0_REG_CPU_START: p->call_status = smp_cpu_start(p, x->value, x->len); return;
 	default: break;
 	}
 	LOG_GUEST("vtl0: write to device offset %#llx len %u ignored", (unsigned long long)off,
@@ -193,6 +195,8 @@ void vtl0_device_read(struct vcpu_pair *p, const struct vexit *x)
 
 	if (off == VTL0_REG_CALL_STATUS && x->len == 4) {
 		val = p->call_status;
+	} else if (off == VTL0_REG_VCPU && x->len == 4) {
+		val = p->index;
 	} else {
 		val = device_read_id_regs(VTL0_DEVICE_ID, p->m->features, off, x->len, &ok);
 		if (!ok)

@@ -11,6 +11,7 @@
 #include "monitor/base/log.h"
 #include "monitor/vm/lifecycle.h"
 #include "monitor/vm/ports.h"
+#include "monitor/vm/smp.h"
 #include "policy/policy.h"
 #include "vtl_layout.h"
 
@@ -50,7 +51,11 @@ static __attribute__((noinline)) enum vtl_status op_set_perms(struct vcpu_pair *
 {
 	struct machine *m = p->m;
 	struct ev e;
-	int r = perm_set(&m->perm, op->arg[0], op->arg[1], op->arg[2]);
+	int r;
+
+	/* No VTL0 vCPU runs while its memslots change (smp.h). */
+	smp_quiesce(p);
+	r = perm_set(&m->perm, op->arg[0], op->arg[1], op->arg[2]);
 
 	if (r < 0) {
 		/* KVM refused half-way: what is enforced is no longer known. Fail closed. */
@@ -117,6 +122,8 @@ static enum vtl_status op_pin_msr(struct vcpu_pair *p, const struct vtl1_op *op,
 	uint64_t value = op->arg[1];
 	uint32_t st;
 
+	/* The filter is the VM's: no VTL0 vCPU runs while it changes (smp.h). */
+	smp_quiesce(p);
 	if (!pin) {
 		pins_msr_remove(&m->pins, index);
 		if (pins_apply_msr_filter(&m->vm[0], &m->pins))
@@ -144,9 +151,12 @@ static enum vtl_status op_cr_site(struct vcpu_pair *p, const struct vtl1_op *op)
 {
 	struct machine *m = p->m;
 
+	/* Debug registers are per vCPU: every VTL0 vCPU gets the sites, none running meanwhile. */
+	smp_quiesce(p);
 	m->pins.cr_site[op->arg[0]] = op->arg[1];
-	if (pins_apply_sites(&p->vtl0, &m->pins))
-		return VTL_E_NOT_SUPPORTED;
+	for (uint32_t i = 0; i < m->nr_pairs; i++)
+		if (pins_apply_sites(&m->pairs[i].vtl0, &m->pins))
+			return VTL_E_NOT_SUPPORTED;
 	pair_event_pin(p, "cr_site", op->arg[0], 0, op->arg[1], op->arg[1] != 0);
 	return VTL_OK;
 }

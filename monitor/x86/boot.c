@@ -136,17 +136,31 @@ void boot_entry_state(const struct boot_area *a, uint64_t entry, struct kvm_sreg
 	regs->rflags = 0x2;
 }
 
-int boot_vcpu(const struct boot_area *a, struct vcpu *vcpu, uint64_t entry)
+int boot_vcpu_at(const struct boot_area *a, struct vcpu *vcpu, const struct boot_start *start)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 
-	if (boot_build_tables(a))
-		return -1;
 	if (vcpu_get_sregs(vcpu, &sregs))
 		return -1;
-	boot_entry_state(a, entry, &sregs, &regs);
+	boot_entry_state(a, start->rip, &sregs, &regs);
+	regs.rsp = start->rsp;
+	regs.rdi = start->rdi;
+	regs.rsi = start->rsi;
 	if (vcpu_set_sregs(vcpu, &sregs) || vcpu_set_regs(vcpu, &regs))
 		return -1;
 	return 0;
+}
+
+int boot_vcpu(const struct boot_area *a, struct vcpu *vcpu, uint64_t entry)
+{
+	const struct boot_start start = {
+	    .rip = entry,
+	    .rsp = a->va_base + VTL_BOOT_STACK_TOP,
+	    .rdi = a->va_base + VTL_BOOT_INFO,
+	};
+
+	if (boot_build_tables(a))
+		return -1;
+	return boot_vcpu_at(a, vcpu, &start);
 }

@@ -32,4 +32,18 @@ void boot_entry_state(const struct boot_area *a, uint64_t entry, struct kvm_sreg
 /* Writes tables, then programs the vCPU for its first instruction at `entry`. */
 int boot_vcpu(const struct boot_area *a, struct vcpu *vcpu, uint64_t entry);
 
+/* Where an SMP secondary starts: its own RIP and stack, two argument registers. */
+struct boot_start {
+	uint64_t rip;
+	uint64_t rsp;
+	uint64_t rdi;
+	uint64_t rsi;
+};
+/*
+ * Programs the vCPU for the boot entry state of a VTL whose tables are
+ * already written (boot_vcpu ran on vCPU 0), with `start`'s registers.
+ * 0, or -1 when KVM refuses the state.
+ */
+int boot_vcpu_at(const struct boot_area *a, struct vcpu *vcpu, const struct boot_start *start);
+
 #endif

@@ -114,7 +114,8 @@ Test(cli, demo_violation_events_carry_the_decoded_instruction)
 Test(cli, usage_errors_have_their_own_status)
 {
 	cr_assert_eq(sh(NULL, 0, "%s run --mem 3 2>/dev/null", VTLMON_BIN), VTLMON_EXIT_USAGE);
-	cr_assert_eq(sh(NULL, 0, "%s run --cpus 2 2>/dev/null", VTLMON_BIN), VTLMON_EXIT_USAGE);
+	cr_assert_eq(sh(NULL, 0, "%s run --cpus 9 2>/dev/null", VTLMON_BIN), VTLMON_EXIT_USAGE);
+	cr_assert_eq(sh(NULL, 0, "%s run --cpus 0 2>/dev/null", VTLMON_BIN), VTLMON_EXIT_USAGE);
 	cr_assert_eq(sh(NULL, 0, "%s bogus 2>/dev/null", VTLMON_BIN), VTLMON_EXIT_USAGE);
 	cr_assert_eq(sh(NULL, 0, "%s run --vtl0 /etc/passwd 2>/dev/null", VTLMON_BIN),
 		     VTLMON_EXIT_LAUNCH);

@@ -34,6 +34,7 @@ struct stress_module {
 #define STRESS_EXIT_RANDOM 63
 
 #define STRESS_SEEDS_DEFAULT 40
+#define STRESS_SEEDS_SMP     12 /* each SMP run emulates N vCPUs' code on this host's 2 cores */
 #define STRESS_ITERS_DEFAULT 400
 /* Seed i is a hash of this base and i: fixed, so that a CI failure is a rerun away. */
 #define STRESS_SEED_BASE 0x5354524553530000ULL
@@ -195,7 +196,8 @@ static void print_captured(pid_t pid)
 
 /* The child: one seed, one fresh machine (policy NULL: the built-in default). Never returns. */
 __attribute__((noreturn)) static void stress_child(int fd, uint64_t seed, const char *label,
-						   const char *policy, uint32_t iters)
+						   const char *policy, uint32_t iters,
+						   uint32_t cpus)
 {
 	struct stress_module mod = {.seed = seed, .iters = iters, .flags = STRESS_F_DENY};
 	struct stress_result res = {0};
@@ -217,6 +219,7 @@ __attribute__((noreturn)) static void stress_child(int fd, uint64_t seed, const 
 		dup2(fileno(log), STDERR_FILENO);
 	res.status = guest_run_init(&r, &(struct guest_run_opts){
 					    .vtl0 = "stress",
+					    .cpus = cpus,
 					    .policy = policy,
 					    .module = &mod,
 					    .module_len = sizeof(mod),
@@ -304,7 +307,7 @@ static void stress_note_failure(struct stress_stats *st, uint64_t seed)
 
 /* Runs one seed in a child and waits for it (bounded). */
 static void stress_one(struct stress_stats *st, uint64_t seed, const char *label,
-		       const char *policy, uint32_t iters)
+		       const char *policy, uint32_t iters, uint32_t cpus)
 {
 	struct stress_result res = {.status = -1};
 	double deadline = now_s() + STRESS_CHILD_TIMEOUT_S;
@@ -319,7 +322,7 @@ static void stress_one(struct stress_stats *st, uint64_t seed, const char *label
 	cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
 	if (pid == 0) {
 		close(fds[0]);
-		stress_child(fds[1], seed, label, policy, iters);
+		stress_child(fds[1], seed, label, policy, iters, cpus);
 	}
 	close(fds[1]);
 	while ((w = waitpid(pid, &wstatus, WNOHANG)) == 0 && now_s() < deadline)
@@ -365,10 +368,11 @@ static void stress_one(struct stress_stats *st, uint64_t seed, const char *label
 		stress_note_failure(st, seed);
 }
 
-static void stress_run(const char *label, const char *policy)
+/* `cpus` > 1: the guest's secondaries store, call and clear pins while vCPU 0 does the rest. */
+static void stress_run(const char *label, const char *policy, uint32_t cpus, uint64_t seeds)
 {
 	uint64_t only = env_u64("VTLMON_STRESS_SEED", 0);
-	uint64_t nseeds = only ? 1 : env_u64("VTLMON_STRESS_SEEDS", STRESS_SEEDS_DEFAULT);
+	uint64_t nseeds = only ? 1 : env_u64("VTLMON_STRESS_SEEDS", seeds);
 	uint64_t first = env_u64("VTLMON_STRESS_FIRST", 0);
 	uint32_t iters = (uint32_t)env_u64("VTLMON_STRESS_ITERS", STRESS_ITERS_DEFAULT);
 	static struct stress_stats st;
@@ -390,7 +394,7 @@ static void stress_run(const char *label, const char *policy)
 				st.runs, nseeds);
 			break;
 		}
-		stress_one(&st, only ? only : stress_seed(first + i), label, policy, iters);
+		stress_one(&st, only ? only : stress_seed(first + i), label, policy, iters, cpus);
 	}
 	for (int s = 0; s < 256; s++)
 		if (st.by_status[s] && hn < sizeof(hist) - 16)
@@ -409,11 +413,22 @@ static void stress_run(const char *label, const char *policy)
 /* The built-in default policy: writes denied, CR changes put back, exec from no-access kills. */
 Test(stress, hostile_guest_under_default_policy)
 {
-	stress_run("default policy", NULL);
+	stress_run("default policy", NULL, 1, STRESS_SEEDS_DEFAULT);
 }
 
 /* Every violation denied, so that runs go on and reach more of the monitor. */
 Test(stress, hostile_guest_under_deny_policy)
 {
-	stress_run("stress-deny policy", "stress-deny");
+	stress_run("stress-deny policy", "stress-deny", 1, STRESS_SEEDS_DEFAULT);
+}
+
+/* SMP: the same seeds with hostile secondaries racing vCPU 0's protects, kexecs and resets. */
+Test(stress, hostile_guest_on_two_vcpus)
+{
+	stress_run("stress-deny policy, 2 vCPUs", "stress-deny", 2, STRESS_SEEDS_SMP);
+}
+
+Test(stress, hostile_guest_on_four_vcpus)
+{
+	stress_run("stress-deny policy, 4 vCPUs", "stress-deny", 4, STRESS_SEEDS_SMP);
 }

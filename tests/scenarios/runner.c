@@ -39,9 +39,9 @@
  * when the monitor documents it.
  */
 static const char *const known_types[] = {
-    "start",	       "boot",	 "vtl_call",	   "console", "log", "ucall",
-    "unmapped_access", "exit",	 "event_overflow", "protect", "pin", "intercept",
-    "violation",       "action", "kexec",	   "reset",
+    "start",	       "boot",	 "vtl_call",	   "console", "log",	   "ucall",
+    "unmapped_access", "exit",	 "event_overflow", "protect", "pin",	   "intercept",
+    "violation",       "action", "kexec",	   "reset",   "cpu_start",
 };
 
 struct str {

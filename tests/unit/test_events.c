@@ -757,7 +757,8 @@ Test(events, default_burst_passes_then_suppresses)
 Test(events, every_guest_driven_type_has_its_own_bucket)
 {
 	static const char *const types[] = {"violation", "unmapped_access", "console", "ucall",
-					    "log",	 "vtl_call",	    "protect", "pin"};
+					    "log",	 "vtl_call",	    "protect", "pin",
+					    "cpu_start"};
 	size_t n;
 	char **l;
 
@@ -951,7 +952,7 @@ Test(events, totals_of_every_type_are_valid_json)
 	cr_assert_not_null(strstr(l[n - 1], "\"suppressed\":{\"violation\":999,"
 					    "\"unmapped_access\":1000,\"console\":1001,"
 					    "\"ucall\":1002,\"log\":1003,\"vtl_call\":1004,"
-					    "\"protect\":1005,\"pin\":1006}"),
+					    "\"protect\":1005,\"pin\":1006,\"cpu_start\":1007}"),
 			   "%s", l[n - 1]);
 }
 

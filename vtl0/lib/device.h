@@ -50,9 +50,9 @@ static inline uint32_t vtl_call(struct vtl_call_block *b)
 #define VTL_CALL_STATUS_UNSET 0xffffffffU
 
 /*
- * These use one static block: single vCPU for now (per-vCPU blocks later).
- * Arguments a call does not take may hold an earlier call's values: VTL1
- * reads only the ones each call defines.
+ * These use one static block per vCPU (vtl0_cpu()). Arguments a call does
+ * not take may hold an earlier call's values: VTL1 reads only the ones each
+ * call defines.
  */
 uint32_t vtl_call0(uint32_t nr);
 uint32_t vtl_call2(uint32_t nr, uint64_t a0, uint64_t a1, uint64_t *r0, uint64_t *r1);

@@ -42,6 +42,11 @@ void idt_install(void)
 	lidt(idt_table, sizeof(idt_table) - 1);
 }
 
+void idt_load(void)
+{
+	lidt(idt_table, sizeof(idt_table) - 1);
+}
+
 void idt_set_handler(unsigned int vector, exc_handler_t fn)
 {
 	if (vector < IDT_NR_EXCEPTIONS)

@@ -31,6 +31,11 @@ typedef void (*exc_handler_t)(struct exc_frame *frame);
  * VTL_UCALL_FAIL_CODE.
  */
 void idt_install(void);
+/*
+ * Loads the table idt_install() built on the calling vCPU (an SMP
+ * secondary), without rewriting a gate another vCPU may be using.
+ */
+void idt_load(void);
 /* NULL restores the default. Returning from a handler resumes at frame->rip. */
 void idt_set_handler(unsigned int vector, exc_handler_t fn);
 

@@ -5,14 +5,16 @@
 
 #include "device.h"
 #include "fmt.h"
+#include "smp.h"
 
-static struct vtl_ucall vtl_ucall_buf __attribute__((aligned(64)));
-static char vtl_ucall_msg[VTL_UCALL_STR_MAX];
+/* One per vCPU, so that secondaries may report at once (smp.h). */
+static struct vtl_ucall vtl_ucall_bufs[VTL_MAX_CPUS] __attribute__((aligned(64)));
+static char vtl_ucall_msgs[VTL_MAX_CPUS][VTL_UCALL_STR_MAX];
 
 void vtl_ucall4(uint32_t cmd, const char *file, uint32_t line, const char *msg, uint64_t a0,
 		uint64_t a1, uint64_t a2, uint64_t a3)
 {
-	struct vtl_ucall *u = &vtl_ucall_buf;
+	struct vtl_ucall *u = &vtl_ucall_bufs[vtl0_cpu()];
 
 	/* VTL0 VA == GPA, so string pointers are already GPAs. */
 	u->cmd = cmd;
@@ -41,12 +43,13 @@ void vtl_ucall_fail(const char *file, uint32_t line, const char *msg, uint64_t a
 
 void vtl_ucall_printf(const char *file, uint32_t line, const char *fmt, ...)
 {
+	char *msg = vtl_ucall_msgs[vtl0_cpu()];
 	va_list ap;
 
 	va_start(ap, fmt);
-	gl_vsnprintf(vtl_ucall_msg, sizeof(vtl_ucall_msg), fmt, ap);
+	gl_vsnprintf(msg, VTL_UCALL_STR_MAX, fmt, ap);
 	va_end(ap);
-	vtl_ucall(VTL_UCALL_PRINT, file, line, vtl_ucall_msg, 0, 0);
+	vtl_ucall(VTL_UCALL_PRINT, file, line, msg, 0, 0);
 }
 
 void vtl_ucall_done(const char *file, uint32_t line)

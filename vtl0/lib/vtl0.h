@@ -8,6 +8,7 @@
 #include "device.h"
 #include "fmt.h"
 #include "gl_string.h"
+#include "smp.h"
 #include "ucall.h"
 #include "vtl_boot.h"
 

@@ -174,8 +174,14 @@ void stress_victim(void);
  * it. Anything else was delivered where VTL0 happens to be (a CR pin
  * restored at a later exit, a write reported past the store): resume there.
  */
+static void stress_secondary_exc(struct exc_frame *f);
+
 static void stress_on_exc(struct exc_frame *f)
 {
+	if (vtl0_cpu()) {
+		stress_secondary_exc(f);
+		return;
+	}
 	st_exc_count[f->vector % IDT_NR_EXCEPTIONS]++;
 	st_faults++;
 	st_fault_vec = f->vector;
@@ -582,9 +588,10 @@ static uint64_t pick_ucall_gpa(void)
 static void act_device(void)
 {
 	static const uint64_t regs[] = {
-	    VTL0_REG_ID,   VTL0_REG_VERSION,	 VTL0_REG_FEATURES,   VTL0_REG_CALL,
-	    VTL0_REG_CALL, VTL0_REG_CALL_STATUS, VTL0_REG_SHUTDOWN,   VTL0_REG_UCALL,
-	    VTL0_REG_NULL, VTL_DEVICE_SIZE - 8,	 VTL_DEVICE_SIZE - 1, VTL_DEVICE_SIZE - 4};
+	    VTL0_REG_ID,	VTL0_REG_VERSION,     VTL0_REG_FEATURES,   VTL0_REG_CALL,
+	    VTL0_REG_CALL,	VTL0_REG_CALL_STATUS, VTL0_REG_SHUTDOWN,   VTL0_REG_UCALL,
+	    VTL0_REG_NULL,	VTL_DEVICE_SIZE - 8,  VTL_DEVICE_SIZE - 1, VTL_DEVICE_SIZE - 4,
+	    VTL0_REG_CPU_START, VTL0_REG_VCPU};
 	unsigned int w = 1U << rnd_below(4);
 	uint64_t off = one_in(2) ? PICK(regs) : rnd_below(VTL_DEVICE_SIZE);
 	uint64_t a = VTL0_DEVICE_GPA + off, v;
@@ -600,7 +607,7 @@ static void act_device(void)
 		w = 8; /* SHUTDOWN ends the run: keep most runs long (a wrong width is ignored) */
 	if (off == VTL0_REG_SHUTDOWN && w == 4)
 		v = one_in(2) ? STRESS_EXIT_RANDOM : rnd() | 64;
-	else if (off == VTL0_REG_CALL)
+	else if (off == VTL0_REG_CALL || off == VTL0_REG_CPU_START)
 		v = pick_call_gpa();
 	else if (off == VTL0_REG_UCALL)
 		v = pick_ucall_gpa();
@@ -1145,6 +1152,94 @@ static void plant_elf(uint64_t at)
 		e[120 + i] = stress_kernel[i];
 }
 
+/* ---- secondaries (--cpus N > 1) ---- */
+
+/*
+ * Each secondary stores into scratch pages (where the boot vCPU's model
+ * checks that read-only pages never change) and into read-only text,
+ * calls ECHO on its own block, clears a pinned CR bit and pokes the device,
+ * while the boot vCPU protects, pins, kexecs and resets. It has its own
+ * store site and fault counts: the boot vCPU's (stress_site) stay its own.
+ */
+#define STRESS_SEC_STRAY_MAX 64U
+
+static volatile uint64_t st_sec_faults[VTL_MAX_CPUS];
+static volatile uint32_t st_sec_stray[VTL_MAX_CPUS];
+extern const char stress_sec_site[], stress_sec_resume[];
+
+static void sec_store(uint64_t p, uint64_t v)
+{
+	__asm__ volatile(".globl stress_sec_site, stress_sec_resume\n"
+			 "stress_sec_site: movq %%rbx, (%%rax)\n"
+			 "stress_sec_resume:"
+			 :
+			 : "a"(p), "b"(v)
+			 : "memory");
+}
+
+static __attribute__((noreturn)) void stress_sec_park(void)
+{
+	for (;;)
+		__asm__ volatile("pause" ::: "memory");
+}
+
+static void stress_secondary_exc(struct exc_frame *f)
+{
+	uint32_t cpu = vtl0_cpu();
+
+	if (f->rip == (uintptr_t)stress_sec_site) {
+		st_sec_faults[cpu]++;
+		f->rip = (uintptr_t)stress_sec_resume;
+		return;
+	}
+	/* A #GP for a pinned CR bit lands where the vCPU happens to be: go on. */
+	if (++st_sec_stray[cpu] > STRESS_SEC_STRAY_MAX)
+		f->rip = (uintptr_t)stress_sec_park;
+}
+
+static void stress_secondary(void *arg)
+{
+	uint32_t cpu = vtl0_cpu();
+	uint64_t s = (uint64_t)(uintptr_t)arg, r0 = 0, r1 = 0;
+
+	idt_load();
+	for (;;) {
+		uint64_t x = splitmix64(s++);
+		uint64_t before = st_sec_faults[cpu];
+
+		switch (x % 8) {
+		case 4:
+			sec_store(st_text_lo + (x >> 8) % (st_text_hi - st_text_lo) / 8 * 8, x);
+			if (st_text_ro && st_sec_faults[cpu] == before)
+				BREACH("a secondary's write to read-only text landed", cpu, x);
+			break;
+		case 5:
+			if (vtl_call2(VTL_CALL_ECHO, x, cpu, &r0, &r1) != VTL_OK || r0 != x ||
+			    r1 != cpu)
+				BREACH("a secondary's ECHO came back wrong", cpu, r0);
+			break;
+		case 6: {
+			uint64_t cr0;
+
+			__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+			__asm__ volatile("mov %0, %%cr0" : : "r"(cr0 & ~(1ULL << 16)) : "memory");
+			vtl_device_write64(VTL0_REG_NULL, 0);
+			break;
+		}
+		case 7:
+			if (vtl_device_read32(VTL0_REG_VCPU) != cpu)
+				BREACH("the VCPU register named another vCPU", cpu, 0);
+			break;
+		default:
+			sec_store(STRESS_SCRATCH_GPA +
+				      (x >> 8) % ((STRESS_SCRATCH_PAGES - 1) * VTL_PAGE_SIZE) / 8 *
+					  8,
+				  x);
+			break;
+		}
+	}
+}
+
 /* ---- setup and the loop ---- */
 
 /* Does a write of the byte already there fault? (No byte changes either way.) */
@@ -1220,6 +1315,10 @@ static void stress_setup(const struct vtl_boot_info *bi)
 		q[2] = x >> 3;
 	}
 	plant_elf(STRESS_ELF_GPA);
+	for (uint32_t cpu = 1; cpu < bi->nr_vcpus && cpu < VTL_MAX_CPUS; cpu++)
+		if (vtl0_cpu_start(cpu, stress_secondary, (void *)(uintptr_t)(seed ^ cpu)) !=
+		    VTL_OK)
+			BREACH("a secondary did not start", cpu, 0);
 }
 
 int vtl0_main(const struct vtl_boot_info *bi)
