@@ -154,6 +154,15 @@ unit-test: $(B)/tests/unit-tests
 kvm-test: $(B)/tests/kvm-tests all linux
 	@if [ ! -c /dev/kvm ]; then echo "kvm-test: /dev/kvm missing: KVM tests cannot run" >&2; exit 1; fi
 	$(B)/tests/kvm-tests $(CRITERION_ARGS)
+
+# Longer seeded runs than `make test` (which runs 40 stress seeds per policy, 12 per SMP size and
+# 3 race seeds per size): the hostile stress suite on 1, 2 and 4 vCPUs and the SMP race suite.
+STRESS_SEEDS ?= 200
+RACE_SEEDS ?= 40
+.PHONY: stress
+stress: $(B)/tests/kvm-tests all
+	VTLMON_STRESS_SEEDS=$(STRESS_SEEDS) $(B)/tests/kvm-tests $(CRITERION_ARGS) --filter 'stress/*'
+	VTLMON_RACE_SEEDS=$(RACE_SEEDS) $(B)/tests/kvm-tests $(CRITERION_ARGS) --filter 'smp/race*'
 include tests/scenarios/scenarios.mk
 
 test: all unit-test kvm-test scenario-selftest scenario-test cli-test

@@ -61,5 +61,10 @@ _Static_assert(sizeof(struct bpr_module) == 24, "bpr_module is 24 bytes");
 #define BPR_ID_BELOW	    4 /* BPR_PAGE_BELOW: below every range */
 #define BPR_ID_SMALL_REGION 5 /* the middle of the 2 MiB RW region above the ranges */
 #define BPR_IDS		    6
+/*
+ * With --cpus N > 1 the bench guest also times BENCH_N NOP calls on every
+ * vCPU at once (iterations: N x BENCH_N calls in all), after its other loops.
+ */
+#define BENCH_ID_SMPCALL 6
 
 #endif

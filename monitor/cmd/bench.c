@@ -27,7 +27,9 @@
 /* Bench ids and the PROTECT figure's module: include/vtl_bench.h (vtl0/tests/bench.c). */
 _Static_assert(BPR_IDS <= MACHINE_BENCH_SLOTS, "every bench id has a slot");
 #define BENCH_DEFAULT_RUNS 5
-#define BENCH_TIMEOUT_MS   120000
+/* The SMP call figure's vCPUs (--smp-cpus; 0 skips it). */
+#define BENCH_SMP_DEFAULT_CPUS 2
+#define BENCH_TIMEOUT_MS       120000
 
 static int bench_cmp(const void *a, const void *b)
 {
@@ -74,7 +76,8 @@ struct bench_launch {
  * copied to `slots` when the guest finished.
  */
 static int bench_run_guest(uint64_t ram, const struct bpr_module *mod, const char *policy,
-			   size_t policy_len, struct bench_slot slots[MACHINE_BENCH_SLOTS],
+			   size_t policy_len, uint32_t cpus,
+			   struct bench_slot slots[MACHINE_BENCH_SLOTS],
 			   struct bench_launch *launch)
 {
 	struct machine_config cfg = {
@@ -86,7 +89,7 @@ static int bench_run_guest(uint64_t ram, const struct bpr_module *mod, const cha
 	    .vtl1_name = "built-in:vtl1",
 	    .vtl0_mem = ram,
 	    .vtl1_mem = VTLMON_DEFAULT_VTL1_MEM,
-	    .cpus = 1,
+	    .cpus = cpus,
 	    .timeout_ms = BENCH_TIMEOUT_MS,
 	    .quiet = true,
 	};
@@ -148,7 +151,8 @@ static char *bench_big_policy(void)
  * event to VTL0's: the policy parse and the boot op list), VTL0's start (its
  * boot event to its first ucall, the bench's BEGIN).
  */
-static int bench_once(double *raw_ns, double *call_ns, uint64_t *iters, double launch_ms[5])
+static int bench_once(double *raw_ns, double *call_ns, uint64_t *iters, double launch_ms[5],
+		      uint32_t smp_cpus, double *smp_call_ns)
 {
 	struct bench_slot slots[MACHINE_BENCH_SLOTS];
 	struct bench_launch l = {0}, big = {0};
@@ -158,11 +162,25 @@ static int bench_once(double *raw_ns, double *call_ns, uint64_t *iters, double l
 	if (!policy)
 		return VTLMON_EXIT_MONITOR;
 	/* The same launch with the largest policy VTL1 takes: what its parse costs. */
-	status = bench_run_guest(VTLMON_DEFAULT_VTL0_MEM, NULL, policy, VTL_BOOT_POLICY_MAX, slots,
-				 &big);
+	status = bench_run_guest(VTLMON_DEFAULT_VTL0_MEM, NULL, policy, VTL_BOOT_POLICY_MAX, 1,
+				 slots, &big);
 	free(policy);
+	/*
+	 * NOP calls on every vCPU at once first (its own machine), so that the
+	 * slots read below are the single-vCPU run's.
+	 */
+	if (!status && smp_cpus > 1) {
+		struct bench_launch unused = {0};
+
+		status = bench_run_guest(VTLMON_DEFAULT_VTL0_MEM, NULL, NULL, 0, smp_cpus, slots,
+					 &unused);
+		if (!status && bench_per_op(&slots[BENCH_ID_SMPCALL], smp_call_ns)) {
+			log_err("bench guest did not report its %u-vCPU calls", smp_cpus);
+			return VTLMON_EXIT_MONITOR;
+		}
+	}
 	if (!status)
-		status = bench_run_guest(VTLMON_DEFAULT_VTL0_MEM, NULL, NULL, 0, slots, &l);
+		status = bench_run_guest(VTLMON_DEFAULT_VTL0_MEM, NULL, NULL, 0, 1, slots, &l);
 	uint64_t first = slots[BENCH_ID_EXIT].begin_ns;
 
 	if (status)
@@ -236,7 +254,7 @@ static int bench_protect_once(uint64_t ram, uint32_t ranges, uint32_t pairs,
 				       .range_base = BENCH_PROT_RANGE_BASE};
 	struct bench_slot slots[MACHINE_BENCH_SLOTS];
 	struct bench_launch launch;
-	int status = bench_run_guest(ram, &mod, NULL, 0, slots, &launch);
+	int status = bench_run_guest(ram, &mod, NULL, 0, 1, slots, &launch);
 
 	if (status)
 		return status;
@@ -716,6 +734,22 @@ void bench_print_text(FILE *f, const struct bench_report *r)
 		bench_print_ms(f, "to VTL0's start with a 64 KiB policy (goal < 150)",
 			       &r->launch_big_policy_ms);
 	}
+	if (r->runs && r->smp_cpus) {
+		fprintf(f, "null VTL calls on %u vCPUs at once (min / median / max over runs):\n",
+			r->smp_cpus);
+		fprintf(
+		    f, "  per call, all vCPUs together                      %7.2f %7.2f %7.2f us\n",
+		    r->smp_call_ns.min / 1e3, r->smp_call_ns.median / 1e3,
+		    r->smp_call_ns.max / 1e3);
+		fprintf(f,
+			"  / the single-vCPU null call, per run              %7.2f %7.2f %7.2f x\n",
+			r->smp_call_ratio.min, r->smp_call_ratio.median, r->smp_call_ratio.max);
+		fprintf(
+		    f,
+		    "  (1.00x: calls are serialised, one VTL1 decision at a time, and cost what "
+		    "one does; each vCPU then waits ~%ux)\n",
+		    r->smp_cpus);
+	}
 	if (r->runs && r->protect_ranges)
 		bench_protect_print_text(f, r);
 	if (r->cr_samples)
@@ -759,6 +793,13 @@ void bench_print_json(FILE *f, const struct bench_report *r)
 		bench_json_stat(f, "total", &r->launch_total_ms);
 		fputc(',', f);
 		bench_json_stat(f, "big_policy_total", &r->launch_big_policy_ms);
+		fputc('}', f);
+	}
+	if (r->runs && r->smp_cpus) {
+		fprintf(f, ",\"smp_calls\":{\"cpus\":%u,", r->smp_cpus);
+		bench_json_stat(f, "per_call_ns", &r->smp_call_ns);
+		fputc(',', f);
+		bench_json_stat(f, "per_single_vcpu_call", &r->smp_call_ratio);
 		fputc('}', f);
 	}
 	if (r->runs && r->protect_ranges) {
@@ -859,6 +900,7 @@ int cli_bench(int argc, char **argv)
 	    {"cr-only", no_argument, NULL, 'c'},
 	    {"protect-ranges", required_argument, NULL, 'P'},
 	    {"protect-pairs", required_argument, NULL, 'n'},
+	    {"smp-cpus", required_argument, NULL, 'S'},
 	    {"json", no_argument, NULL, 'j'},
 	    {0, 0, 0, 0},
 	};
@@ -867,8 +909,9 @@ int cli_bench(int argc, char **argv)
 				 .cr_samples = BENCH_CR_DEFAULT_SAMPLES,
 				 .cr_load = BENCH_CR_DEFAULT_LOAD,
 				 .protect_ranges = BENCH_PROT_DEFAULT_RANGES,
-				 .protect_pairs = BENCH_PROT_DEFAULT_PAIRS};
-	double raw[64], call[64], ratio[64], launch[5][64], l[5];
+				 .protect_pairs = BENCH_PROT_DEFAULT_PAIRS,
+				 .smp_cpus = BENCH_SMP_DEFAULT_CPUS};
+	double raw[64], call[64], ratio[64], launch[5][64], l[5], smp[64], smp_ratio[64];
 	bool cr_only = false, json = false;
 	int c, status;
 	uint32_t u;
@@ -908,6 +951,13 @@ int cli_bench(int argc, char **argv)
 					  &r.protect_pairs))
 				return VTLMON_EXIT_USAGE;
 			break;
+		case 'S':
+			if (bench_opt_u32("smp-cpus", optarg, 0, MACHINE_MAX_CPUS,
+					  " (0: no SMP figure)", &r.smp_cpus))
+				return VTLMON_EXIT_USAGE;
+			if (r.smp_cpus == 1)
+				r.smp_cpus = 0;
+			break;
 		case 'c': cr_only = true; break;
 		case 'j': json = true; break;
 		default: return VTLMON_EXIT_USAGE;
@@ -920,12 +970,13 @@ int cli_bench(int argc, char **argv)
 	if (cr_only)
 		r.runs = 0;
 	for (int i = 0; i < r.runs; i++) {
-		status = bench_once(&raw[i], &call[i], &r.iterations, l);
+		status = bench_once(&raw[i], &call[i], &r.iterations, l, r.smp_cpus, &smp[i]);
 		if (status) {
 			log_err("bench run %d failed with status %d", i + 1, status);
 			return status;
 		}
 		ratio[i] = call[i] / (2 * raw[i]);
+		smp_ratio[i] = r.smp_cpus ? smp[i] / call[i] : 0;
 		for (int k = 0; k < 5; k++)
 			launch[k][i] = l[k];
 	}
@@ -937,6 +988,10 @@ int cli_bench(int argc, char **argv)
 	r.launch_vtl0_ms = bench_stat_of(launch[2], r.runs);
 	r.launch_total_ms = bench_stat_of(launch[3], r.runs);
 	r.launch_big_policy_ms = bench_stat_of(launch[4], r.runs);
+	if (r.smp_cpus) {
+		r.smp_call_ns = bench_stat_of(smp, r.runs);
+		r.smp_call_ratio = bench_stat_of(smp_ratio, r.runs);
+	}
 	if (r.runs && r.protect_ranges && (status = bench_protect(&r)))
 		return status;
 	if (r.cr_samples && (status = bench_cr(&r)))

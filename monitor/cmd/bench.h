@@ -87,6 +87,9 @@ struct bench_report {
 	struct bench_stat protect_ram_ratio;	/* per run: LARGE_RAM / FEW_ABOVE pair time */
 	struct bench_stat protect_region_ratio; /* per run: LARGE_RAM / SMALL_REGION pair time */
 	struct bench_cr_result cr_idle, cr_busy;
+	/* NOP calls on smp_cpus vCPUs at once (0: not measured): per call, and / null_call_ns. */
+	uint32_t smp_cpus;
+	struct bench_stat smp_call_ns, smp_call_ratio;
 };
 
 void bench_print_text(FILE *f, const struct bench_report *r);

@@ -23,24 +23,31 @@ static void smp_park(struct machine *m)
 	m->parked--;
 }
 
-/* Under m->lock: take the exit lock. */
+/*
+ * Under m->lock: take the exit lock, in arrival order (a ticket lock): a
+ * vCPU that exits often cannot starve one that waits, however the host
+ * schedules the threads.
+ */
 static void smp_acquire(struct vcpu_pair *p)
 {
 	struct machine *m = p->m;
+	uint64_t ticket = m->exit_next_ticket++;
 
-	while (m->exit_owner && m->exit_owner != p)
+	while (m->exit_serving != ticket)
 		smp_park(m);
 	m->exit_owner = p;
 }
 
-/* Under m->lock: give the exit lock back and wake whoever waits for it. */
+/* Under m->lock: give the exit lock back (if held) and wake whoever waits for it. */
 static void smp_release(struct vcpu_pair *p)
 {
 	struct machine *m = p->m;
 
 	p->quiesced = false;
-	if (m->exit_owner == p)
-		m->exit_owner = NULL;
+	if (m->exit_owner != p)
+		return;
+	m->exit_owner = NULL;
+	m->exit_serving++;
 	if (m->parked)
 		pthread_cond_broadcast(&m->smp_cond);
 }

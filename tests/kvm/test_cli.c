@@ -70,6 +70,45 @@ Test(cli, demo_runs_with_no_arguments)
 	unlink(path);
 }
 
+/* --cpus 2 and 4: every other vCPU starts and is stopped writing the locked text too. */
+static void demo_on_cpus(unsigned int cpus)
+{
+	char out[8192], path[64], why[256], want[64];
+	struct evlog ev;
+
+	snprintf(path, sizeof(path), "/tmp/vtlmon-cli-%d-%u.jsonl", getpid(), cpus);
+	cr_assert_eq(sh(out, sizeof(out), "%s run --cpus %u --events %s --timeout 60", VTLMON_BIN,
+			cpus, path),
+		     0, "%s", out);
+	snprintf(want, sizeof(want), "demo: %u of %u attacks stopped", 3 + cpus, 3 + cpus);
+	cr_assert_not_null(strstr(out, want), "%s", out);
+	cr_assert_null(strstr(out, "NOT STOPPED"), "%s", out);
+	if (evlog_load(&ev, path, 1 << 20)) {
+		evlog_strerror(&ev, why, sizeof(why));
+		cr_assert_fail("%s: %s", path, why);
+	}
+	cr_assert_eq(evlog_count(&ev, "cpu_start", "result=ok"), cpus - 1);
+	for (unsigned int c = 1; c < cpus; c++) {
+		char vcpu[16];
+
+		snprintf(vcpu, sizeof(vcpu), "vcpu=%u", c);
+		cr_assert_eq(evlog_count(&ev, "violation", vcpu, "kind=mem_write", "action=deny"),
+			     1, "vCPU %u", c);
+	}
+	evlog_free(&ev);
+	unlink(path);
+}
+
+Test(cli, demo_runs_on_two_vcpus)
+{
+	demo_on_cpus(2);
+}
+
+Test(cli, demo_runs_on_four_vcpus)
+{
+	demo_on_cpus(4);
+}
+
 /* Each violation's stderr line names what was hit in its own terms, and the decision. */
 Test(cli, demo_violation_lines_name_what_was_hit)
 {

@@ -46,9 +46,18 @@ struct stress_module {
 /* And past this the child running the seed is killed: the watchdog itself failed. */
 #define STRESS_CHILD_TIMEOUT_S 60
 /* Criterion's limit; no new seed starts once the budget is spent (the rest are reported). */
-#define STRESS_TEST_TIMEOUT_S 300
-#define STRESS_BUDGET_S	      (STRESS_TEST_TIMEOUT_S - STRESS_CHILD_TIMEOUT_S - 10)
-#define STRESS_TAIL	      30
+#define STRESS_TEST_TIMEOUT_S	  300
+#define STRESS_SMP_TEST_TIMEOUT_S 600
+#define STRESS_TAIL		  30
+
+/*
+ * With N vCPUs this host emulates N vCPUs' guest code on its 2 cores: the
+ * run's watchdog scales with N, and the child's with it.
+ */
+static uint32_t stress_child_timeout_s(uint32_t cpus)
+{
+	return STRESS_CHILD_TIMEOUT_S + (cpus - 1) * STRESS_RUN_TIMEOUT_MS / 1000;
+}
 
 /* A child's verdict on its seed, sent to the test process through a pipe. */
 struct stress_result {
@@ -223,7 +232,7 @@ __attribute__((noreturn)) static void stress_child(int fd, uint64_t seed, const 
 					    .policy = policy,
 					    .module = &mod,
 					    .module_len = sizeof(mod),
-					    .timeout_ms = STRESS_RUN_TIMEOUT_MS,
+					    .timeout_ms = STRESS_RUN_TIMEOUT_MS * cpus,
 					});
 	if (res.status) {
 		if (log && err >= 0)
@@ -310,7 +319,7 @@ static void stress_one(struct stress_stats *st, uint64_t seed, const char *label
 		       const char *policy, uint32_t iters, uint32_t cpus)
 {
 	struct stress_result res = {.status = -1};
-	double deadline = now_s() + STRESS_CHILD_TIMEOUT_S;
+	double deadline = now_s() + stress_child_timeout_s(cpus);
 	int fds[2], wstatus = 0;
 	char path[64];
 	pid_t pid, w;
@@ -369,8 +378,10 @@ static void stress_one(struct stress_stats *st, uint64_t seed, const char *label
 }
 
 /* `cpus` > 1: the guest's secondaries store, call and clear pins while vCPU 0 does the rest. */
-static void stress_run(const char *label, const char *policy, uint32_t cpus, uint64_t seeds)
+static void stress_run(const char *label, const char *policy, uint32_t cpus, uint64_t seeds,
+		       uint32_t test_timeout_s)
 {
+	double budget = test_timeout_s - stress_child_timeout_s(cpus) - 10;
 	uint64_t only = env_u64("VTLMON_STRESS_SEED", 0);
 	uint64_t nseeds = only ? 1 : env_u64("VTLMON_STRESS_SEEDS", seeds);
 	uint64_t first = env_u64("VTLMON_STRESS_FIRST", 0);
@@ -386,7 +397,7 @@ static void stress_run(const char *label, const char *policy, uint32_t cpus, uin
 		     "%s/vtl0/tests/stress.elf: %s", GUEST_DIR, strerror(errno));
 	cr_assert(!policy || access(SRC_DIR "/tests/policies/stress-deny.policy", R_OK) == 0);
 	for (uint64_t i = 0; i < nseeds; i++) {
-		if (now_s() - t0 > STRESS_BUDGET_S) {
+		if (now_s() - t0 > budget) {
 			cr_log_warn("stress: time budget spent after %" PRIu32 " of %" PRIu64
 				    " seeds (%s)",
 				    st.runs, nseeds, label);
@@ -413,22 +424,25 @@ static void stress_run(const char *label, const char *policy, uint32_t cpus, uin
 /* The built-in default policy: writes denied, CR changes put back, exec from no-access kills. */
 Test(stress, hostile_guest_under_default_policy)
 {
-	stress_run("default policy", NULL, 1, STRESS_SEEDS_DEFAULT);
+	stress_run("default policy", NULL, 1, STRESS_SEEDS_DEFAULT, STRESS_TEST_TIMEOUT_S);
 }
 
 /* Every violation denied, so that runs go on and reach more of the monitor. */
 Test(stress, hostile_guest_under_deny_policy)
 {
-	stress_run("stress-deny policy", "stress-deny", 1, STRESS_SEEDS_DEFAULT);
+	stress_run("stress-deny policy", "stress-deny", 1, STRESS_SEEDS_DEFAULT,
+		   STRESS_TEST_TIMEOUT_S);
 }
 
 /* SMP: the same seeds with hostile secondaries racing vCPU 0's protects, kexecs and resets. */
-Test(stress, hostile_guest_on_two_vcpus)
+Test(stress, hostile_guest_on_two_vcpus, .timeout = STRESS_SMP_TEST_TIMEOUT_S)
 {
-	stress_run("stress-deny policy, 2 vCPUs", "stress-deny", 2, STRESS_SEEDS_SMP);
+	stress_run("stress-deny policy, 2 vCPUs", "stress-deny", 2, STRESS_SEEDS_SMP,
+		   STRESS_SMP_TEST_TIMEOUT_S);
 }
 
-Test(stress, hostile_guest_on_four_vcpus)
+Test(stress, hostile_guest_on_four_vcpus, .timeout = STRESS_SMP_TEST_TIMEOUT_S)
 {
-	stress_run("stress-deny policy, 4 vCPUs", "stress-deny", 4, STRESS_SEEDS_SMP);
+	stress_run("stress-deny policy, 4 vCPUs", "stress-deny", 4, STRESS_SEEDS_SMP,
+		   STRESS_SMP_TEST_TIMEOUT_S);
 }

@@ -1,4 +1,7 @@
-/* The demo VTL0 kernel `vtlmon run` boots by default: VTL calls, then four attacks on itself. */
+/*
+ * The demo VTL0 kernel `vtlmon run` boots by default: VTL calls, then four attacks on itself, and
+ * with --cpus N the first one again from every other vCPU.
+ */
 #include "fault.h"
 #include "regs.h"
 #include "vtl0.h"
@@ -88,6 +91,42 @@ static void demo_attacks_run(void)
 		    "seen at the next exit and put back, no fault: CR pins are detective");
 }
 
+static volatile uint32_t demo_secondary_done, demo_secondary_ok;
+
+/* A secondary (vtl0_cpu_start): the same write to locked text, from its own vCPU. */
+static void demo_secondary(void *arg)
+{
+	volatile uint8_t *text = (volatile uint8_t *)(uintptr_t)&demo_attacks_run;
+	uint8_t before = *text;
+	uint64_t faults = demo_pf.count;
+
+	(void)arg;
+	idt_load(); /* the boot vCPU's table; its fault records are idle meanwhile */
+	fault_try_store8(&demo_pf, text, (uint8_t)~before);
+	demo_secondary_ok = demo_pf.count == faults + 1 && *text == before &&
+			    vtl_device_read32(VTL0_REG_VCPU) == vtl0_cpu();
+	demo_secondary_done = 1;
+}
+
+/* One secondary at a time, so that they share the fault records. */
+static void demo_secondaries_run(uint32_t nr_vcpus)
+{
+	for (uint32_t cpu = 1; cpu < nr_vcpus; cpu++) {
+		uint32_t status;
+
+		demo_secondary_done = demo_secondary_ok = 0;
+		status = vtl0_cpu_start(cpu, demo_secondary, 0);
+		while (status == VTL_OK && !demo_secondary_done)
+			__asm__ volatile("pause" ::: "memory");
+		demo_attacks++;
+		demo_stopped += status == VTL_OK && demo_secondary_ok;
+		console_printf("attack %u, vCPU %u writes my locked text: %s (%s)\n", demo_attacks,
+			       cpu,
+			       status == VTL_OK && demo_secondary_ok ? "stopped" : "NOT STOPPED",
+			       "the same #PF on every vCPU");
+	}
+}
+
 int vtl0_main(const struct vtl_boot_info *bi)
 {
 	uint32_t id = vtl_device_read32(VTL0_REG_ID);
@@ -112,6 +151,7 @@ int vtl0_main(const struct vtl_boot_info *bi)
 	console_printf("demo: %u of %u calls as expected\n", demo_passed, demo_total);
 
 	demo_attacks_run();
+	demo_secondaries_run(bi->nr_vcpus);
 	console_printf("demo: %u of %u attacks stopped\n", demo_stopped, demo_attacks);
 	return boot_ok && demo_passed == demo_total && demo_stopped == demo_attacks ? 0 : 1;
 }

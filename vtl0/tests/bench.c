@@ -49,6 +49,51 @@ static void bench_protect_figure(const struct vtl_boot_info *bi, const struct bp
 	bench_pairs(b, BPR_ID_SMALL_REGION, end + VTL_LARGE_PAGE_SIZE / 2, pairs);
 }
 
+/* ---- NOP calls on every vCPU at once (--cpus N > 1) ---- */
+
+static struct vtl_call_block bench_smp_blk[VTL_MAX_CPUS]
+    __attribute__((aligned(VTL_CALL_BLOCK_ALIGN)));
+static volatile uint32_t bench_smp_go, bench_smp_ready, bench_smp_done;
+
+/* The same loop as the single-vCPU one, on this vCPU's own block. */
+static void bench_smp_calls(uint32_t cpu)
+{
+	struct vtl_call_block *b = &bench_smp_blk[cpu];
+
+	b->nr = VTL_CALL_NOP;
+	for (unsigned int i = BENCH_N; i; i--)
+		vtl_call(b);
+	if (b->status != VTL_OK)
+		vtl_ucall_fail(__FILE__, __LINE__, "NOP failed (args: cpu, status)", cpu,
+			       b->status);
+}
+
+static void bench_smp_secondary(void *arg)
+{
+	uint32_t cpu = (uint32_t)(uintptr_t)arg;
+
+	__atomic_fetch_add(&bench_smp_ready, 1, __ATOMIC_SEQ_CST);
+	while (!bench_smp_go)
+		__asm__ volatile("pause" ::: "memory");
+	bench_smp_calls(cpu);
+	__atomic_fetch_add(&bench_smp_done, 1, __ATOMIC_SEQ_CST);
+}
+
+static void bench_smp_figure(uint32_t n)
+{
+	for (uint32_t cpu = 1; cpu < n; cpu++)
+		GUEST_ASSERT_EQ(vtl0_cpu_start(cpu, bench_smp_secondary, (void *)(uintptr_t)cpu),
+				VTL_OK);
+	while (bench_smp_ready != n - 1)
+		__asm__ volatile("pause" ::: "memory");
+	GUEST_BENCH_BEGIN(BENCH_ID_SMPCALL, (uint64_t)n * BENCH_N);
+	bench_smp_go = 1;
+	bench_smp_calls(0);
+	while (bench_smp_done != n - 1)
+		__asm__ volatile("pause" ::: "memory");
+	GUEST_BENCH_END(BENCH_ID_SMPCALL);
+}
+
 /* Both loops are the same three instructions (store, decrement, branch): only the exit differs. */
 int vtl0_main(const struct vtl_boot_info *bi)
 {
@@ -70,5 +115,7 @@ int vtl0_main(const struct vtl_boot_info *bi)
 
 	if (bm)
 		bench_protect_figure(bi, bm);
+	if (bi->nr_vcpus > 1)
+		bench_smp_figure(bi->nr_vcpus);
 	vtl_shutdown(0);
 }

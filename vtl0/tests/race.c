@@ -36,7 +36,7 @@ static volatile uint32_t race_try_msr[VTL_MAX_CPUS]; /* the boot vCPU asks for o
 /* One store (label race_store_site) and one WRMSR (race_msr_site) whose faults are skipped. */
 extern const char race_store_site[], race_store_resume[], race_msr_site[], race_msr_resume[];
 
-static void race_store(volatile uint64_t *p, uint64_t v)
+static __attribute__((noinline)) void race_store(volatile uint64_t *p, uint64_t v)
 {
 	__asm__ volatile(".globl race_store_site, race_store_resume\n"
 			 "race_store_site: movq %%rbx, (%%rax)\n"
@@ -46,7 +46,7 @@ static void race_store(volatile uint64_t *p, uint64_t v)
 			 : "memory");
 }
 
-static void race_wrmsr(uint32_t msr, uint64_t v)
+static __attribute__((noinline)) void race_wrmsr(uint32_t msr, uint64_t v)
 {
 	__asm__ volatile(".globl race_msr_site, race_msr_resume\n"
 			 "race_msr_site: wrmsr\n"
@@ -60,7 +60,10 @@ static void race_on_exc(struct exc_frame *f)
 {
 	uint32_t cpu = vtl0_cpu();
 
-	if (f->vector == EXC_PF && f->rip == (uintptr_t)race_store_site) {
+	/* On the store, or past it when the denial could not be precise (the bytes decode two
+	 * ways). */
+	if (f->vector == EXC_PF &&
+	    (f->rip == (uintptr_t)race_store_site || f->rip == (uintptr_t)race_store_resume)) {
 		race_faults[cpu]++;
 		f->rip = (uintptr_t)race_store_resume;
 		return;

@@ -1167,7 +1167,7 @@ static volatile uint64_t st_sec_faults[VTL_MAX_CPUS];
 static volatile uint32_t st_sec_stray[VTL_MAX_CPUS];
 extern const char stress_sec_site[], stress_sec_resume[];
 
-static void sec_store(uint64_t p, uint64_t v)
+static __attribute__((noinline)) void sec_store(uint64_t p, uint64_t v)
 {
 	__asm__ volatile(".globl stress_sec_site, stress_sec_resume\n"
 			 "stress_sec_site: movq %%rbx, (%%rax)\n"
@@ -1187,7 +1187,13 @@ static void stress_secondary_exc(struct exc_frame *f)
 {
 	uint32_t cpu = vtl0_cpu();
 
-	if (f->rip == (uintptr_t)stress_sec_site) {
+	/*
+	 * On the store, or just past it when the monitor could not tell which
+	 * instruction wrote (`precise` false: the bytes before it decode two
+	 * ways) and delivered the #PF where the vCPU was.
+	 */
+	if (f->vector == EXC_PF &&
+	    (f->rip == (uintptr_t)stress_sec_site || f->rip == (uintptr_t)stress_sec_resume)) {
 		st_sec_faults[cpu]++;
 		f->rip = (uintptr_t)stress_sec_resume;
 		return;
@@ -1208,11 +1214,16 @@ static void stress_secondary(void *arg)
 		uint64_t before = st_sec_faults[cpu];
 
 		switch (x % 8) {
-		case 4:
-			sec_store(st_text_lo + (x >> 8) % (st_text_hi - st_text_lo) / 8 * 8, x);
-			if (st_text_ro && st_sec_faults[cpu] == before)
+		case 4: {
+			uint64_t a = st_text_lo + (x >> 8) % (st_text_hi - st_text_lo) / 8 * 8;
+			uint64_t old = *(volatile uint64_t *)a;
+
+			sec_store(a, old ^ x);
+			if (st_text_ro &&
+			    (st_sec_faults[cpu] == before || *(volatile uint64_t *)a != old))
 				BREACH("a secondary's write to read-only text landed", cpu, x);
 			break;
+		}
 		case 5:
 			if (vtl_call2(VTL_CALL_ECHO, x, cpu, &r0, &r1) != VTL_OK || r0 != x ||
 			    r1 != cpu)
