@@ -168,6 +168,7 @@ int machine_create_vcpu(struct machine *m, struct vcpu_pair *p, int vtl)
 	v->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
 	if (!vtl) {
 		p->vcpu_gen++; /* an exit of the vCPU this one replaces is stale (smp.h) */
+		p->cr_armed[0] = p->cr_armed[1] = false;
 		p->call_status = 0;
 		p->in_intercept = p->stepping = p->exception_queued = false;
 		/* Its sync regs hold nothing until it runs: no check may read them before. */

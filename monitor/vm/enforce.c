@@ -123,6 +123,25 @@ static void enforce_cr_intercept(struct vcpu_pair *p, int idx, uint64_t cur,
 	ic->aux = p->m->pins.cr[idx].mask;
 }
 
+/*
+ * Whether the pin on CR `idx` holds on this vCPU now. It holds from the
+ * start on the vCPU it was read from (PIN_CR, the boot pins) and on a
+ * secondary the monitor started (CPU_START: the entry state is the
+ * monitor's). A Linux secondary starts by INIT/SIPI in real mode and runs
+ * VTL0's own trampoline: the pin holds on it from the first check at which
+ * its register satisfies the pin (docs/architecture.md, "SMP").
+ */
+static bool enforce_cr_pin_holds(struct vcpu_pair *p, int idx, uint64_t cur)
+{
+	const struct pins *pins = &p->m->pins;
+
+	if (!pins->cr[idx].mask)
+		return false;
+	if (!p->cr_armed[idx] && !pins_cr_violated(pins, idx, cur))
+		p->cr_armed[idx] = true;
+	return p->cr_armed[idx];
+}
+
 bool enforce_cr_violated(struct vcpu_pair *p, struct vtl1_intercept *ic)
 {
 	const struct kvm_sregs *s = vtl0_view_sregs(p);
@@ -130,7 +149,7 @@ bool enforce_cr_violated(struct vcpu_pair *p, struct vtl1_intercept *ic)
 	for (int idx = 0; idx < 2; idx++) {
 		uint64_t cur = idx ? s->cr4 : s->cr0;
 
-		if (p->m->pins.cr[idx].mask && pins_cr_violated(&p->m->pins, idx, cur)) {
+		if (enforce_cr_pin_holds(p, idx, cur) && pins_cr_violated(&p->m->pins, idx, cur)) {
 			enforce_cr_intercept(p, idx, cur, ic);
 			return true;
 		}
@@ -157,7 +176,7 @@ void enforce_check_cr(struct vcpu_pair *p)
 		struct vtl1_intercept ic;
 		uint32_t op;
 
-		if (!m->pins.cr[idx].mask || !pins_cr_violated(&m->pins, idx, cur))
+		if (!enforce_cr_pin_holds(p, idx, cur) || !pins_cr_violated(&m->pins, idx, cur))
 			continue;
 		/* Put the pinned bits back first: VTL0 must not run another instruction with them.
 		 */

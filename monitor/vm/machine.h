@@ -162,6 +162,8 @@ struct vcpu_pair {
 	bool started;
 	uint64_t vcpu_gen;
 	bool quiesced; /* this pair stopped the others for the exit it handles now */
+	/* The CR0 / CR4 pins hold on this VTL0 vCPU (enforce.c, enforce_cr_pin_holds()). */
+	bool cr_armed[2];
 };
 
 struct bench_slot {

@@ -183,6 +183,8 @@ uint32_t smp_cpu_start(struct vcpu_pair *p, uint64_t block_gpa, uint32_t len)
 	st = VTL_E_NO_RESOURCES;
 	if (boot_vcpu_at(&area, &t->vtl0, &start))
 		goto out;
+	/* Its first instruction runs in the monitor's entry state: every CR pin holds at once. */
+	t->cr_armed[0] = t->cr_armed[1] = true;
 	pthread_mutex_lock(&m->lock);
 	t->started = true;
 	pthread_cond_broadcast(&m->smp_cond);

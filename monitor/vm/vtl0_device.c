@@ -81,7 +81,11 @@ static void vtl0_device_call(struct vcpu_pair *p, uint64_t block_gpa, uint32_t w
 		if (old_cr_violated)
 			enforce_report_replaced(p, &old_cr);
 		vtl0_device_event_call(p, block_gpa, blk.nr, VTL_OK);
-		vtl1_entry_boot(p, VTL1_BOOT_KEXEC);
+		/*
+		 * The new kernel runs on vCPU 0, whichever vCPU asked: VTL1's
+		 * BOOT entry too, so that what it pins is read from that vCPU.
+		 */
+		vtl1_entry_boot(&p->m->pairs[0], VTL1_BOOT_KEXEC);
 		return;
 	}
 	if (out.kind != VTL1_OUT_RETURN)

@@ -111,6 +111,8 @@ static enum vtl_status op_pin_cr(struct vcpu_pair *p, const struct vtl1_op *op, 
 	}
 	cp->value = (cp->value & ~mask) | (value & mask);
 	cp->mask |= mask;
+	/* It holds at once on the vCPU it was read from (enforce.c). */
+	p->cr_armed[pins_cr_index(op->arg[0])] = true;
 	pair_event_pin(p, op->arg[0] ? "cr4" : "cr0", op->arg[0], mask, value & mask, true);
 	return VTL_OK;
 }
