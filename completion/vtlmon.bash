@@ -21,7 +21,7 @@ _vtlmon_options()
 	inspect | caps) echo "--json" ;;
 	policy) echo "--host --mem" ;;
 	report) echo "--svg --json" ;;
-	bench) echo "--runs --protect-ranges --protect-pairs --cr-period --cr-samples --cr-load --cr-only --json" ;;
+	bench) echo "--runs --smp-cpus --protect-ranges --protect-pairs --cr-period --cr-samples --cr-load --cr-only --json" ;;
 	esac
 	echo "--help"
 }

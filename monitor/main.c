@@ -38,8 +38,8 @@ static const struct command commands[] = {
     {"report", report_main, "  vtlmon report EVENTS.jsonl [--svg FILE] [--json]\n", true},
     {"caps", cli_caps, "  vtlmon caps [--json]\n", false},
     {"bench", cli_bench,
-     "  vtlmon bench [--runs N] [--protect-ranges N] [--protect-pairs N] [--cr-period T]\n"
-     "               [--cr-samples N] [--cr-load N] [--cr-only] [--json]\n",
+     "  vtlmon bench [--runs N] [--smp-cpus N] [--protect-ranges N] [--protect-pairs N]\n"
+     "               [--cr-period T] [--cr-samples N] [--cr-load N] [--cr-only] [--json]\n",
      false},
 };
 
