@@ -82,38 +82,32 @@ struct insn_gpr_alias {
 	uint8_t shift; /* 8 for ah, ch, dh, bh */
 };
 
-static const struct insn_gpr_alias insn_gpr_aliases[] = {
-    {X86_REG_RAX, 0, 8, 0},   {X86_REG_EAX, 0, 4, 0},	{X86_REG_AX, 0, 2, 0},
-    {X86_REG_AL, 0, 1, 0},    {X86_REG_AH, 0, 1, 8},	{X86_REG_RCX, 1, 8, 0},
-    {X86_REG_ECX, 1, 4, 0},   {X86_REG_CX, 1, 2, 0},	{X86_REG_CL, 1, 1, 0},
-    {X86_REG_CH, 1, 1, 8},    {X86_REG_RDX, 2, 8, 0},	{X86_REG_EDX, 2, 4, 0},
-    {X86_REG_DX, 2, 2, 0},    {X86_REG_DL, 2, 1, 0},	{X86_REG_DH, 2, 1, 8},
-    {X86_REG_RBX, 3, 8, 0},   {X86_REG_EBX, 3, 4, 0},	{X86_REG_BX, 3, 2, 0},
-    {X86_REG_BL, 3, 1, 0},    {X86_REG_BH, 3, 1, 8},	{X86_REG_RSP, 4, 8, 0},
-    {X86_REG_ESP, 4, 4, 0},   {X86_REG_SP, 4, 2, 0},	{X86_REG_SPL, 4, 1, 0},
-    {X86_REG_RBP, 5, 8, 0},   {X86_REG_EBP, 5, 4, 0},	{X86_REG_BP, 5, 2, 0},
-    {X86_REG_BPL, 5, 1, 0},   {X86_REG_RSI, 6, 8, 0},	{X86_REG_ESI, 6, 4, 0},
-    {X86_REG_SI, 6, 2, 0},    {X86_REG_SIL, 6, 1, 0},	{X86_REG_RDI, 7, 8, 0},
-    {X86_REG_EDI, 7, 4, 0},   {X86_REG_DI, 7, 2, 0},	{X86_REG_DIL, 7, 1, 0},
-    {X86_REG_R8, 8, 8, 0},    {X86_REG_R8D, 8, 4, 0},	{X86_REG_R8W, 8, 2, 0},
-    {X86_REG_R8B, 8, 1, 0},   {X86_REG_R9, 9, 8, 0},	{X86_REG_R9D, 9, 4, 0},
-    {X86_REG_R9W, 9, 2, 0},   {X86_REG_R9B, 9, 1, 0},	{X86_REG_R10, 10, 8, 0},
-    {X86_REG_R10D, 10, 4, 0}, {X86_REG_R10W, 10, 2, 0}, {X86_REG_R10B, 10, 1, 0},
-    {X86_REG_R11, 11, 8, 0},  {X86_REG_R11D, 11, 4, 0}, {X86_REG_R11W, 11, 2, 0},
-    {X86_REG_R11B, 11, 1, 0}, {X86_REG_R12, 12, 8, 0},	{X86_REG_R12D, 12, 4, 0},
-    {X86_REG_R12W, 12, 2, 0}, {X86_REG_R12B, 12, 1, 0}, {X86_REG_R13, 13, 8, 0},
-    {X86_REG_R13D, 13, 4, 0}, {X86_REG_R13W, 13, 2, 0}, {X86_REG_R13B, 13, 1, 0},
-    {X86_REG_R14, 14, 8, 0},  {X86_REG_R14D, 14, 4, 0}, {X86_REG_R14W, 14, 2, 0},
-    {X86_REG_R14B, 14, 1, 0}, {X86_REG_R15, 15, 8, 0},	{X86_REG_R15D, 15, 4, 0},
-    {X86_REG_R15W, 15, 2, 0}, {X86_REG_R15B, 15, 1, 0},
+/* Indexed by x86_reg: insn_decode() looks registers up several times per operand. */
+#define A(r, i, b, s) [X86_REG_##r] = {X86_REG_##r, (i), (b), (s)}
+static const struct insn_gpr_alias insn_gpr_aliases[X86_REG_ENDING] = {
+    A(RAX, 0, 8, 0),   A(EAX, 0, 4, 0),	  A(AX, 0, 2, 0),    A(AL, 0, 1, 0),	A(AH, 0, 1, 8),
+    A(RCX, 1, 8, 0),   A(ECX, 1, 4, 0),	  A(CX, 1, 2, 0),    A(CL, 1, 1, 0),	A(CH, 1, 1, 8),
+    A(RDX, 2, 8, 0),   A(EDX, 2, 4, 0),	  A(DX, 2, 2, 0),    A(DL, 2, 1, 0),	A(DH, 2, 1, 8),
+    A(RBX, 3, 8, 0),   A(EBX, 3, 4, 0),	  A(BX, 3, 2, 0),    A(BL, 3, 1, 0),	A(BH, 3, 1, 8),
+    A(RSP, 4, 8, 0),   A(ESP, 4, 4, 0),	  A(SP, 4, 2, 0),    A(SPL, 4, 1, 0),	A(RBP, 5, 8, 0),
+    A(EBP, 5, 4, 0),   A(BP, 5, 2, 0),	  A(BPL, 5, 1, 0),   A(RSI, 6, 8, 0),	A(ESI, 6, 4, 0),
+    A(SI, 6, 2, 0),    A(SIL, 6, 1, 0),	  A(RDI, 7, 8, 0),   A(EDI, 7, 4, 0),	A(DI, 7, 2, 0),
+    A(DIL, 7, 1, 0),   A(R8, 8, 8, 0),	  A(R8D, 8, 4, 0),   A(R8W, 8, 2, 0),	A(R8B, 8, 1, 0),
+    A(R9, 9, 8, 0),    A(R9D, 9, 4, 0),	  A(R9W, 9, 2, 0),   A(R9B, 9, 1, 0),	A(R10, 10, 8, 0),
+    A(R10D, 10, 4, 0), A(R10W, 10, 2, 0), A(R10B, 10, 1, 0), A(R11, 11, 8, 0),	A(R11D, 11, 4, 0),
+    A(R11W, 11, 2, 0), A(R11B, 11, 1, 0), A(R12, 12, 8, 0),  A(R12D, 12, 4, 0), A(R12W, 12, 2, 0),
+    A(R12B, 12, 1, 0), A(R13, 13, 8, 0),  A(R13D, 13, 4, 0), A(R13W, 13, 2, 0), A(R13B, 13, 1, 0),
+    A(R14, 14, 8, 0),  A(R14D, 14, 4, 0), A(R14W, 14, 2, 0), A(R14B, 14, 1, 0), A(R15, 15, 8, 0),
+    A(R15D, 15, 4, 0), A(R15W, 15, 2, 0), A(R15B, 15, 1, 0),
 };
+#undef A
 
 static const struct insn_gpr_alias *insn_gpr_alias(x86_reg reg)
 {
-	for (size_t i = 0; i < sizeof(insn_gpr_aliases) / sizeof(insn_gpr_aliases[0]); i++)
-		if (insn_gpr_aliases[i].reg == reg)
-			return &insn_gpr_aliases[i];
-	return NULL;
+	/* bytes is 0 for every register that is not a GPR (no entry). */
+	if ((unsigned)reg >= X86_REG_ENDING || !insn_gpr_aliases[reg].bytes)
+		return NULL;
+	return &insn_gpr_aliases[reg];
 }
 
 /* Every flag Capstone can report as tested rather than changed. */
