@@ -23,8 +23,8 @@
 /* Physical address bits 12..51 of a table pointer or 4 KiB page. */
 #define PTWALK_ADDR_MASK 0x000FFFFFFFFFF000ULL
 
-/* Longest fetch: one x86 instruction (15 bytes) rounded up. */
-#define PTWALK_FETCH_MAX 16
+/* Longest fetch: two x86 instructions (15 bytes each, the ones before and at RIP) rounded up. */
+#define PTWALK_FETCH_MAX 32
 
 /*
  * Reads guest physical memory [gpa, gpa + len). Must return 0 and fill dst,

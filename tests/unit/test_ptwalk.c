@@ -326,7 +326,7 @@ static size_t fetch(uint64_t va, uint8_t *buf, size_t len)
 Test(ptwalk, fetch_across_pages)
 {
 	const uint64_t va = 0x10000ULL; /* pages 0x10000 and 0x11000 share one PT */
-	uint8_t buf[32];
+	uint8_t buf[PTWALK_FETCH_MAX + 8];
 
 	map_path(va, P | RW);
 	/* deliberately non-contiguous backing pages */
@@ -343,7 +343,7 @@ Test(ptwalk, fetch_across_pages)
 	for (int i = 0; i < 5; i++)
 		cr_assert_eq(buf[5 + i], 0xb0 + i);
 
-	/* len is clamped to one instruction's worth */
+	/* len is clamped to two instructions' worth (the bytes before and at RIP) */
 	cr_assert_eq(fetch(va, buf, sizeof(buf)), PTWALK_FETCH_MAX);
 
 	/* second page not present: only the first page's bytes */
