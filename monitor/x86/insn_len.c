@@ -23,7 +23,13 @@ enum {
 	L_MREG = 1 << 12,   /* mov to or from CR/DR: ModRM.mod is ignored, always register form */
 	L_NO67 = 1 << 13,   /* Capstone 4 sizes the immediate of these by 67 (the CPU does not) */
 	L_INV = 1 << 14,    /* #UD in 64-bit mode (Capstone decodes none of them either) */
+	L_REX = 1 << 15,    /* 40-4F: a REX prefix (taken before the table) */
 };
+
+/* The flags that need more than "ModRM, imm8, imm16/32": checked only when one is set. */
+#define L_SPECIAL                                                                                  \
+	(L_U | L_INV | L_NO66 | L_NO67 | L_NO_PFX | L_MREG | L_XOP | L_GRP3 | L_IV | L_MOFFS |     \
+	 L_I16)
 
 /* Short names, so that a table row is one line of 16 opcodes. */
 #define M   L_M
@@ -43,6 +49,7 @@ enum {
 #define XOP (L_M | L_XOP)
 #define MRG L_MREG
 #define VMX (L_M | L_NO_PFX)
+#define REX L_REX
 
 /* clang-format off */
 /* The one-byte map. 0F is the escape; REX and the prefixes are taken before the table. */
@@ -51,7 +58,7 @@ static const uint16_t insn_len_map1[256] = {
 	/* 10 */ M,   M,   M,   M,   I8,  IZ,  INV, INV, M,   M,   M,   M,   I8,  IZ,  INV, INV,
 	/* 20 */ M,   M,   M,   M,   I8,  IZ,  PFX, INV, M,   M,   M,   M,   I8,  IZ,  PFX, INV,
 	/* 30 */ M,   M,   M,   M,   I8,  IZ,  PFX, INV, M,   M,   M,   M,   I8,  IZ,  PFX, INV,
-	/* 40 */ U,   U,   U,   U,   U,   U,   U,   U,   U,   U,   U,   U,   U,   U,   U,   U,
+	/* 40 */ REX, REX, REX, REX, REX, REX, REX, REX, REX, REX, REX, REX, REX, REX, REX, REX,
 	/* 50 */ 0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
 	/* 60 */ INV, INV, U,   M,   PFX, PFX, PFX, PFX, REL, MIZ, I8,  MI8, 0,   0,   0,   0,
 	/* 70 */ I8,  I8,  I8,  I8,  I8,  I8,  I8,  I8,  I8,  I8,  I8,  I8,  I8,  I8,  I8,  I8,
@@ -103,11 +110,7 @@ static const uint16_t insn_len_map2[256] = {
 #undef XOP
 #undef MRG
 #undef VMX
-
-static bool insn_len_is_prefix(uint8_t b)
-{
-	return insn_len_map1[b] == L_PFX;
-}
+#undef REX
 
 /*
  * ModRM, SIB and displacement from b[at]: their length, or 0 with *r set to
@@ -153,7 +156,7 @@ unsigned insn_len(const uint8_t *b, size_t n, struct insn_len_parse *p)
 	struct insn_len_parse local;
 	unsigned r = INSN_LEN_UNKNOWN;
 	size_t i = 0, len;
-	uint16_t f;
+	uint16_t f = 0;
 
 	if (!p)
 		p = &local;
@@ -168,16 +171,15 @@ unsigned insn_len(const uint8_t *b, size_t n, struct insn_len_parse *p)
 	for (; i < n; i++) {
 		uint8_t c = b[i];
 
-		if ((c & 0xF0) == 0x40) {
-			if (p->rex)
-				return p->len = INSN_LEN_UNKNOWN;
-			p->rex = c;
-			continue;
-		}
-		if (!insn_len_is_prefix(c))
+		f = insn_len_map1[c];
+		if (!(f & (L_PFX | L_REX)))
 			break;
 		if (p->rex)
 			return p->len = INSN_LEN_UNKNOWN;
+		if (f & L_REX) {
+			p->rex = c;
+			continue;
+		}
 		switch (c) {
 		case 0x66:
 			p->odd |= p->opsize;
@@ -202,12 +204,9 @@ unsigned insn_len(const uint8_t *b, size_t n, struct insn_len_parse *p)
 	/* Only prefixes: what a decoder makes of that is its own business. */
 	if (i >= n)
 		return p->len = INSN_LEN_UNKNOWN;
+	p->opc_at = (uint8_t)i;
 	if (b[i] != 0x0F) {
-		p->map = 0;
-		p->opc_at = (uint8_t)i;
-		p->opcode = b[i];
-		f = insn_len_map1[b[i]];
-		i++;
+		i++; /* f is the opcode's, from the loop */
 	} else if (i + 1 >= n) {
 		return p->len = INSN_LEN_LONG;
 	} else if (b[i + 1] == 0x38 || b[i + 1] == 0x3A) {
@@ -215,51 +214,50 @@ unsigned insn_len(const uint8_t *b, size_t n, struct insn_len_parse *p)
 			return p->len = INSN_LEN_LONG;
 		p->map = b[i + 1] == 0x38 ? 2 : 3;
 		p->opc_at = (uint8_t)(i + 2);
-		p->opcode = b[i + 2];
 		f = p->map == 2 ? L_M : L_M | L_I8;
 		i += 3;
 	} else {
 		p->map = 1;
 		p->opc_at = (uint8_t)(i + 1);
-		p->opcode = b[i + 1];
 		f = insn_len_map2[b[i + 1]];
 		i += 2;
 	}
-	if (f & L_INV)
-		return p->len = INSN_LEN_INVALID;
-	if (f & L_U)
-		return p->len = INSN_LEN_UNKNOWN;
-	if (((f & L_NO66) && p->opsize) || ((f & L_NO67) && p->adsize))
-		return p->len = INSN_LEN_UNKNOWN;
-	if ((f & L_NO_PFX) && (p->opsize || p->adsize || p->lock_rep))
-		return p->len = INSN_LEN_UNKNOWN;
-	if (f & L_MREG) {
-		if (i >= n)
-			return p->len = INSN_LEN_LONG;
-		p->modrm_at = (uint8_t)i++;
-	} else if (f & L_M) {
-		if (i >= n)
-			return p->len = INSN_LEN_LONG;
-		/* 8F with ModRM.reg != 0 starts an AMD XOP instruction. */
-		if ((f & L_XOP) && (b[i] & 0x38))
+	p->opcode = b[p->opc_at];
+	if (f & L_SPECIAL) {
+		if (f & L_INV)
+			return p->len = INSN_LEN_INVALID;
+		if ((f & L_U) || ((f & L_NO66) && p->opsize) || ((f & L_NO67) && p->adsize) ||
+		    ((f & L_NO_PFX) && (p->opsize || p->adsize || p->lock_rep)))
 			return p->len = INSN_LEN_UNKNOWN;
-		if ((f & L_GRP3) && !(b[i] & 0x30))
-			f |= p->opcode == 0xF6 ? L_I8 : L_IZ;
+		if (f & L_MREG) {
+			if (i >= n)
+				return p->len = INSN_LEN_LONG;
+			p->modrm_at = (uint8_t)i++;
+		}
+		if ((f & (L_XOP | L_GRP3)) && i < n) {
+			/* 8F with ModRM.reg != 0 starts an AMD XOP instruction. */
+			if ((f & L_XOP) && (b[i] & 0x38))
+				return p->len = INSN_LEN_UNKNOWN;
+			if ((f & L_GRP3) && !(b[i] & 0x30))
+				f |= p->opcode == 0xF6 ? L_I8 : L_IZ;
+		}
+		if (f & L_I16)
+			p->imm_len += 2;
+		if (f & L_IV)
+			p->imm_len += p->rex & 0x08 ? 8 : p->opsize ? 2 : 4;
+		if (f & L_MOFFS)
+			p->imm_len += p->adsize ? 4 : 8;
+	}
+	if (f & L_M) {
 		len = insn_len_modrm(b, n, i, p, &r);
 		if (!len)
 			return p->len = (uint8_t)r;
 		i += len;
 	}
-	if (f & L_I16)
-		p->imm_len += 2;
 	if (f & L_I8)
 		p->imm_len += 1;
 	if (f & L_IZ)
 		p->imm_len += p->opsize && !(p->rex & 0x08) ? 2 : 4;
-	if (f & L_IV)
-		p->imm_len += p->rex & 0x08 ? 8 : p->opsize ? 2 : 4;
-	if (f & L_MOFFS)
-		p->imm_len += p->adsize ? 4 : 8;
 	i += p->imm_len;
 	if (i > n)
 		return p->len = INSN_LEN_LONG;
