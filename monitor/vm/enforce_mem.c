@@ -80,6 +80,7 @@ static void enforce_write_origin(struct vcpu_pair *p, const struct vexit *x,
 				 struct vtl1_intercept *ic)
 {
 	uint8_t buf[2 * INSN_MAX], *before = buf, *at = buf + INSN_MAX;
+	struct vtl0_walks walks;
 	struct insn_cpu cpu;
 	size_t n, at_n;
 	const struct insn_write_exit wx = {
@@ -87,13 +88,16 @@ static void enforce_write_origin(struct vcpu_pair *p, const struct vexit *x,
 	    .gpa = x->addr,
 	    .len = x->len,
 	    .cpu = &cpu,
-	    .va_is_gpa = vtl0_view_va_is_gpa,
-	    .ctx = p,
+	    .va_is_gpa = vtl0_walks_va_is_gpa,
+	    .ctx = &walks,
 	};
 
+	/* RIP's page and the store's address: usually under the same upper-level entries. */
+	vtl0_walks_init(&walks, p);
 	/* Both sides of RIP in one fetch (one page walk when they share a page). */
-	at_n =
-	    snap->rip >= INSN_MAX ? vtl0_view_fetch(p, snap->rip - INSN_MAX, buf, sizeof(buf)) : 0;
+	at_n = snap->rip >= INSN_MAX
+		   ? vtl0_walks_fetch(&walks, snap->rip - INSN_MAX, buf, sizeof(buf))
+		   : 0;
 	if (at_n >= INSN_MAX) {
 		n = INSN_MAX;
 		at_n -= INSN_MAX;
