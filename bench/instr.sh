@@ -115,9 +115,9 @@ if not stores:
 def per(key):
     return incl[key] / stores
 fetch = incl['pair_thread', 'vcpu_exit_next'] / max(calls['pair_thread', 'vcpu_exit_next'], 1)
-code = per(('enforce_mem_access', 'vtl0_view_fetch')) + \
-    per(('enforce_mem_access', 'vtl0_view_fetch_before')) + \
-    per(('enforce_mem_access', 'intercept_fill_insn'))
+code = sum(per(('enforce_mem_access', f)) for f in ('vtl0_walks_fetch', 'vtl0_view_fetch',
+                                                     'vtl0_view_fetch_before',
+                                                     'intercept_fill_insn'))
 print('  %-7d %7.0f %7.0f %7.0f %7.0f %7.0f %7.0f %14.3f %14.0f' % (
     stores, fetch + per('enforce_mem_access'), fetch, per('insn_write_origin'), code,
     per('intercept_run'), per('intercept_report'), calls['decoder_decode'] / stores,
