@@ -55,7 +55,11 @@ struct ptwalk_memo {
 
 /* An empty memo in front of rd(ctx, ...). */
 void ptwalk_memo_init(struct ptwalk_memo *m, ptwalk_read_fn rd, void *ctx);
-/* A ptwalk_read_fn through the memo `memo`: rd's answers, an entry read once per memo. */
+/*
+ * A ptwalk_read_fn through the memo `memo`: 0 with dst filled (an 8-byte
+ * entry from the memo when it was read before), or -1 when rd fails (a
+ * failure is not kept: the next walk asks rd again).
+ */
 int ptwalk_memo_read(void *memo, uint64_t gpa, void *dst, size_t len);
 
 struct ptwalk_result {
