@@ -13,9 +13,20 @@
 #   answer     = (vtl1_entry_run - op_set_perms) / 2 and op list = answer + op_set_perms.
 # A measurement, never a test.
 #
+#
+# Then the VTL0 exit of a denied store, from one run of the flood guest (vtl0/tests/flood.c: 10,000
+# stores to a page VTL1 made read-only, each denied with a #PF): per store, the pair loop's exit
+# fetch (averaged as above) plus enforce_mem_access, split into the store's origin
+# (insn_write_origin), the instruction bytes (the walk of RIP's page), VTL1's decision
+# (intercept_run) and the report (intercept_report); and how often the decoder process was asked,
+# with what it cost in its own process (callgrind follows the fork: one profile per process).
+#
 # usage: bench/instr.sh VTLMON BENCH_GUEST_ELF [RANGES...]   (default: 10 16000)
+#        FLOOD_ELF=... names the flood guest (default: flood.elf beside BENCH_GUEST_ELF)
 set -eu
 vtlmon=${1:?vtlmon binary} guest=${2:?bench guest ELF}
+bench_dir=$(cd "$(dirname "$0")" && pwd)
+flood=${FLOOD_ELF:-$(dirname "$guest")/flood.elf}
 shift 2
 ranges=("$@")
 [ ${#ranges[@]} -gt 0 ] || ranges=(10 16000)
@@ -49,38 +60,10 @@ printf '  %-8s %9s %9s %9s %9s %9s %9s\n' ranges "per call" "avg exit" "call" "o
 for r in "${ranges[@]}"; do
 	a=$(run "$r" 1)
 	b=$(run "$r" $((1 + pairs)))
-	python3 - "$a" "$b" "$r" $((6 * pairs)) <<'PY'
-import collections, re, sys
-
-def load(path):
-    """Total instructions, and calls + inclusive cost per callee and per (caller, callee)."""
-    names, calls, incl = {}, collections.Counter(), collections.Counter()
-    total, fn, cfn, pending = 0, None, None, None
-    def name(tok):
-        m = re.match(r'\((\d+)\)(?: (.*))?', tok)
-        if not m:
-            return tok
-        if m.group(2):
-            names[m.group(1)] = m.group(2)
-        return names.get(m.group(1), m.group(1))
-    for line in open(path):
-        if line.startswith('cfn='):
-            cfn = name(line[4:].strip())
-        elif line.startswith('fn='):
-            fn = name(line[3:].strip())
-        elif line.startswith('calls='):
-            pending = int(line[6:].split()[0])
-        elif line.startswith('summary:'):
-            total = int(line.split()[1])
-        elif pending is not None and (line[:1].isdigit() or line[:1] in ('+', '-', '*')):
-            parts = line.split()
-            cost = int(parts[1]) if len(parts) > 1 else 0
-            calls[cfn] += pending
-            incl[cfn] += cost
-            calls[fn, cfn] += pending
-            incl[fn, cfn] += cost
-            pending = None
-    return total, calls, incl
+	python3 - "$a" "$b" "$r" $((6 * pairs)) "$bench_dir" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[5])
+from cgload import load
 
 (ta, ca, ia), (tb, cb, ib) = load(sys.argv[1]), load(sys.argv[2])
 ranges, n = sys.argv[3], int(sys.argv[4])
@@ -99,3 +82,47 @@ print('  %-8s %9.0f %9.0f %9.0f %9.0f %9.0f %9.0f' % (ranges, per_call, per_call
 PY
 done
 echo "  goal: <= 2000 per handled exit; perm_set runs in the op-list exit"
+
+if [ ! -f "$flood" ]; then
+	echo "bench-instr: $flood is missing: no violation figure"
+	exit 0
+fi
+valgrind --tool=callgrind --callgrind-out-file="$tmp/flood-%p" "$vtlmon" run --quiet --no-sandbox \
+	--vtl0 "$flood" --timeout 600 >"$tmp/log-flood" 2>&1 || { cat "$tmp/log-flood" >&2; exit 1; }
+echo
+echo "monitor instructions (callgrind) per denied store, flood guest, events off"
+printf '  %-7s %7s %7s %7s %7s %7s %7s %14s %14s\n' stores "exit" fetch origin bytes decide \
+	report "decoder asks" "decoder instr"
+python3 - "$bench_dir" "$tmp"/flood-* <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+from cgload import load
+
+monitor, others = None, []
+for path in sys.argv[2:]:
+    prof = load(path)
+    # The monitor is the process with the pair threads; any other is the decoder.
+    if monitor is None and prof[1]['pair_thread']:
+        monitor = prof
+    else:
+        others.append(prof)
+if monitor is None:
+    sys.exit('bench-instr: no monitor profile from the flood run')
+_, calls, incl = monitor
+stores = calls['enforce_mem_access']
+if not stores:
+    sys.exit('bench-instr: the flood run made no memory exit')
+def per(key):
+    return incl[key] / stores
+fetch = incl['pair_thread', 'vcpu_exit_next'] / max(calls['pair_thread', 'vcpu_exit_next'], 1)
+code = sum(per(('enforce_mem_access', f)) for f in ('vtl0_walks_fetch', 'vtl0_view_fetch',
+                                                     'vtl0_view_fetch_before',
+                                                     'intercept_fill_insn'))
+print('  %-7d %7.0f %7.0f %7.0f %7.0f %7.0f %7.0f %14.3f %14.0f' % (
+    stores, fetch + per('enforce_mem_access'), fetch, per('insn_write_origin'), code,
+    per('intercept_run'), per('intercept_report'), calls['decoder_decode'] / stores,
+    sum(p[0] for p in others) / stores))
+print('  exit = fetch + enforce_mem_access (origin, bytes, decide and report are parts of it);')
+print('  decoder asks: requests of the whole run per store; decoder instr: the decoder process\'s')
+print('  whole run (Capstone loaded at its first request) per store')
+PY

@@ -233,6 +233,11 @@ static bool ev_live(const struct ev *e)
 	return e->evs && e->evs->f && !e->suppressed;
 }
 
+bool ev_wanted(const struct ev *e)
+{
+	return ev_live(e);
+}
+
 static void ev_start(struct ev *e, struct events *evs, const char *type, bool limit)
 {
 	e->evs = evs;

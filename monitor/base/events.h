@@ -94,6 +94,12 @@ struct ev {
 /* Starts an event; a limited type whose bucket is empty is counted and suppressed. */
 void ev_begin(struct ev *e, struct events *evs, const char *type);
 /*
+ * Whether the event begun in *e will be written: false when events are off
+ * or its type's rate limit suppressed it. A field that is costly to compute
+ * (a violation's instruction text) is computed only when this says true.
+ */
+bool ev_wanted(const struct ev *e);
+/*
  * Starts an event that is never suppressed, for one of a limited type that
  * a guest can cause only a bounded number of times: a violation that ends
  * or resets the run must be in the log even after a flood of denied ones.

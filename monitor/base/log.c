@@ -89,8 +89,11 @@ void log_info(const char *fmt, ...)
 
 #define LOG_GUEST_BURST 10
 
-/* At most LOG_GUEST_BURST lines per second per call site, then one count of the rest. */
-static void log_limited(struct log_ratelimit *rl, const char *level, const char *fmt, va_list ap)
+/*
+ * At most LOG_GUEST_BURST lines per second per call site, then one count of
+ * the rest: true when this line may print (it is counted either way).
+ */
+static bool log_limit_pass(struct log_ratelimit *rl, const char *level)
 {
 	uint64_t now = clock_ns();
 
@@ -104,10 +107,30 @@ static void log_limited(struct log_ratelimit *rl, const char *level, const char 
 	}
 	if (rl->count >= LOG_GUEST_BURST) {
 		rl->suppressed++;
-		return;
+		return false;
 	}
 	rl->count++;
-	log_v(level, fmt, ap, false);
+	return true;
+}
+
+static void log_limited(struct log_ratelimit *rl, const char *level, const char *fmt, va_list ap)
+{
+	if (log_limit_pass(rl, level))
+		log_v(level, fmt, ap, false);
+}
+
+bool log_guest_notice_due(struct log_ratelimit *rl)
+{
+	return log_limit_pass(rl, "");
+}
+
+void log_notice(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v("", fmt, ap, false);
+	va_end(ap);
 }
 
 void log_guest(struct log_ratelimit *rl, const char *fmt, ...)

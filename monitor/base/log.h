@@ -2,6 +2,7 @@
 #ifndef MONITOR_LOG_H
 #define MONITOR_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,11 +36,16 @@ void log_guest(struct log_ratelimit *rl, const char *fmt, ...)
 void log_guest_notice(struct log_ratelimit *rl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-#define LOG_VIOLATION(...)                                                                         \
-	do {                                                                                       \
-		static __thread struct log_ratelimit rl_;                                          \
-		log_guest_notice(&rl_, __VA_ARGS__);                                               \
-	} while (0)
+/*
+ * For a guest-caused line that is costly to compose (a violation's, with its
+ * instruction decoded): whether a log_guest_notice() line from this call
+ * site would print now, counted as printed or suppressed the same way. When
+ * it says yes, the caller composes the line and prints it with log_notice();
+ * when no, it composes nothing.
+ */
+bool log_guest_notice_due(struct log_ratelimit *rl);
+/* A line at notice level, unconditionally: only after log_guest_notice_due() said yes. */
+void log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define LOG_GUEST(...)                                                                             \
 	do {                                                                                       \

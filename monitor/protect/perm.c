@@ -414,44 +414,60 @@ out:
 	return ret;
 }
 
-uint8_t perm_intended(const struct perm_engine *pe, uint64_t addr)
+/* What VTL1 asked for page `page` (an index into VTL0 RAM) to be; 0 outside the chunks. */
+static uint8_t perm_page_intended(const struct perm_engine *pe, uint64_t page)
 {
-	uint64_t page, c;
+	uint64_t c = page / pe->chunk;
 
-	if (!guest_ram_contains(pe->ram, gpa(addr), 1))
-		return 0;
-	page = (addr - pe->ram->gpa_base) / VTL_PAGE_SIZE;
-	c = page / pe->chunk;
 	if (c >= pe->nchunks)
 		return 0;
 	return permmap_get(&pe->maps[c], page - c * pe->chunk);
 }
 
-uint8_t perm_effective(const struct perm_engine *pe, uint64_t addr)
+/* What the memslots let VTL0 do on page `page` (an index into VTL0 RAM). */
+static uint8_t perm_page_effective(const struct perm_engine *pe, uint64_t page)
 {
-	const struct perm_slot *s;
+	const struct perm_slot *s = perm_slot_find(pe, page);
 
-	if (!guest_ram_contains(pe->ram, gpa(addr), 1))
-		return 0;
-	s = perm_slot_find(pe, (addr - pe->ram->gpa_base) / VTL_PAGE_SIZE);
 	if (!s)
 		return 0;
 	return s->kind == SLOT_RW ? VTL_PERM_MASK : VTL_PERM_R | VTL_PERM_X;
 }
 
+uint8_t perm_intended(const struct perm_engine *pe, uint64_t addr)
+{
+	if (!guest_ram_contains(pe->ram, gpa(addr), 1))
+		return 0;
+	return perm_page_intended(pe, (addr - pe->ram->gpa_base) / VTL_PAGE_SIZE);
+}
+
+uint8_t perm_effective(const struct perm_engine *pe, uint64_t addr)
+{
+	if (!guest_ram_contains(pe->ram, gpa(addr), 1))
+		return 0;
+	return perm_page_effective(pe, (addr - pe->ram->gpa_base) / VTL_PAGE_SIZE);
+}
+
 /* ---- VTL0 memory with VTL0's rights ------------------------------------------------ */
 
+/*
+ * Every read of a VTL0 page-table entry and instruction byte comes here (a
+ * write exit makes ~10), so the range is checked against RAM once and each
+ * page by its index, not through perm_intended() and perm_effective().
+ */
 bool perm_vtl0_allows(const struct perm_engine *pe, uint64_t addr, uint64_t len, uint8_t need)
 {
 	uint64_t first, last;
 
 	if (!len || !guest_ram_contains(pe->ram, gpa(addr), len))
 		return false;
-	first = addr & ~(uint64_t)(VTL_PAGE_SIZE - 1);
-	last = (addr + len - 1) & ~(uint64_t)(VTL_PAGE_SIZE - 1);
-	for (uint64_t page = first;; page += VTL_PAGE_SIZE) {
+	first = ((addr & ~(uint64_t)(VTL_PAGE_SIZE - 1)) - pe->ram->gpa_base) / VTL_PAGE_SIZE;
+	last = (((addr + len - 1) & ~(uint64_t)(VTL_PAGE_SIZE - 1)) - pe->ram->gpa_base) /
+	       VTL_PAGE_SIZE;
+	for (uint64_t page = first;; page++) {
 		/* What VTL1 asked for and what the slots enforce: both must grant it. */
-		if ((perm_intended(pe, page) & perm_effective(pe, page) & need) != need)
+		if ((perm_page_intended(pe, page) & need) != need ||
+		    (perm_page_effective(pe, page) & need) != need)
 			return false;
 		if (page == last)
 			return true;

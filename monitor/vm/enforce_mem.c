@@ -72,26 +72,47 @@ static void enforce_deny_access(struct vcpu_pair *p, const struct kvm_regs *regs
  * A write exit: which instruction made it. RIP is past the store (except for
  * a rep string op mid-way), so the candidates are the instructions that end
  * at RIP; the denial is precise only when exactly one can have made this
- * write and its only effect is the store (insn_write_origin).
+ * write and its only effect is the store (insn_write_origin). A known
+ * origin's bytes go into the report as they were decoded.
  */
 static void enforce_write_origin(struct vcpu_pair *p, const struct vexit *x,
-				 const struct kvm_regs *snap, struct insn_write_origin *o)
+				 const struct kvm_regs *snap, struct insn_write_origin *o,
+				 struct vtl1_intercept *ic)
 {
-	uint8_t before[INSN_MAX], at[INSN_MAX];
+	uint8_t buf[2 * INSN_MAX], *before = buf, *at = buf + INSN_MAX;
+	struct vtl0_walks walks;
 	struct insn_cpu cpu;
-	size_t n = vtl0_view_fetch_before(p, snap->rip, before);
-	size_t at_n = vtl0_view_fetch(p, snap->rip, at, sizeof(at));
+	size_t n, at_n;
 	const struct insn_write_exit wx = {
 	    .rip = snap->rip,
 	    .gpa = x->addr,
 	    .len = x->len,
 	    .cpu = &cpu,
-	    .va_is_gpa = vtl0_view_va_is_gpa,
-	    .ctx = p,
+	    .va_is_gpa = vtl0_walks_va_is_gpa,
+	    .ctx = &walks,
 	};
 
+	/* RIP's page and the store's address: usually under the same upper-level entries. */
+	vtl0_walks_init(&walks, p);
+	/* Both sides of RIP in one fetch (one page walk when they share a page). */
+	at_n = snap->rip >= INSN_MAX
+		   ? vtl0_walks_fetch(&walks, snap->rip - INSN_MAX, buf, sizeof(buf))
+		   : 0;
+	if (at_n >= INSN_MAX) {
+		n = INSN_MAX;
+		at_n -= INSN_MAX;
+	} else {
+		n = vtl0_view_fetch_before(p, snap->rip, before);
+		at_n = vtl0_view_fetch(p, snap->rip, at, INSN_MAX);
+	}
 	vtl0_view_cpu(p, snap, true, &cpu);
 	insn_write_origin(before, n, at, at_n, &wx, o);
+	/* Unknown origin: the bytes at RIP are the next instruction, not the culprit. */
+	if (!o->known)
+		return;
+	memset(ic->insn, 0, sizeof(ic->insn));
+	memcpy(ic->insn, o->at_rip ? at : before + n - o->len, o->len);
+	ic->insn_len = (uint8_t)o->len;
 }
 
 /*
@@ -145,13 +166,10 @@ void enforce_mem_access(struct vcpu_pair *p, const struct vexit *x)
 		return;
 	}
 	if (write) {
-		enforce_write_origin(p, x, &snap, &org);
+		enforce_write_origin(p, x, &snap, &org, &ic);
 		ic.rip = org.rip;
 		if (org.precise)
 			ic.flags |= VTL1_INT_F_PRECISE;
-		/* Unknown origin: the bytes at RIP are the next instruction, not the culprit. */
-		if (org.known)
-			intercept_fill_insn(p, &ic, org.rip, org.len);
 	} else {
 		if (enforce_read_precise(p, x, &snap))
 			ic.flags |= VTL1_INT_F_PRECISE;

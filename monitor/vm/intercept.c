@@ -169,27 +169,32 @@ static void intercept_log_line(const struct vtl1_intercept *ic, const char *insn
 	else
 		snprintf(what, sizeof(what), "%s at gpa %#llx", intercept_kind_name(ic->kind),
 			 (unsigned long long)ic->gpa);
-	LOG_VIOLATION("vtl0 %s, rip %#llx%s%s%s: %s%s%s", what, (unsigned long long)ic->rip,
-		      insn ? " (" : "", insn ? insn : "", insn ? ")" : "", decision,
-		      note ? ": " : "", note ? note : "");
+	log_notice("vtl0 %s, rip %#llx%s%s%s: %s%s%s", what, (unsigned long long)ic->rip,
+		   insn ? " (" : "", insn ? insn : "", insn ? ")" : "", decision, note ? ": " : "",
+		   note ? note : "");
 }
 
 void intercept_report(struct vcpu_pair *p, const struct vtl1_intercept *ic, uint32_t op,
 		      const char *note)
 {
+	/* The operator sees each one (rate-limited: a guest decides how many there are). */
+	static __thread struct log_ratelimit line_rl;
 	enum violation_decision decision = intercept_decision(p, ic, op);
 	char text[DISASM_TEXT_MAX] = "(unknown)";
+	bool line;
 	struct ev e;
 	size_t len;
 
 	atomic_fetch_add(&p->m->violations[ic->kind < VIOLATION_KINDS ? ic->kind : 0][decision], 1);
-	if (ic->insn_len)
-		disasm_one(ic->insn, ic->insn_len, ic->rip, text, sizeof(text), &len);
 	/* A violation that ends or resets the run happens once: the rate limit never hides it. */
 	if (op == VTL1_OP_INJECT || op == VTL1_OP_ALLOW || op == VTL1_OP_SKIP)
 		ev_begin(&e, &p->m->events, "violation");
 	else
 		ev_begin_always(&e, &p->m->events, "violation");
+	line = !p->m->cfg.no_violation_lines && log_guest_notice_due(&line_rl);
+	/* The text costs a decoder round trip: only for a line or an event that is written. */
+	if (ic->insn_len && (line || ev_wanted(&e)))
+		disasm_one(ic->insn, ic->insn_len, ic->rip, text, sizeof(text), &len);
 	ev_u64(&e, "vcpu", p->index);
 	ev_str(&e, "kind", intercept_kind_name(ic->kind));
 	ev_hex(&e, "gpa", ic->gpa);
@@ -202,8 +207,7 @@ void intercept_report(struct vcpu_pair *p, const struct vtl1_intercept *ic, uint
 	if (note)
 		ev_str(&e, "note", note);
 	ev_emit(&e);
-	/* The operator sees each one (rate-limited: a guest decides how many there are). */
-	if (!p->m->cfg.no_violation_lines)
+	if (line)
 		intercept_log_line(ic, ic->insn_len ? text : NULL,
 				   intercept_decision_names[decision], note);
 }

@@ -71,3 +71,28 @@ bool vtl0_view_va_is_gpa(void *ctx, uint64_t va, uint64_t g)
 
 	return vtl0_view_translate(ctx, va, &got) == PTWALK_OK && got == g;
 }
+
+void vtl0_walks_init(struct vtl0_walks *w, struct vcpu_pair *p)
+{
+	w->p = p;
+	ptwalk_memo_init(&w->memo, vtl0_view_read_gpa, &p->m->perm);
+}
+
+size_t vtl0_walks_fetch(struct vtl0_walks *w, uint64_t va, uint8_t *buf, size_t len)
+{
+	const struct kvm_sregs *s = vtl0_view_sregs(w->p);
+
+	return ptwalk_fetch(s->cr0, s->cr4, s->efer, s->cr3, va, ptwalk_memo_read, &w->memo, buf,
+			    len);
+}
+
+bool vtl0_walks_va_is_gpa(void *ctx, uint64_t va, uint64_t g)
+{
+	struct vtl0_walks *w = ctx;
+	const struct kvm_sregs *s = vtl0_view_sregs(w->p);
+	struct ptwalk_result pw;
+
+	return ptwalk_translate(s->cr0, s->cr4, s->efer, s->cr3, va, ptwalk_memo_read, &w->memo,
+				&pw) == PTWALK_OK &&
+	       pw.gpa == g;
+}

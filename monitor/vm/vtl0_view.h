@@ -28,4 +28,20 @@ void vtl0_view_cpu(struct vcpu_pair *p, const struct kvm_regs *regs, bool after,
 /* insn_write_exit's callback: does `va` translate to exactly `g`? (ctx = the pair) */
 bool vtl0_view_va_is_gpa(void *ctx, uint64_t va, uint64_t g);
 
+/*
+ * The walks of one exit through VTL0's tables, sharing the entries they
+ * read (struct ptwalk_memo): a write exit walks RIP's page and the store's
+ * address. On the handler's stack, for that exit only.
+ */
+struct vtl0_walks {
+	struct vcpu_pair *p;
+	struct ptwalk_memo memo;
+};
+
+void vtl0_walks_init(struct vtl0_walks *w, struct vcpu_pair *p);
+/* vtl0_view_fetch() through the exit's walks. */
+size_t vtl0_walks_fetch(struct vtl0_walks *w, uint64_t va, uint8_t *buf, size_t len);
+/* vtl0_view_va_is_gpa() through the exit's walks (ctx = the struct vtl0_walks). */
+bool vtl0_walks_va_is_gpa(void *ctx, uint64_t va, uint64_t g);
+
 #endif

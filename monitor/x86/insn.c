@@ -2,9 +2,11 @@
 #include "monitor/x86/insn.h"
 
 #include <capstone/capstone.h> /* X86_* ids only: the decoder process runs Capstone */
+#include <stddef.h>
 #include <string.h>
 
 #include "monitor/x86/decoder.h"
+#include "monitor/x86/insn_len.h"
 
 #define INSN_PAGE_SIZE 4096ULL
 /* Bytes of one MMIO exit (sizeof(run->mmio.data)): KVM splits wider accesses into these. */
@@ -82,38 +84,32 @@ struct insn_gpr_alias {
 	uint8_t shift; /* 8 for ah, ch, dh, bh */
 };
 
-static const struct insn_gpr_alias insn_gpr_aliases[] = {
-    {X86_REG_RAX, 0, 8, 0},   {X86_REG_EAX, 0, 4, 0},	{X86_REG_AX, 0, 2, 0},
-    {X86_REG_AL, 0, 1, 0},    {X86_REG_AH, 0, 1, 8},	{X86_REG_RCX, 1, 8, 0},
-    {X86_REG_ECX, 1, 4, 0},   {X86_REG_CX, 1, 2, 0},	{X86_REG_CL, 1, 1, 0},
-    {X86_REG_CH, 1, 1, 8},    {X86_REG_RDX, 2, 8, 0},	{X86_REG_EDX, 2, 4, 0},
-    {X86_REG_DX, 2, 2, 0},    {X86_REG_DL, 2, 1, 0},	{X86_REG_DH, 2, 1, 8},
-    {X86_REG_RBX, 3, 8, 0},   {X86_REG_EBX, 3, 4, 0},	{X86_REG_BX, 3, 2, 0},
-    {X86_REG_BL, 3, 1, 0},    {X86_REG_BH, 3, 1, 8},	{X86_REG_RSP, 4, 8, 0},
-    {X86_REG_ESP, 4, 4, 0},   {X86_REG_SP, 4, 2, 0},	{X86_REG_SPL, 4, 1, 0},
-    {X86_REG_RBP, 5, 8, 0},   {X86_REG_EBP, 5, 4, 0},	{X86_REG_BP, 5, 2, 0},
-    {X86_REG_BPL, 5, 1, 0},   {X86_REG_RSI, 6, 8, 0},	{X86_REG_ESI, 6, 4, 0},
-    {X86_REG_SI, 6, 2, 0},    {X86_REG_SIL, 6, 1, 0},	{X86_REG_RDI, 7, 8, 0},
-    {X86_REG_EDI, 7, 4, 0},   {X86_REG_DI, 7, 2, 0},	{X86_REG_DIL, 7, 1, 0},
-    {X86_REG_R8, 8, 8, 0},    {X86_REG_R8D, 8, 4, 0},	{X86_REG_R8W, 8, 2, 0},
-    {X86_REG_R8B, 8, 1, 0},   {X86_REG_R9, 9, 8, 0},	{X86_REG_R9D, 9, 4, 0},
-    {X86_REG_R9W, 9, 2, 0},   {X86_REG_R9B, 9, 1, 0},	{X86_REG_R10, 10, 8, 0},
-    {X86_REG_R10D, 10, 4, 0}, {X86_REG_R10W, 10, 2, 0}, {X86_REG_R10B, 10, 1, 0},
-    {X86_REG_R11, 11, 8, 0},  {X86_REG_R11D, 11, 4, 0}, {X86_REG_R11W, 11, 2, 0},
-    {X86_REG_R11B, 11, 1, 0}, {X86_REG_R12, 12, 8, 0},	{X86_REG_R12D, 12, 4, 0},
-    {X86_REG_R12W, 12, 2, 0}, {X86_REG_R12B, 12, 1, 0}, {X86_REG_R13, 13, 8, 0},
-    {X86_REG_R13D, 13, 4, 0}, {X86_REG_R13W, 13, 2, 0}, {X86_REG_R13B, 13, 1, 0},
-    {X86_REG_R14, 14, 8, 0},  {X86_REG_R14D, 14, 4, 0}, {X86_REG_R14W, 14, 2, 0},
-    {X86_REG_R14B, 14, 1, 0}, {X86_REG_R15, 15, 8, 0},	{X86_REG_R15D, 15, 4, 0},
-    {X86_REG_R15W, 15, 2, 0}, {X86_REG_R15B, 15, 1, 0},
+/* Indexed by x86_reg: insn_decode() looks registers up several times per operand. */
+#define A(r, i, b, s) [X86_REG_##r] = {X86_REG_##r, (i), (b), (s)}
+static const struct insn_gpr_alias insn_gpr_aliases[X86_REG_ENDING] = {
+    A(RAX, 0, 8, 0),   A(EAX, 0, 4, 0),	  A(AX, 0, 2, 0),    A(AL, 0, 1, 0),	A(AH, 0, 1, 8),
+    A(RCX, 1, 8, 0),   A(ECX, 1, 4, 0),	  A(CX, 1, 2, 0),    A(CL, 1, 1, 0),	A(CH, 1, 1, 8),
+    A(RDX, 2, 8, 0),   A(EDX, 2, 4, 0),	  A(DX, 2, 2, 0),    A(DL, 2, 1, 0),	A(DH, 2, 1, 8),
+    A(RBX, 3, 8, 0),   A(EBX, 3, 4, 0),	  A(BX, 3, 2, 0),    A(BL, 3, 1, 0),	A(BH, 3, 1, 8),
+    A(RSP, 4, 8, 0),   A(ESP, 4, 4, 0),	  A(SP, 4, 2, 0),    A(SPL, 4, 1, 0),	A(RBP, 5, 8, 0),
+    A(EBP, 5, 4, 0),   A(BP, 5, 2, 0),	  A(BPL, 5, 1, 0),   A(RSI, 6, 8, 0),	A(ESI, 6, 4, 0),
+    A(SI, 6, 2, 0),    A(SIL, 6, 1, 0),	  A(RDI, 7, 8, 0),   A(EDI, 7, 4, 0),	A(DI, 7, 2, 0),
+    A(DIL, 7, 1, 0),   A(R8, 8, 8, 0),	  A(R8D, 8, 4, 0),   A(R8W, 8, 2, 0),	A(R8B, 8, 1, 0),
+    A(R9, 9, 8, 0),    A(R9D, 9, 4, 0),	  A(R9W, 9, 2, 0),   A(R9B, 9, 1, 0),	A(R10, 10, 8, 0),
+    A(R10D, 10, 4, 0), A(R10W, 10, 2, 0), A(R10B, 10, 1, 0), A(R11, 11, 8, 0),	A(R11D, 11, 4, 0),
+    A(R11W, 11, 2, 0), A(R11B, 11, 1, 0), A(R12, 12, 8, 0),  A(R12D, 12, 4, 0), A(R12W, 12, 2, 0),
+    A(R12B, 12, 1, 0), A(R13, 13, 8, 0),  A(R13D, 13, 4, 0), A(R13W, 13, 2, 0), A(R13B, 13, 1, 0),
+    A(R14, 14, 8, 0),  A(R14D, 14, 4, 0), A(R14W, 14, 2, 0), A(R14B, 14, 1, 0), A(R15, 15, 8, 0),
+    A(R15D, 15, 4, 0), A(R15W, 15, 2, 0), A(R15B, 15, 1, 0),
 };
+#undef A
 
 static const struct insn_gpr_alias *insn_gpr_alias(x86_reg reg)
 {
-	for (size_t i = 0; i < sizeof(insn_gpr_aliases) / sizeof(insn_gpr_aliases[0]); i++)
-		if (insn_gpr_aliases[i].reg == reg)
-			return &insn_gpr_aliases[i];
-	return NULL;
+	/* bytes is 0 for every register that is not a GPR (no entry). */
+	if ((unsigned)reg >= X86_REG_ENDING || !insn_gpr_aliases[reg].bytes)
+		return NULL;
+	return &insn_gpr_aliases[reg];
 }
 
 /* Every flag Capstone can report as tested rather than changed. */
@@ -427,6 +423,101 @@ int insn_decode(const uint8_t *bytes, size_t n, uint64_t rip, const struct insn_
 	return 0;
 }
 
+/* A GPR's value for an address (64-bit addressing: no 67 here), by kvm_regs index. */
+static uint64_t insn_reg64(const struct kvm_regs *regs, unsigned idx)
+{
+	static const uint8_t off[16] = {
+	    offsetof(struct kvm_regs, rax), offsetof(struct kvm_regs, rcx),
+	    offsetof(struct kvm_regs, rdx), offsetof(struct kvm_regs, rbx),
+	    offsetof(struct kvm_regs, rsp), offsetof(struct kvm_regs, rbp),
+	    offsetof(struct kvm_regs, rsi), offsetof(struct kvm_regs, rdi),
+	    offsetof(struct kvm_regs, r8),  offsetof(struct kvm_regs, r9),
+	    offsetof(struct kvm_regs, r10), offsetof(struct kvm_regs, r11),
+	    offsetof(struct kvm_regs, r12), offsetof(struct kvm_regs, r13),
+	    offsetof(struct kvm_regs, r14), offsetof(struct kvm_regs, r15),
+	};
+	uint64_t v;
+
+	memcpy(&v, (const uint8_t *)regs + off[idx & 15], sizeof(v));
+	return v;
+}
+
+/* insn_decode_store() once insn_len() has parsed the bytes (p->len is their length). */
+static int insn_decode_store_parsed(const uint8_t *b, uint64_t rip, const struct insn_cpu *cpu,
+				    const struct insn_len_parse *p, struct insn_info *out)
+{
+	uint8_t op = p->opcode, modrm, mod, rm, rex = p->rex;
+	uint64_t ea = 0, disp = 0;
+	uint32_t size;
+
+	if (p->len < 1 || p->len > INSN_MAX || p->map != 0 || !p->modrm_at || p->odd || p->adsize ||
+	    p->lock_rep)
+		return -1;
+	if (op != 0x88 && op != 0x89 && op != 0xC6 && op != 0xC7)
+		return -1;
+	modrm = b[p->modrm_at];
+	mod = modrm >> 6;
+	rm = modrm & 7;
+	/* A register destination is no store; C6/C7 other than /0 are xabort, xbegin or #UD. */
+	if (mod == 3 || ((op == 0xC6 || op == 0xC7) && (modrm & 0x38)))
+		return -1;
+	if (op == 0x88 || op == 0xC6) {
+		if (p->opsize)
+			return -1; /* 66 on a byte store means nothing: left to Capstone */
+		size = 1;
+	} else {
+		size = rex & 0x08 ? 8 : p->opsize ? 2 : 4;
+	}
+	if (p->disp_len == 1)
+		disp = (uint64_t)(int64_t)(int8_t)b[p->disp_at];
+	else if (p->disp_len == 4)
+		disp = (uint64_t)(int64_t)(int32_t)((uint32_t)b[p->disp_at] |
+						    (uint32_t)b[p->disp_at + 1] << 8 |
+						    (uint32_t)b[p->disp_at + 2] << 16 |
+						    (uint32_t)b[p->disp_at + 3] << 24);
+	if (rm == 4) {
+		uint8_t sib = b[p->modrm_at + 1];
+		unsigned index = ((sib >> 3) & 7) | (rex & 0x02 ? 8 : 0);
+		unsigned base = (sib & 7) | (rex & 0x01 ? 8 : 0);
+
+		/* Index 100b without REX.X is none; base 101b with mod 00 is disp32 alone. */
+		if (index != 4)
+			ea += insn_reg64(cpu->regs, index) << (sib >> 6);
+		if (!(mod == 0 && (sib & 7) == 5))
+			ea += insn_reg64(cpu->regs, base);
+	} else if (mod == 0 && rm == 5) {
+		ea = rip + p->len; /* RIP-relative: from the next instruction */
+	} else {
+		ea = insn_reg64(cpu->regs, rm | (rex & 0x01 ? 8 : 0));
+	}
+	ea += disp;
+	/* In 64-bit mode only FS and GS have bases (insn_decode() does the same). */
+	if (p->seg == 0x64)
+		ea += cpu->fs_base;
+	else if (p->seg == 0x65)
+		ea += cpu->gs_base;
+	memset(out, 0, sizeof(*out));
+	out->len = p->len;
+	out->id = X86_INS_MOV;
+	/* A mov changes no register and no flag: before and after the store look the same. */
+	out->pure_store = true;
+	out->known_store = true;
+	out->nmem = 1;
+	out->mem[0] = (struct insn_mem){ea, size, true, true};
+	return 0;
+}
+
+int insn_decode_store(const uint8_t *bytes, size_t n, uint64_t rip, const struct insn_cpu *cpu,
+		      struct insn_info *out)
+{
+	struct insn_len_parse p;
+	unsigned len = insn_len(bytes, n, &p);
+
+	if (len < 1 || len > INSN_MAX)
+		return -1;
+	return insn_decode_store_parsed(bytes, rip, cpu, &p, out);
+}
+
 /*
  * How KVM hands an emulated store to userspace: split at the page boundary,
  * then each part in exits of at most 8 bytes (run->mmio.data). True if
@@ -466,13 +557,74 @@ static bool insn_info_wrote(const struct insn_info *in, const struct insn_write_
 	return false;
 }
 
-void insn_write_origin(const uint8_t *before, size_t n, const uint8_t *at, size_t at_n,
-		       const struct insn_write_exit *x, struct insn_write_origin *o)
+/*
+ * One write exit asks whether the same linear address is the exit's GPA more
+ * than once (a candidate's check, then the precise one): each answer is a
+ * walk of VTL0's page tables, so the last one is kept for the exit.
+ */
+struct insn_va_memo {
+	const struct insn_write_exit *x;
+	uint64_t va, gpa;
+	bool valid, is;
+};
+
+static bool insn_memo_va_is_gpa(void *ctx, uint64_t va, uint64_t gpa)
 {
-	struct insn_cpu cpu = *x->cpu;
+	struct insn_va_memo *m = ctx;
+
+	if (!m->valid || m->va != va || m->gpa != gpa) {
+		m->is = m->x->va_is_gpa(m->x->ctx, va, gpa);
+		m->va = va;
+		m->gpa = gpa;
+		m->valid = true;
+	}
+	return m->is;
+}
+
+/* Could the prefixes at b[0..n) carry REP or REPNE (all Capstone reports as rep)? */
+static bool insn_may_rep(const uint8_t *b, size_t n)
+{
+	if (n > INSN_MAX)
+		n = INSN_MAX;
+	for (size_t i = 0; i < n; i++) {
+		if (b[i] == 0xF2 || b[i] == 0xF3)
+			return true;
+		if (!insn_is_legacy_prefix(b[i]) && (b[i] & 0xF0) != 0x40)
+			return false;
+	}
+	return false;
+}
+
+/*
+ * The candidate that ends at RIP after `back` bytes b[0..back): 0 with *in
+ * decoded when it is one instruction of exactly that length, else -1. Its
+ * length is checked in the monitor first; plain stores are decoded there too.
+ */
+static int insn_candidate(const uint8_t *b, size_t back, uint64_t rip, const struct insn_cpu *cpu,
+			  struct insn_info *in)
+{
+	struct insn_len_parse p;
+	unsigned len = insn_len(b, back, &p);
+
+	if (len != INSN_LEN_UNKNOWN && len != back)
+		return -1; /* another length, or longer than the bytes: ends elsewhere */
+	if (len == back && !insn_decode_store_parsed(b, rip, cpu, &p, in))
+		return 0;
+	return insn_decode(b, back, rip, cpu, in) || in->len != back ? -1 : 0;
+}
+
+void insn_write_origin(const uint8_t *before, size_t n, const uint8_t *at, size_t at_n,
+		       const struct insn_write_exit *x0, struct insn_write_origin *o)
+{
+	struct insn_cpu cpu = *x0->cpu;
+	struct insn_va_memo memo = {.x = x0};
+	struct insn_write_exit wx = *x0;
+	const struct insn_write_exit *x = &wx;
 	struct insn_info in;
 	unsigned matches = 0;
 
+	wx.va_is_gpa = insn_memo_va_is_gpa;
+	wx.ctx = &memo;
 	memset(o, 0, sizeof(*o));
 	o->rip = x->rip;
 	cpu.regs_after = true;
@@ -482,7 +634,7 @@ void insn_write_origin(const uint8_t *before, size_t n, const uint8_t *at, size_
 		n = INSN_MAX;
 	}
 	/* A rep string store mid-way: RIP stays on it, its pointers already moved. */
-	if (at_n && !insn_decode(at, at_n, x->rip, &cpu, &in) && in.rep &&
+	if (at_n && insn_may_rep(at, at_n) && !insn_decode(at, at_n, x->rip, &cpu, &in) && in.rep &&
 	    insn_is_string_store(in.id) && insn_info_wrote(&in, x)) {
 		matches++;
 		o->rip = x->rip;
@@ -490,8 +642,8 @@ void insn_write_origin(const uint8_t *before, size_t n, const uint8_t *at, size_
 		o->at_rip = true;
 	}
 	for (size_t back = 1; back <= n; back++) {
-		if (insn_decode(before + (n - back), back, x->rip - back, &cpu, &in) ||
-		    in.len != back || !insn_info_wrote(&in, x))
+		if (insn_candidate(before + (n - back), back, x->rip - back, &cpu, &in) ||
+		    !insn_info_wrote(&in, x))
 			continue;
 		matches++;
 		o->rip = x->rip - back;

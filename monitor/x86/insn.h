@@ -79,6 +79,18 @@ struct insn_info {
 int insn_decode(const uint8_t *bytes, size_t n, uint64_t rip, const struct insn_cpu *cpu,
 		struct insn_info *out);
 
+/*
+ * insn_decode() for the plain stores a write exit usually comes from, done in
+ * the monitor: mov r/m, r and mov r/m, imm (88, 89, C6 /0, C7 /0) with a
+ * memory destination, optional 66, one segment override and a REX. Anything
+ * else (other opcodes, 67, LOCK or REP prefixes, repeated prefixes, a REX
+ * not right before the opcode) is -1: not decoded here, ask insn_decode().
+ * On 0, *out is what insn_decode() gives for the same bytes (fuzzed against
+ * it) except for the Capstone id, which is X86_INS_MOV either way.
+ */
+int insn_decode_store(const uint8_t *bytes, size_t n, uint64_t rip, const struct insn_cpu *cpu,
+		      struct insn_info *out);
+
 /* What a write exit says, to find the instruction behind it. */
 struct insn_write_exit {
 	uint64_t rip; /* RIP at the exit */
@@ -108,6 +120,9 @@ struct insn_write_origin {
  * with this length. The origin is known only when exactly one is left;
  * precise only when that one is a pure store (mov, movnti, movbe, setcc,
  * not) whose address was checked: then rewinding RIP undoes it exactly.
+ * Candidates are ruled out by their length in the monitor (insn_len.h) and
+ * plain stores decoded there (insn_decode_store); only the rest go to
+ * Capstone, so a typical store costs no decoder round trip.
  */
 void insn_write_origin(const uint8_t *before, size_t n, const uint8_t *at, size_t at_n,
 		       const struct insn_write_exit *x, struct insn_write_origin *o);

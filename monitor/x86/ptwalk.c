@@ -112,3 +112,31 @@ size_t ptwalk_fetch(uint64_t cr0, uint64_t cr4, uint64_t efer, uint64_t cr3, uin
 	}
 	return done;
 }
+
+void ptwalk_memo_init(struct ptwalk_memo *m, ptwalk_read_fn rd, void *ctx)
+{
+	memset(m, 0, sizeof(*m));
+	m->rd = rd;
+	m->ctx = ctx;
+}
+
+int ptwalk_memo_read(void *memo, uint64_t gpa, void *dst, size_t len)
+{
+	struct ptwalk_memo *m = memo;
+	unsigned slot;
+
+	if (len != sizeof(m->val[0]))
+		return m->rd(m->ctx, gpa, dst, len);
+	for (unsigned i = 0; i < m->n; i++)
+		if (m->gpa[i] == gpa) {
+			memcpy(dst, &m->val[i], len);
+			return 0;
+		}
+	/* A failed read is not kept: the next walk asks again. */
+	if (m->rd(m->ctx, gpa, dst, len))
+		return -1;
+	slot = m->n < PTWALK_MEMO_ENTRIES ? m->n++ : m->next++ % PTWALK_MEMO_ENTRIES;
+	m->gpa[slot] = gpa;
+	memcpy(&m->val[slot], dst, len);
+	return 0;
+}

@@ -23,8 +23,8 @@
 /* Physical address bits 12..51 of a table pointer or 4 KiB page. */
 #define PTWALK_ADDR_MASK 0x000FFFFFFFFFF000ULL
 
-/* Longest fetch: one x86 instruction (15 bytes) rounded up. */
-#define PTWALK_FETCH_MAX 16
+/* Longest fetch: two x86 instructions (15 bytes each, the ones before and at RIP) rounded up. */
+#define PTWALK_FETCH_MAX 32
 
 /*
  * Reads guest physical memory [gpa, gpa + len). Must return 0 and fill dst,
@@ -32,6 +32,35 @@
  * nothing else about guest memory.
  */
 typedef int (*ptwalk_read_fn)(void *ctx, uint64_t gpa, void *dst, size_t len);
+
+/*
+ * The page-table entries one exit's walks have read, so that a second walk
+ * through the same tables (a write exit walks RIP's page, then the store's
+ * address, usually under the same PML4, PDPT and PD entries) does not read
+ * them, nor check VTL0's right to read them, again. A memo lives for one
+ * exit on its handler's stack: the walks it serves see the tables as they
+ * were at its first read of each entry, one consistent view, as if they had
+ * all run at once. ptwalk_memo_read() is a ptwalk_read_fn (ctx = the memo)
+ * that keeps 8-byte reads (entries) and passes every other read through.
+ */
+#define PTWALK_MEMO_ENTRIES 8
+
+struct ptwalk_memo {
+	ptwalk_read_fn rd; /* the reads it stands for */
+	void *ctx;
+	unsigned n, next; /* entries kept; the one to replace when full */
+	uint64_t gpa[PTWALK_MEMO_ENTRIES];
+	uint64_t val[PTWALK_MEMO_ENTRIES];
+};
+
+/* An empty memo in front of rd(ctx, ...). */
+void ptwalk_memo_init(struct ptwalk_memo *m, ptwalk_read_fn rd, void *ctx);
+/*
+ * A ptwalk_read_fn through the memo `memo`: 0 with dst filled (an 8-byte
+ * entry from the memo when it was read before), or -1 when rd fails (a
+ * failure is not kept: the next walk asks rd again).
+ */
+int ptwalk_memo_read(void *memo, uint64_t gpa, void *dst, size_t len);
 
 struct ptwalk_result {
 	uint64_t gpa;	    /* translation of va */

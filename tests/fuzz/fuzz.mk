@@ -55,7 +55,7 @@ FUZZ_SRCS_json := monitor/base/events.c monitor/base/log.c monitor/base/file.c
 FUZZ_SRCS_json += monitor/base/evlog.c
 FUZZ_LIBS_json := -pthread
 FUZZ_MAXLEN_json := 2048
-FUZZ_SRCS_insn := monitor/x86/insn.c $(FUZZ_DECODER_SRCS)
+FUZZ_SRCS_insn := monitor/x86/insn.c monitor/x86/insn_len.c $(FUZZ_DECODER_SRCS)
 
 # fuzz_insn.c also calls Capstone itself (its reference decoder): linked, and dlopen finds it loaded.
 FUZZ_LIBS_insn := $(shell pkg-config --libs capstone libseccomp 2>/dev/null || echo -lcapstone -lseccomp) \

@@ -8,6 +8,7 @@
 
 #include "fuzz_common.h"
 #include "monitor/x86/insn.h"
+#include "monitor/x86/insn_len.h"
 
 /*
  * Input layout (zero past the end):
@@ -23,7 +24,10 @@
  *   write_origin: u64 rip, u64 gpa, u32 fragment length, u8 flags (% 4: how
  *                va_is_gpa answers; bit 4 regs_after, bit 5 DF), u64 fs_base,
  *                u64 gs_base, GPRs, u8 length + the bytes before RIP, u8
- *                length + the bytes at RIP.
+ *                length + the bytes at RIP. Also checked against a
+ *                reference that decodes every candidate with Capstone.
+ *   length:      u8 length, the bytes: insn_len() against Capstone's length.
+ *   store:       as decode: insn_decode_store() against insn_decode().
  * Instruction bytes are always copied into a buffer of exactly their length,
  * so ASan sees any read before or past them. Every call is made twice with
  * the same input: the answer must not change (no hidden state).
@@ -444,6 +448,83 @@ static bool origin_equal(const struct insn_write_origin *a, const struct insn_wr
 	       a->precise == b->precise && a->at_rip == b->at_rip;
 }
 
+/*
+ * insn_write_origin() as it was before the in-monitor length decoder: every
+ * candidate decoded by Capstone (insn_decode). The two must agree on every
+ * exit; written apart from insn.c, after insn.h's contract.
+ */
+static bool ref_part_wrote(uint64_t va, uint64_t n, const struct insn_write_exit *x)
+{
+	for (uint64_t off = 0; off < n; off += 8) {
+		uint64_t chunk = n - off < 8 ? n - off : 8;
+
+		if (chunk == x->len && x->va_is_gpa(x->ctx, va + off, x->gpa))
+			return true;
+	}
+	return false;
+}
+
+static bool ref_wrote(const struct insn_info *in, const struct insn_write_exit *x)
+{
+	for (unsigned i = 0; i < in->nmem; i++) {
+		const struct insn_mem *m = &in->mem[i];
+		uint64_t page_end = (m->ea | 4095) + 1, first;
+
+		if (!m->write || m->size < x->len)
+			continue;
+		if (!m->ea_known)
+			return true;
+		first = page_end - m->ea < m->size ? page_end - m->ea : m->size;
+		if (ref_part_wrote(m->ea, first, x) ||
+		    (first < m->size && ref_part_wrote(page_end, m->size - first, x)))
+			return true;
+	}
+	return false;
+}
+
+static void ref_origin(const uint8_t *before, size_t n, const uint8_t *at, size_t at_n,
+		       const struct insn_write_exit *x, struct insn_write_origin *o)
+{
+	struct insn_cpu cpu = *x->cpu;
+	struct insn_info in;
+	unsigned matches = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->rip = x->rip;
+	cpu.regs_after = true;
+	if (n > INSN_MAX) {
+		before += n - INSN_MAX;
+		n = INSN_MAX;
+	}
+	if (at_n && !decode(at, at_n, x->rip, &cpu, &in) && in.rep &&
+	    (in.id == X86_INS_STOSB || in.id == X86_INS_STOSW || in.id == X86_INS_STOSD ||
+	     in.id == X86_INS_STOSQ || in.id == X86_INS_MOVSB || in.id == X86_INS_MOVSW ||
+	     in.id == X86_INS_MOVSD || in.id == X86_INS_MOVSQ) &&
+	    ref_wrote(&in, x)) {
+		matches++;
+		o->len = in.len;
+		o->at_rip = true;
+	}
+	for (size_t back = 1; back <= n; back++) {
+		if (decode(before + (n - back), back, x->rip - back, &cpu, &in) || in.len != back ||
+		    !ref_wrote(&in, x))
+			continue;
+		matches++;
+		o->rip = x->rip - back;
+		o->len = back;
+		o->at_rip = false;
+		o->precise = in.pure_store && in.mem[0].ea_known && in.mem[0].size == x->len &&
+			     x->va_is_gpa(x->ctx, in.mem[0].ea, x->gpa);
+	}
+	o->known = matches == 1;
+	if (!o->known) {
+		o->rip = x->rip;
+		o->len = 0;
+		o->at_rip = false;
+	}
+	o->precise = o->known && !o->at_rip && o->precise;
+}
+
 static void fuzz_write_origin(struct fuzz_in *in)
 {
 	struct kvm_regs regs, copy;
@@ -477,6 +558,12 @@ static void fuzz_write_origin(struct fuzz_in *in)
 	FUZZ_CHECK(!memcmp(&copy, &regs, sizeof(regs)), "the registers were written");
 	origin(before, n, at, at_n, &x, &o2, &e);
 	FUZZ_CHECK(origin_equal(&o, &o2), "two calls on the same exit disagree");
+	/* The monitor's shortcuts (lengths, plain stores, the rep check) change no answer. */
+	ref_origin(before, n, at, at_n, &x, &o2);
+	FUZZ_CHECK(origin_equal(&o, &o2),
+		   "origin known %d precise %d len %zu at_rip %d, all-Capstone reference: known "
+		   "%d precise %d len %zu at_rip %d",
+		   o.known, o.precise, o.len, o.at_rip, o2.known, o2.precise, o2.len, o2.at_rip);
 	cpu.regs_after = !cpu.regs_after;
 	origin(before, n, at, at_n, &x, &o2, &e);
 	FUZZ_CHECK(origin_equal(&o, &o2), "cpu->regs_after changed the answer");
@@ -520,6 +607,101 @@ static void fuzz_write_origin(struct fuzz_in *in)
 		   o.len);
 }
 
+/* ---- insn_len and insn_decode_store (the in-monitor shortcuts) ---------------------- */
+
+static unsigned len_of(const uint8_t *bytes, size_t n, struct insn_len_parse *p)
+{
+	uint8_t *b = exact_copy(bytes, n);
+	unsigned r = insn_len(b, n, p);
+
+	free(b);
+	return r;
+}
+
+/*
+ * Whatever the bytes, insn_len() never contradicts Capstone: when Capstone
+ * decodes the bytes given (the buffer a write-origin candidate has) to S
+ * bytes, the answer is S or unknown, never another length, "longer" or
+ * "invalid". That is what lets insn_write_origin() drop a candidate unasked.
+ */
+static void fuzz_length(struct fuzz_in *in)
+{
+	uint8_t raw[FUZZ_BYTES_MAX];
+	size_t n = take_bytes(in, raw), m = n < INSN_MAX ? n : INSN_MAX;
+	struct insn_len_parse p;
+	unsigned l = len_of(raw, n, &p), l2 = len_of(raw, n, NULL);
+	cs_insn *ci = NULL;
+	size_t cnt = m ? cs_disasm(cs_handle(), raw, m, 0x1000, 1, &ci) : 0;
+
+	FUZZ_CHECK(l == l2, "with and without the parse: %u, %u", l, l2);
+	FUZZ_CHECK(l == INSN_LEN_UNKNOWN || l == INSN_LEN_LONG || l == INSN_LEN_INVALID ||
+		       (l >= 1 && l <= m),
+		   "length %u of %zu bytes", l, n);
+	FUZZ_CHECK(p.len == l, "parse says %u, answer %u", p.len, l);
+	if (cnt)
+		FUZZ_CHECK(l == INSN_LEN_UNKNOWN || l == ci[0].size,
+			   "%s %s is %u bytes for Capstone, %u for insn_len", ci[0].mnemonic,
+			   ci[0].op_str, (unsigned)ci[0].size, l);
+	cs_free(ci, cnt);
+	if (l < 1 || l > INSN_MAX)
+		return;
+	FUZZ_CHECK(p.opc_at < l && (!p.modrm_at || p.modrm_at < l) &&
+		       (!p.disp_len || p.disp_at + p.disp_len <= l),
+		   "parse fields past the length %u", l);
+	/* The bytes after it do not change it; cut short, it is longer (or unknown). */
+	FUZZ_CHECK(len_of(raw, l, NULL) == l, "length %u, but not from only those bytes", l);
+	for (size_t k = 1; k < l; k++) {
+		unsigned s = len_of(raw, k, NULL);
+
+		FUZZ_CHECK(s == INSN_LEN_LONG || s == INSN_LEN_UNKNOWN,
+			   "length %u, but %u from its first %zu bytes", l, s, k);
+	}
+}
+
+static int decode_store(const uint8_t *bytes, size_t n, uint64_t rip, const struct insn_cpu *cpu,
+			struct insn_info *out)
+{
+	uint8_t *b = exact_copy(bytes, n);
+	int r = insn_decode_store(b, n, rip, cpu, out);
+
+	free(b);
+	return r;
+}
+
+/* A plain store decoded in the monitor is exactly what the Capstone path makes of it. */
+static void fuzz_store(struct fuzz_in *in)
+{
+	struct kvm_regs regs, copy;
+	struct insn_cpu cpu = {.regs = &regs};
+	struct insn_info a, b;
+	uint8_t raw[FUZZ_BYTES_MAX];
+	uint64_t rip = fuzz_u64(in);
+	uint8_t flags = fuzz_u8(in);
+	size_t n;
+	int r;
+
+	cpu.fs_base = fuzz_u64(in);
+	cpu.gs_base = fuzz_u64(in);
+	cpu.regs_after = flags & 1;
+	take_regs(in, &regs);
+	regs.rip = rip;
+	regs.rflags = flags & 2 ? 1u << 10 : 0;
+	n = take_bytes(in, raw);
+	copy = regs;
+	r = decode_store(raw, n, rip, &cpu, &a);
+	FUZZ_CHECK(!memcmp(&copy, &regs, sizeof(regs)), "the registers were written");
+	FUZZ_CHECK(r == 0 || r == -1, "returned %d", r);
+	if (r)
+		return;
+	FUZZ_CHECK(!decode(raw, n, rip, &cpu, &b), "a plain store Capstone does not decode");
+	FUZZ_CHECK(info_equal(&a, &b),
+		   "in the monitor: len %zu id %u store %d/%d ea %llx size %u known %d; "
+		   "Capstone: len %zu id %u store %d/%d nmem %u ea %llx size %u known %d",
+		   a.len, a.id, a.pure_store, a.known_store, (unsigned long long)a.mem[0].ea,
+		   a.mem[0].size, a.mem[0].ea_known, b.len, b.id, b.pure_store, b.known_store,
+		   b.nmem, (unsigned long long)b.mem[0].ea, b.mem[0].size, b.mem[0].ea_known);
+}
+
 static void fuzz_gpr_map(void)
 {
 	struct kvm_regs r;
@@ -547,10 +729,8 @@ static const struct {
 	const char *name;
 	void (*run)(struct fuzz_in *in);
 } modes[] = {
-    {"mov_to_cr", fuzz_mov_to_cr},
-    {"write_start", fuzz_write_start},
-    {"decode", fuzz_decode},
-    {"write_origin", fuzz_write_origin},
+    {"mov_to_cr", fuzz_mov_to_cr},	 {"write_start", fuzz_write_start}, {"decode", fuzz_decode},
+    {"write_origin", fuzz_write_origin}, {"length", fuzz_length},	    {"store", fuzz_store},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -112,6 +112,35 @@ static void check_translate(const struct regs *g, uint64_t va, uint64_t va_off, 
 	r->reads = 0;
 	err = walk(g, va, r, &res);
 	FUZZ_CHECK(err <= PTWALK_E_NOT_LONG_MODE, "error %u", err);
+	/*
+	 * Through a memo (the walks of one exit), before and after a walk of
+	 * another address has filled it: the same answers as without.
+	 */
+	{
+		struct ptwalk_memo m;
+		struct ptwalk_result mres;
+		unsigned reads = r->reads;
+
+		ptwalk_memo_init(&m, ram_read, r);
+		for (int k = 0; k < 3; k++) {
+			enum ptwalk_err merr =
+			    ptwalk_translate(g->cr0, g->cr4, g->efer, g->cr3, k == 1 ? va_off : va,
+					     ptwalk_memo_read, &m, &mres);
+
+			if (k == 1)
+				continue;
+			FUZZ_CHECK(merr == err &&
+				       (err != PTWALK_OK ||
+					(mres.gpa == res.gpa && mres.page_size == res.page_size &&
+					 mres.writable == res.writable && mres.user == res.user &&
+					 mres.nx == res.nx)),
+				   "va 0x%llx: through a memo %s gpa 0x%llx, without %s gpa 0x%llx",
+				   (unsigned long long)va, ptwalk_strerror(merr),
+				   (unsigned long long)mres.gpa, ptwalk_strerror(err),
+				   (unsigned long long)res.gpa);
+		}
+		r->reads = reads;
+	}
 	FUZZ_CHECK(ptwalk_strerror(err) != NULL, "no strerror");
 	/* One read per level at most, so self-referencing tables cannot make it loop. */
 	FUZZ_CHECK(r->reads <= levels, "%u reads for %u levels", r->reads, levels);

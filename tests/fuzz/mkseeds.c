@@ -660,6 +660,33 @@ static void insn_origin_seed(const char *name, uint64_t rip, uint64_t gpa, uint3
 	save("insn", name, &s);
 }
 
+/* Mode 4: insn_len against Capstone. */
+static void insn_len_seed(const char *name, const uint8_t *b, uint8_t n)
+{
+	struct seed s = {.n = 0};
+
+	put8(&s, 4);
+	put8(&s, n);
+	put(&s, b, n);
+	save("insn", name, &s);
+}
+
+/* Mode 5: insn_decode_store against insn_decode; rax..r15 from gprs (all 16 present). */
+static void insn_store_seed(const char *name, const uint64_t *gprs, const uint8_t *b, uint8_t n)
+{
+	struct seed s = {.n = 0};
+
+	put8(&s, 5);
+	put64(&s, 0x1000);
+	put8(&s, 0);
+	put64(&s, 0x7f0000000000ULL);
+	put64(&s, 0xffff888000000000ULL);
+	put_regs(&s, 0xffff, gprs);
+	put8(&s, n);
+	put(&s, b, n);
+	save("insn", name, &s);
+}
+
 static void insn_seeds(void)
 {
 	static const uint8_t cr4_rax[] = {0x0f, 0x22, 0xe0}, cr0_rdi[] = {0x0f, 0x22, 0xc7};
@@ -743,6 +770,44 @@ static void insn_seeds(void)
 		r[0] = 0x5ffc;
 		insn_origin_seed("wo-straddle-second-fragment", 0x1004, 0x6000, 4, 2, 1, r,
 				 straddle, sizeof(straddle), NULL, 0);
+	}
+	{
+		/* The flood guest's denied store and the 12 bytes before it
+		 * (tests/unit/test_insn.c). */
+		static const uint8_t flood[] = {0x0d, 0x6a, 0x2f, 0x00, 0x00, 0x48, 0x8d, 0x0d,
+						0x00, 0x00, 0x00, 0x00, 0x48, 0x89, 0x18};
+		static const uint8_t flood_at[] = {0x48, 0xc7, 0x05, 0x55, 0x2f, 0x00,
+						   0x00, 0x00, 0x00, 0x00, 0x00};
+		static const uint8_t vex_store[] = {0x90, 0xc5, 0xfa, 0x7f, 0x00};
+		/* gs: mov word [r12 - 2], 0x1234; REX.X index; rip-relative byte store. */
+		static const uint8_t gs_imm16[] = {0x65, 0x66, 0x41, 0xc7, 0x44,
+						   0x24, 0xfe, 0x34, 0x12};
+		static const uint8_t rex_x[] = {0x42, 0x89, 0x04, 0xa0};
+		static const uint8_t rip_byte[] = {0xc6, 0x05, 0x10, 0x00, 0x00, 0x00, 0x05};
+		/* Lengths Capstone 4 takes from 66 or 67 where the CPU does not; mov from CR. */
+		static const uint8_t ret66[] = {0x66, 0xc2, 0x01, 0x02, 0x03, 0x04};
+		static const uint8_t call67[] = {0x67, 0xe8, 0x01, 0x02, 0x03, 0x04};
+		static const uint8_t extrq67[] = {0x67, 0x0f, 0x78, 0xc0, 0x01, 0x02};
+		static const uint8_t mov_from_cr[] = {0x0f, 0x20, 0x62, 0x52};
+		static const uint8_t das[] = {0x2f, 0x90};
+		uint64_t r[16] = {0x104000, 0xbadc0ffe, 0x1000bd};
+
+		insn_origin_seed("wo-flood-store", 0x1000c0, 0x104000, 8, 2, 1, r, flood,
+				 sizeof(flood), flood_at, sizeof(flood_at));
+		insn_origin_seed("wo-flood-store-4", 0x1000c0, 0x104000, 4, 2, 1, r, flood,
+				 sizeof(flood), flood_at, sizeof(flood_at));
+		r[0] = 0x5000;
+		insn_origin_seed("wo-vex-store", 0x2005, 0x5000, 8, 2, 1, r, vex_store,
+				 sizeof(vex_store), NULL, 0);
+		insn_store_seed("st-gs-imm16", r, gs_imm16, sizeof(gs_imm16));
+		insn_store_seed("st-rex-x", r, rex_x, sizeof(rex_x));
+		insn_store_seed("st-rip-byte", r, rip_byte, sizeof(rip_byte));
+		insn_len_seed("len-ret-66", ret66, sizeof(ret66));
+		insn_len_seed("len-call-67", call67, sizeof(call67));
+		insn_len_seed("len-extrq-67", extrq67, sizeof(extrq67));
+		insn_len_seed("len-mov-from-cr", mov_from_cr, sizeof(mov_from_cr));
+		insn_len_seed("len-invalid-das", das, sizeof(das));
+		insn_len_seed("len-flood-window", flood, sizeof(flood));
 	}
 }
 

@@ -1,7 +1,12 @@
 /* Unit tests for the enforcement instruction helpers: mov-to-CR decoding and write rewinding. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
+#include "monitor/x86/decoder.h"
 #include "monitor/x86/insn.h"
 
 Test(insn_mov_to_cr, plain_and_rex_forms)
@@ -190,6 +195,50 @@ Test(insn_write_origin, a_straddling_store_fragment_is_not_precise)
 	/* The first half: "89 18" (a 4-byte store there) could have made it too. */
 	origin(before, sizeof(before), NULL, 0, 0x2003, 0x5ffc, 4, &regs, &o);
 	cr_assert(!o.known && !o.precise);
+}
+
+Test(insn_write_origin, a_plain_store_needs_no_decoder_round_trip)
+{
+	/* The flood guest's store and the 12 bytes before it: lea, mov [rip + x], lea. */
+	const uint8_t before[] = {0x0d, 0x6a, 0x2f, 0x00, 0x00, 0x48, 0x8d, 0x0d,
+				  0x00, 0x00, 0x00, 0x00, 0x48, 0x89, 0x18};
+	/* At RIP: mov qword [rip + x], 0 (no REP: not a string store mid-way). */
+	const uint8_t at[] = {0x48, 0xc7, 0x05, 0x55, 0x2f, 0x00, 0x00, 0, 0, 0, 0};
+	struct kvm_regs regs = {.rax = 0x104000, .rbx = 0xbadc0ffe, .rcx = 0x1000bd};
+	struct timeval tv = {.tv_sec = 1};
+	struct insn_write_origin o;
+	char msg[64];
+	int sv[2];
+
+	/* A decoder process that never answers: any request would show on sv[1]. */
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	cr_assert_eq(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	decoder_adopt(sv[0], 0);
+	origin(before, sizeof(before), at, sizeof(at), 0x1000c0, 0x104000, 8, &regs, &o);
+	cr_assert(o.known && o.precise && !o.at_rip);
+	cr_assert_eq(o.rip, 0x1000bd);
+	cr_assert_eq(o.len, 3);
+	cr_assert_eq(recv(sv[1], msg, sizeof(msg), MSG_DONTWAIT), -1, "the decoder was asked");
+	cr_assert_eq(errno, EAGAIN);
+	/* The same store seen as a 4-byte fragment: "89 18" is the only candidate, precise. */
+	origin(before, sizeof(before), at, sizeof(at), 0x1000c0, 0x104000, 4, &regs, &o);
+	cr_assert(o.known && o.precise);
+	cr_assert_eq(o.len, 2);
+	cr_assert_eq(recv(sv[1], msg, sizeof(msg), MSG_DONTWAIT), -1, "the decoder was asked");
+	close(sv[1]);
+}
+
+Test(insn_write_origin, unknown_lengths_still_go_to_capstone)
+{
+	/* vmovdqu [rax], xmm0 (VEX): insn_len leaves it to Capstone, which finds the store. */
+	const uint8_t before[] = {0x90, 0xc5, 0xfa, 0x7f, 0x00};
+	struct kvm_regs regs = {.rax = 0x5000};
+	struct insn_write_origin o;
+
+	origin(before, sizeof(before), NULL, 0, 0x2005, 0x5000, 8, &regs, &o);
+	cr_assert(o.known && !o.precise, "a vector store is never precise");
+	cr_assert_eq(o.rip, 0x2001);
+	cr_assert_eq(o.len, 4);
 }
 
 static struct insn_info decode(const uint8_t *b, size_t n, const struct kvm_regs *regs)

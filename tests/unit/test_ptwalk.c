@@ -326,7 +326,7 @@ static size_t fetch(uint64_t va, uint8_t *buf, size_t len)
 Test(ptwalk, fetch_across_pages)
 {
 	const uint64_t va = 0x10000ULL; /* pages 0x10000 and 0x11000 share one PT */
-	uint8_t buf[32];
+	uint8_t buf[PTWALK_FETCH_MAX + 8];
 
 	map_path(va, P | RW);
 	/* deliberately non-contiguous backing pages */
@@ -343,7 +343,7 @@ Test(ptwalk, fetch_across_pages)
 	for (int i = 0; i < 5; i++)
 		cr_assert_eq(buf[5 + i], 0xb0 + i);
 
-	/* len is clamped to one instruction's worth */
+	/* len is clamped to two instructions' worth (the bytes before and at RIP) */
 	cr_assert_eq(fetch(va, buf, sizeof(buf)), PTWALK_FETCH_MAX);
 
 	/* second page not present: only the first page's bytes */
@@ -462,4 +462,73 @@ Test(ptwalk, strerror_covers_all)
 	for (int e = PTWALK_OK; e <= PTWALK_E_NOT_LONG_MODE; e++)
 		cr_assert_str_neq(ptwalk_strerror((enum ptwalk_err)e), "unknown page walk error");
 	cr_assert_str_eq(ptwalk_strerror((enum ptwalk_err)42), "unknown page walk error");
+}
+
+/* ---- ptwalk_memo: the walks of one exit share the entries they read ---------------- */
+
+static enum ptwalk_err memo_walk(struct ptwalk_memo *m, uint64_t va, struct ptwalk_result *res)
+{
+	return ptwalk_translate(CR0_LM, CR4_LM, EFER_LM, T_PML4, va, ptwalk_memo_read, m, res);
+}
+
+Test(ptwalk, memo_shares_upper_levels_between_walks)
+{
+	const uint64_t code = 0x100000ULL, data = 0x104000ULL; /* one PT, two PTEs */
+	struct ptwalk_result a, b, plain;
+	struct ptwalk_memo m;
+
+	map_path(code, P | RW);
+	set_pte(T_PT, idx(code, 1), 0x80000 | P);
+	set_pte(T_PT, idx(data, 1), 0x90000 | P | RW);
+	ptwalk_memo_init(&m, ram_read, &ram);
+	cr_assert_eq(memo_walk(&m, code, &a), PTWALK_OK);
+	cr_assert_eq(ram.reads, 4);
+	cr_assert_eq(memo_walk(&m, data, &b), PTWALK_OK);
+	cr_assert_eq(ram.reads, 5, "the second walk reads only its own PTE");
+	cr_assert_eq(walk(data, &plain), PTWALK_OK);
+	cr_assert_eq(b.gpa, plain.gpa);
+	cr_assert_eq(b.writable, plain.writable);
+	cr_assert_eq(a.gpa, 0x80000ULL);
+	/* The memo's view is the one of its first reads: a later change is not seen through it. */
+	set_pte(T_PT, idx(data, 1), 0xa0000 | P);
+	cr_assert_eq(memo_walk(&m, data, &b), PTWALK_OK);
+	cr_assert_eq(b.gpa, 0x90000ULL);
+}
+
+Test(ptwalk, memo_keeps_no_failure_and_passes_other_reads_through)
+{
+	const uint64_t va = 0x100000ULL;
+	struct ptwalk_result res;
+	struct ptwalk_memo m;
+	uint8_t buf[16];
+	uint64_t v;
+
+	ptwalk_memo_init(&m, ram_read, &ram);
+	/* Outside RAM: the read fails, and fails again (nothing kept). */
+	cr_assert_eq(ptwalk_memo_read(&m, RAM_SIZE, &v, sizeof(v)), -1);
+	cr_assert_eq(ptwalk_memo_read(&m, RAM_SIZE, &v, sizeof(v)), -1);
+	cr_assert_eq(ram.reads, 2);
+	/* Instruction bytes (not 8 at a time) are read every time. */
+	cr_assert_eq(ptwalk_memo_read(&m, 0x100, buf, sizeof(buf)), 0);
+	cr_assert_eq(ptwalk_memo_read(&m, 0x100, buf, sizeof(buf)), 0);
+	cr_assert_eq(ram.reads, 4);
+	/* A not-present entry is an answer like any other: the walk fails the same way twice. */
+	cr_assert_eq(memo_walk(&m, va, &res), PTWALK_E_NOT_PRESENT);
+	cr_assert_eq(memo_walk(&m, va, &res), PTWALK_E_NOT_PRESENT);
+}
+
+Test(ptwalk, memo_full_replaces_and_stays_right)
+{
+	struct ptwalk_memo m;
+	uint64_t v;
+
+	for (uint64_t i = 0; i < 2 * PTWALK_MEMO_ENTRIES + 3; i++)
+		set_pte(0x8000, i, 0x1000 * i + 7);
+	ptwalk_memo_init(&m, ram_read, &ram);
+	for (unsigned round = 0; round < 3; round++)
+		for (uint64_t i = 0; i < 2 * PTWALK_MEMO_ENTRIES + 3; i++) {
+			cr_assert_eq(ptwalk_memo_read(&m, 0x8000 + i * 8, &v, sizeof(v)), 0);
+			cr_assert_eq(v, 0x1000 * i + 7);
+		}
+	cr_assert_leq(m.n, PTWALK_MEMO_ENTRIES);
 }
