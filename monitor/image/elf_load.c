@@ -209,7 +209,8 @@ static enum elf_err elf_check_load(const GElf_Phdr *ph, unsigned int idx, size_t
 				"segment %u: pages [0x%" PRIx64 ", 0x%" PRIx64
 				") outside the window [0x%" PRIx64 ", 0x%" PRIx64 ")",
 				idx, pg_start, pg_end, lim->min_gpa, lim->max_gpa);
-	if (ph->p_vaddr != ph->p_paddr + lim->va_offset)
+	if (ph->p_vaddr != ph->p_paddr + lim->va_offset &&
+	    !(lim->zero_vaddr_ok && ph->p_vaddr == 0 && !(ph->p_flags & PF_X)))
 		return elf_fail(msg, msglen, ELF_E_VADDR,
 				"segment %u: p_vaddr 0x%" PRIx64 " != p_paddr 0x%" PRIx64
 				" + va_offset 0x%" PRIx64,

@@ -62,11 +62,15 @@ enum elf_err elf_check_header(const void *buf, size_t len, bool allow_dyn, char 
  * entry_physical: e_entry is a physical address (a Linux vmlinux's
  * startup_64); it must lie in an executable PT_LOAD once va_offset is added,
  * and elf_image.entry is then physical too.
+ * zero_vaddr_ok: a non-executable PT_LOAD may have p_vaddr 0 instead (an SMP
+ * x86-64 vmlinux links its per-CPU section zero-based: PERCPU_VADDR(..., 0,
+ * :percpu) in arch/x86/kernel/vmlinux.lds.S); it still loads at p_paddr.
  */
 struct elf_limits {
 	uint64_t min_gpa, max_gpa, va_offset;
 	uint64_t max_file_size;
 	bool entry_physical;
+	bool zero_vaddr_ok;
 };
 
 /*

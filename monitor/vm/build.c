@@ -103,6 +103,13 @@ int machine_create_vms(struct machine *m)
 #define LAPIC_DM_NMI	 0x400U
 #define LAPIC_DM_EXTINT	 0x700U
 #define CPUID_1_ECX_CX16 (1U << 13)
+/* CPUID leaves and bits of KVM's paravirtual interface (Linux's kvm_para.h). */
+#define CPUID_KVM_FEATURES 0x40000001U
+#define KVM_PV_UNHALT	   (1U << 7)
+#define KVM_PV_SEND_IPI	   (1U << 11)
+#define KVM_PV_SCHED_YIELD (1U << 13)
+/* AMD's extended APIC ID / core id leaf, read when TOPOEXT is set (APM vol. 3, E.4.24). */
+#define CPUID_AMD_TOPOLOGY 0x8000001EU
 
 static void machine_lapic_lvt(struct kvm_lapic_state *la, uint32_t reg, uint32_t mode)
 {
@@ -143,6 +150,18 @@ static int machine_linux_vcpu(struct machine *m, struct vcpu *v)
 			e->ebx = (e->ebx & 0x00FFFFFFU) | (v->index << 24);
 		} else if (e->function == 0xB || e->function == 0x1F) {
 			e->edx = v->index;
+		} else if (e->function == CPUID_AMD_TOPOLOGY) {
+			/* One core per vCPU (EBX: core id, one thread), as QEMU says it. */
+			e->eax = v->index;
+			e->ebx = v->index;
+			e->ecx = 0;
+		} else if (e->function == CPUID_KVM_FEATURES) {
+			/*
+			 * KVM's PV IPI, sched-yield and unhalt (kick) are VMCALLs,
+			 * which never complete on this host (KVM-HOST-NOTES): an SMP
+			 * Linux's first IPI would hang. Linux falls back to the LAPIC.
+			 */
+			e->eax &= ~(KVM_PV_UNHALT | KVM_PV_SEND_IPI | KVM_PV_SCHED_YIELD);
 		}
 	}
 	if (vcpu_set_cpuid(v, cpuid) || vcpu_get_lapic(v, &la))
@@ -492,6 +511,7 @@ static struct elf_limits machine_vmlinux_limits(const struct machine *m)
 	    .va_offset = LINUX_START_KERNEL_VA,
 	    .max_file_size = VTLMON_IMAGE_MAX,
 	    .entry_physical = true,
+	    .zero_vaddr_ok = true, /* an SMP kernel's per-CPU section */
 	};
 }
 

@@ -54,6 +54,13 @@ static const struct fuzz_lim limits[] = {
       .max_gpa = TOP_MIN + WINDOW,
       .va_offset = 0 - (TOP_MIN + WINDOW / 2),
       .max_file_size = 0}},
+    /* An SMP vmlinux's zero-based per-CPU segment (no entry_physical: the fuzzer's entries). */
+    {"vtl0-zero-vaddr",
+     {.min_gpa = VTL_IMAGE_MIN_OFFSET,
+      .max_gpa = VTL_IMAGE_MIN_OFFSET + WINDOW,
+      .va_offset = 0xffffffff80000000ULL,
+      .max_file_size = 0,
+      .zero_vaddr_ok = true}},
 };
 
 static uint8_t *dst_mem;
@@ -141,8 +148,9 @@ static void check_image(const struct fuzz_lim *fl, const struct elf_image *img, 
 			       ph.p_filesz <= ph.p_memsz &&
 			       fuzz_range_inside(ph.p_offset, ph.p_filesz, 0, size),
 			   "%s: phdr %u does not match its segment", fl->name, i);
-		FUZZ_CHECK(ph.p_vaddr == ph.p_paddr + lim->va_offset, "%s: phdr %u vaddr", fl->name,
-			   i);
+		FUZZ_CHECK(ph.p_vaddr == ph.p_paddr + lim->va_offset ||
+			       (lim->zero_vaddr_ok && ph.p_vaddr == 0 && !(ph.p_flags & PF_X)),
+			   "%s: phdr %u vaddr", fl->name, i);
 		if ((ph.p_flags & PF_X) && eh.e_entry - ph.p_vaddr < ph.p_memsz)
 			entry_ok = true;
 	}

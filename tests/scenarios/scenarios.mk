@@ -51,7 +51,7 @@ $(B)/scenarios/%/sign.stamp: tests/scenarios/%/sign $(KEXEC_SIGN) $(SCENARIO_ELF
 
 # Scenarios with a `linux` file boot the Linux test kernel (`make linux`, built once and shared by
 # every build directory: the kernel does not depend on how the monitor is built).
-SCENARIO_LINUX := $(if $(wildcard tests/scenarios/*/linux),linux)
+SCENARIO_LINUX := $(if $(wildcard tests/scenarios/*/linux),linux linux-smp)
 
 scenario-test: $(SCENARIO_RUNNER) $(SCENARIO_ELFS) $(SCENARIO_SIGNED) $(VTLMON) $(SCENARIO_LINUX)
 	@if [ ! -c /dev/kvm ]; then echo "scenario-test: /dev/kvm missing: scenarios cannot run" >&2; exit 1; fi

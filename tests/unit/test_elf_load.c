@@ -430,6 +430,24 @@ Test(elf_load, vaddr_mismatch)
 	t_free(&t);
 }
 
+/* An SMP vmlinux's zero-based per-CPU section: only with zero_vaddr_ok, only not executable. */
+Test(elf_load, zero_vaddr_only_where_allowed_and_never_for_code)
+{
+	struct elf_limits lim = t_lim;
+	struct elf_image img;
+	struct timg t = t_default_img();
+
+	lim.zero_vaddr_ok = true;
+	t_ph(&t, 1)->p_vaddr = 0;
+	t_ph(&t, 1)->p_flags &= ~(uint32_t)PF_X;
+	t_expect(&t, &t_lim, ELF_E_VADDR, "segment 1: p_vaddr 0x0 != p_paddr 0x102000");
+	t_expect_ok(&t, &lim, &img);
+	cr_assert_eq(img.segments[1].gpa, 0x102000, "it still loads at p_paddr");
+	t_ph(&t, 1)->p_flags |= PF_X;
+	t_expect(&t, &lim, ELF_E_VADDR, "segment 1: p_vaddr 0x0");
+	t_free(&t);
+}
+
 Test(elf_load, vaddr_wraps)
 {
 	/* va_offset puts segment 0 at the top page of the address space; 0x1234 bytes wrap. */

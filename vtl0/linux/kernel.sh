@@ -1,7 +1,9 @@
 #!/bin/sh
 # Builds the vtlmon test kernel from Debian's linux-source-6.1: tree, host-quirk patches, driver, config, vmlinux.
 #
-#   vtl0/linux/kernel.sh OUT       OUT is $(B)/linux; writes OUT/vmlinux, OUT/bzImage, OUT/System.map
+#   vtl0/linux/kernel.sh OUT [EXTRA]   OUT is build/linux; writes OUT/vmlinux, OUT/bzImage,
+#                                      OUT/System.map. EXTRA: a config fragment whose symbols
+#                                      override vtlmon.config's (vtlmon-smp.config)
 #
 # Called by `make linux` (vtl0/linux/linux.mk) only when one of its inputs changed. Every
 # step is incremental, so a change to one patch or to the driver rebuilds a few objects,
@@ -15,7 +17,8 @@
 # Environment: LINUX_TAR (default /usr/src/linux-source-6.1.tar.xz), JOBS (default 2).
 set -eu
 
-out=${1:?usage: kernel.sh OUT}
+out=${1:?usage: kernel.sh OUT [EXTRA_FRAGMENT]}
+extra=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 tar=${LINUX_TAR:-/usr/src/linux-source-6.1.tar.xz}
@@ -126,7 +129,16 @@ kmake() {
 	make -C "$tree" -s KBUILD_BUILD_USER=vtlmon KBUILD_BUILD_HOST=vtlmon \
 		KBUILD_BUILD_TIMESTAMP='2024-01-01' "$@"
 }
-frag=$here/vtlmon.config
+# The fragment: vtlmon.config, with the symbols EXTRA sets replaced by EXTRA's lines.
+frag=$out/config.fragment
+if [ -n "$extra" ]; then
+	syms=$(sed -n 's/^\(# \)\{0,1\}\(CONFIG_[A-Za-z0-9_]*\)[= ].*/\2/p' "$extra")
+	grep -v -E "^(# )?($(echo $syms | tr ' ' '|'))[= ]" "$here/vtlmon.config" >"$frag.tmp"
+	cat "$extra" >>"$frag.tmp"
+else
+	cp "$here/vtlmon.config" "$frag.tmp"
+fi
+mv "$frag.tmp" "$frag"
 kmake tinyconfig >/dev/null
 "$tree/scripts/kconfig/merge_config.sh" -m -O "$tree" "$tree/.config" "$frag" >/dev/null
 kmake olddefconfig >/dev/null
@@ -150,7 +162,7 @@ while IFS= read -r line; do
 		;;
 	esac
 done <"$frag"
-[ "$bad" = 0 ] || die "vtlmon.config does not hold after the merge (see above)"
+[ "$bad" = 0 ] || die "vtlmon.config${extra:+ with $extra} does not hold after the merge (see above)"
 
 # ---- build ------------------------------------------------------------------------------
 say "building vmlinux and bzImage (make -j$jobs)"

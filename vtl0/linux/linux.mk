@@ -66,6 +66,23 @@ $(LINUX_DIR)/initramfs-kexec.cpio: vtl0/linux/initramfs.list $(LINUX_DIR)/init $
 	$(Q)$(LINUX_DIR)/src/usr/gen_init_cpio -t 0 $@.list >$@.tmp && mv $@.tmp $@
 	$(Q)rm -f $@.list
 
+# The SMP variant (vtlmon-smp.config over vtlmon.config) in a tree of its own: only the SMP
+# scenario boots it, with the uniprocessor kernel's initramfs (docs/linux.md).
+LINUX_SMP_DIR ?= build/linux-smp
+.PHONY: linux-smp
+linux-smp: $(LINUX_SMP_DIR)/vmlinux linux
+
+$(LINUX_SMP_DIR)/kernel-inputs: linux-force
+	@mkdir -p $(@D)
+	@echo '$(LINUX_KERNEL_INPUTS) vtl0/linux/vtlmon-smp.config $(LINUX_TAR)' | cmp -s - $@ || \
+		echo '$(LINUX_KERNEL_INPUTS) vtl0/linux/vtlmon-smp.config $(LINUX_TAR)' >$@
+
+$(LINUX_SMP_DIR)/vmlinux $(LINUX_SMP_DIR)/bzImage $(LINUX_SMP_DIR)/System.map &: \
+		$(LINUX_KERNEL_INPUTS) vtl0/linux/vtlmon-smp.config $(LINUX_SMP_DIR)/kernel-inputs \
+		$(wildcard $(LINUX_TAR))
+	$(Q)env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL LINUX_TAR='$(LINUX_TAR)' JOBS='$(LINUX_JOBS)' \
+		sh vtl0/linux/kernel.sh $(LINUX_SMP_DIR) vtl0/linux/vtlmon-smp.config
+
 # Linux boot under vtlmon against QEMU microvm, same kernel and initramfs, interleaved
 # (a measurement: skipped with a message when QEMU is not installed).
 .PHONY: bench-linux
