@@ -156,7 +156,7 @@ kvm-test: $(B)/tests/kvm-tests all linux
 	$(B)/tests/kvm-tests $(CRITERION_ARGS)
 
 # Longer seeded runs than `make test` (which runs 40 stress seeds per policy, 12 per SMP size and
-# 3 race seeds per size): the hostile stress suite on 1, 2 and 4 vCPUs and the SMP race suite.
+# 5 race seeds per size): the hostile stress suite on 1, 2 and 4 vCPUs and the SMP race suite.
 STRESS_SEEDS ?= 200
 RACE_SEEDS ?= 40
 .PHONY: stress

@@ -16,7 +16,7 @@ struct race_module {
 };
 
 /* Seeds per vCPU count in `make test`; VTLMON_RACE_SEEDS=N runs more (make stress-race). */
-#define RACE_SEEDS_DEFAULT 3
+#define RACE_SEEDS_DEFAULT 5
 #define RACE_ROUNDS	   30
 #define RACE_TIMEOUT_MS	   60000
 
