@@ -96,6 +96,22 @@ const struct policy_cr_bit *policy_find_cr_bit(uint32_t cr, const char *s, uint3
 					       uint64_t w);
 /* The packed first min(n, 8) bytes of s[off, off + n), n >= 1; reads only s[0, off + n). */
 uint64_t policy_pack(const char *s, size_t off, size_t n);
+
+/*
+ * The bytes of the 8 in x (packed little-endian) that cannot be in a word
+ * (policy_parse.c's CLS_WORD: 0x21..0x7E but '#'), each as its high bit; only
+ * the lowest flag is exact, which is all a word's end needs. Bit Twiddling
+ * Hacks, "Determine if a word has a byte less than n" (n = 0x21), "greater
+ * than n" (n = 0x7E) and "has a zero byte" (of x ^ '#'...): a borrow or carry
+ * can flag a byte above a flagged one, never below.
+ */
+static inline uint64_t policy_word_stop(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t hash = x ^ (ones * '#');
+
+	return (((x - ones * 0x21) & ~x) | ((x + ones) | x) | ((hash - ones) & ~hash)) & highs;
+}
 /* Position of index in policy_pinnable_msrs, or -1. */
 int policy_msr_pinnable_slot(uint32_t index);
 

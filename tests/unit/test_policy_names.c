@@ -24,8 +24,9 @@ static const struct table tables[] = {
 
 static size_t table_len(size_t t)
 {
-	const size_t n[] = {policy_nr_msr_names,    policy_nr_region_names, policy_nr_perm_names,
-			    policy_nr_action_names, policy_nr_class_names,  policy_nr_request_names};
+	const size_t n[] = {policy_nr_msr_names,   policy_nr_region_names,
+			    policy_nr_perm_names,  policy_nr_action_names,
+			    policy_nr_class_names, policy_nr_request_names};
 
 	return n[t];
 }
@@ -66,8 +67,10 @@ Test(policy_names, pack_is_the_first_bytes_zero_padded)
 Test(policy_names, pack8_macro_matches_policy_pack)
 {
 	cr_assert_eq(POLICY_PACK8("pin", 0), policy_pack("pin", 0, 3));
-	cr_assert_eq(POLICY_PACK8("before-end-of-boot", 0), policy_pack("before-end-of-boot", 0, 18));
-	cr_assert_eq(POLICY_PACK8("before-end-of-boot", 8), policy_pack("before-end-of-boot", 8, 8));
+	cr_assert_eq(POLICY_PACK8("before-end-of-boot", 0),
+		     policy_pack("before-end-of-boot", 0, 18));
+	cr_assert_eq(POLICY_PACK8("before-end-of-boot", 8),
+		     policy_pack("before-end-of-boot", 8, 8));
 	cr_assert_eq(POLICY_PACK8("before-end-of-boot", POLICY_TAIL_AT("before-end-of-boot")),
 		     policy_pack("before-end-of-boot", 10, 8));
 	cr_assert_eq(POLICY_PACK8("ab", 8), 0);
@@ -77,12 +80,13 @@ Test(policy_names, every_name_is_found_as_itself)
 {
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
 		for (size_t i = 0; i < table_len(t); i++) {
-			const struct policy_name *want = &tables[t].tab[i], *e = find(t, want->name);
+			const struct policy_name *want = &tables[t].tab[i],
+						 *e = find(t, want->name);
 
 			cr_assert_leq(want->len, POLICY_NAME_MAX);
 			cr_assert_eq(want->len, strlen(want->name));
-			cr_assert_eq(tables[t].keys[i], policy_pack(want->name, 0, want->len) &
-							    tables[t].fold,
+			cr_assert_eq(tables[t].keys[i],
+				     policy_pack(want->name, 0, want->len) & tables[t].fold,
 				     "%s key of %s", tables[t].what, want->name);
 			cr_assert_not_null(e, "%s %s not found", tables[t].what, want->name);
 			/* the first entry of that name: an alias never shadows a canonical name */
@@ -180,7 +184,8 @@ Test(policy_names, every_cr_bit_is_found_in_its_register_only)
 	cr_assert_null(policy_find_cr_bit(4, "OSXMMEXCPX", 10, policy_pack("OSXMMEXCPX", 0, 10)));
 	cr_assert_null(policy_find_cr_bit(4, "OSXMMEXCP", 9, policy_pack("OSXMMEXCP", 0, 9)));
 	cr_assert_null(policy_find_cr_bit(0, "W", 1, policy_pack("W", 0, 1)));
-	cr_assert_not_null(policy_find_cr_bit(4, "osxmmexcpt", 10, policy_pack("osxmmexcpt", 0, 10)));
+	cr_assert_not_null(
+	    policy_find_cr_bit(4, "osxmmexcpt", 10, policy_pack("osxmmexcpt", 0, 10)));
 }
 
 /* The slot bits the parser's duplicate check uses: one per pinnable MSR, none for the rest. */
@@ -201,3 +206,32 @@ Test(policy_names, pinnable_slots_are_positions)
 	cr_assert_eq(policy_msr_pinnable_slot(0xC0000085), -1);
 }
 
+/* The lowest flag of policy_word_stop() is the first byte outside a word, exactly, for any byte. */
+Test(policy_names, word_stop_finds_the_first_non_word_byte)
+{
+	for (unsigned b = 0; b < 256; b++) {
+		bool word = b >= 0x21 && b <= 0x7E && b != '#';
+
+		for (unsigned at = 0; at < 8; at++)
+			for (unsigned after = 0; after < 256; after += 17) {
+				unsigned char bytes[8];
+				uint64_t x, stop;
+
+				memset(bytes, 'a', sizeof(bytes));
+				bytes[at] = (unsigned char)b;
+				for (unsigned k = at + 1; k < 8; k++)
+					bytes[k] = (unsigned char)(after + k);
+				memcpy(&x, bytes, sizeof(x));
+				stop = policy_word_stop(x);
+				if (word) {
+					/* the first non-word byte, if any, is after `at` */
+					cr_assert(!stop || (unsigned)__builtin_ctzll(stop) / 8 > at,
+						  "byte 0x%02x at %u", b, at);
+				} else {
+					cr_assert_neq(stop, 0, "byte 0x%02x at %u", b, at);
+					cr_assert_eq((unsigned)__builtin_ctzll(stop) / 8, at,
+						     "byte 0x%02x at %u", b, at);
+				}
+			}
+	}
+}
