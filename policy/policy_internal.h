@@ -94,8 +94,33 @@ const struct policy_name *policy_find(const struct policy_name *tab, const uint6
 /* The CR bit of register cr (0 or 4) named by the len bytes at s (case-insensitive), or NULL. */
 const struct policy_cr_bit *policy_find_cr_bit(uint32_t cr, const char *s, uint32_t len,
 					       uint64_t w);
-/* The packed first min(n, 8) bytes of s[off, off + n), n >= 1; reads only s[0, off + n). */
-uint64_t policy_pack(const char *s, size_t off, size_t n);
+/* The packed first 8 bytes at s: one load, wherever s is (x86 allows unaligned loads). */
+static inline uint64_t policy_load64(const char *s)
+{
+	uint64_t v;
+
+	/* __builtin_: -ffreestanding would turn memcpy into a call */
+	__builtin_memcpy(&v, s, sizeof(v));
+	return v;
+}
+
+/*
+ * The packed first min(n, 8) bytes of s[off, off + n), n >= 1; reads only
+ * s[0, off + n). Inline: the lexer packs every word.
+ */
+static inline uint64_t policy_pack(const char *s, size_t off, size_t n)
+{
+	uint64_t v = 0;
+
+	if (n >= 8)
+		return policy_load64(s + off);
+	/* The 8 bytes ending with the word (inside the text), shifted down to it. */
+	if (off + n >= 8)
+		return policy_load64(s + off + n - 8) >> 8 * (8 - n);
+	while (n--)
+		v = v << 8 | (unsigned char)s[off + n];
+	return v;
+}
 
 /*
  * The bytes of the 8 in x (packed little-endian) that cannot be in a word

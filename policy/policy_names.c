@@ -281,30 +281,6 @@ const uint64_t policy_request_keys[] = {POLICY_REQUESTS(POLICY_KEY_EXACT)};
 const size_t policy_nr_request_names =
     sizeof(policy_request_names) / sizeof(policy_request_names[0]);
 
-/* The packed first 8 bytes at s: one load, wherever s is (x86 allows unaligned loads). */
-static uint64_t policy_load64(const char *s)
-{
-	uint64_t v;
-
-	/* __builtin_: -ffreestanding would turn memcpy into a call */
-	__builtin_memcpy(&v, s, sizeof(v));
-	return v;
-}
-
-uint64_t policy_pack(const char *s, size_t off, size_t n)
-{
-	uint64_t v = 0;
-
-	if (n >= 8)
-		return policy_load64(s + off);
-	/* The 8 bytes ending with the word (inside the text), shifted down to it. */
-	if (off + n >= 8)
-		return policy_load64(s + off + n - 8) >> 8 * (8 - n);
-	while (n--)
-		v = v << 8 | (unsigned char)s[off + n];
-	return v;
-}
-
 /*
  * Where key is in keys[0, *n), one past it, with *n the entries left after
  * it; NULL if it is not there. One `repne scasq` (DF is clear, SysV ABI).
