@@ -3,6 +3,11 @@
 
 #include "vtl1_abi.h"
 
+/*
+ * Each table is one list, expanded twice: the entries and their key array
+ * (policy_internal.h), which must stay in the same order.
+ */
+
 /* Names as in the SDM, without the register prefix. Order is format order. */
 #define POLICY_CR_BITS(X)                                                                          \
 	X(0, 0, "PE")                                                                              \

@@ -123,14 +123,16 @@ static void policy_put_key(struct policy_buf *b, const struct policy_parser *p, 
 /* ---- words -------------------------------------------------------------------- */
 
 /*
- * Word t is the keyword kw (a string literal of at most 24 bytes): the length,
+ * Word t is the keyword kw (a string literal of at most 24 bytes, checked at
+ * compile time: past 24 the mid and tail words would not cover it): the length,
  * then the packed first 8 bytes against a constant, then the rest 8 bytes
  * at a time. Most tests fail at the length, at the cost of one compare.
  */
 #define POLICY_TOK_IS(p, t, kw)                                                                    \
-	((t)->len == sizeof(kw) - 1 && (t)->w == POLICY_PACK8(kw, 0) &&                            \
-	 (sizeof(kw) - 1 <= 8 ||                                                                   \
-	  policy_tok_rest_is(p, t, POLICY_PACK8(kw, 8), POLICY_PACK8(kw, POLICY_TAIL_AT(kw)))))
+	((void)sizeof(char[sizeof(kw) - 1 <= POLICY_NAME_MAX ? 1 : -1]),                           \
+	 (t)->len == sizeof(kw) - 1 && (t)->w == POLICY_PACK8(kw, 0) &&                            \
+	     (sizeof(kw) - 1 <= 8 || policy_tok_rest_is(p, t, POLICY_PACK8(kw, 8),                 \
+							POLICY_PACK8(kw, POLICY_TAIL_AT(kw)))))
 
 static uint64_t policy_tok_load(const struct policy_parser *p, uint32_t at)
 {
