@@ -7,7 +7,8 @@
 
 /*
  * Work is linear in the input: each byte is classified once by a table
- * lookup, and every name is looked up in a small fixed table. VTL1 runs this
+ * lookup, and every name is looked up in a small fixed table by its packed
+ * first 8 bytes (policy_internal.h, policy_find()). VTL1 runs this
  * emulated at about 1 us per instruction, which is why the hot loops are
  * tight. Nothing here may read past `len`: the text is hostile and need not
  * be NUL-terminated.
@@ -17,7 +18,11 @@ struct policy_tok {
 	uint32_t off; /* byte offset in the text */
 	uint32_t len;
 	uint32_t col; /* 1-based */
+	uint64_t w;   /* the first min(len, 8) bytes, packed (policy_pack()) */
 };
+
+_Static_assert(POLICY_NR_PINNABLE_MSRS <= 32,
+	       "policy_parser.msrs_listed has a bit per pinnable MSR");
 
 /* Statements that may appear at most once. */
 enum policy_once {
@@ -51,6 +56,7 @@ struct policy_parser {
 	uint8_t kexec_yes; /* `kexec allow yes` seen: checked against the anchors at the end */
 	uint32_t kexec_yes_line;
 	uint32_t kexec_yes_col;
+	uint32_t msrs_listed;		    /* bit n: policy_pinnable_msrs[n] is in out->msrs */
 	struct policy_buf mb;		    /* message of the diagnostic being written */
 	const struct policy_platform *plat; /* NULL: no platform to check against */
 };
@@ -116,17 +122,32 @@ static void policy_put_key(struct policy_buf *b, const struct policy_parser *p, 
 
 /* ---- words -------------------------------------------------------------------- */
 
-/* Length first: most keyword tests fail there, at the cost of one compare. */
-#define POLICY_TOK_IS(p, t, kw) ((t)->len == sizeof(kw) - 1 && policy_tok_eq(p, t, kw))
+/*
+ * Word t is the keyword kw (a string literal of at most 24 bytes, checked at
+ * compile time: past 24 the mid and tail words would not cover it): the length,
+ * then the packed first 8 bytes against a constant, then the rest 8 bytes
+ * at a time. Most tests fail at the length, at the cost of one compare.
+ */
+#define POLICY_TOK_IS(p, t, kw)                                                                    \
+	((void)sizeof(char[sizeof(kw) - 1 <= POLICY_NAME_MAX ? 1 : -1]),                           \
+	 (t)->len == sizeof(kw) - 1 && (t)->w == POLICY_PACK8(kw, 0) &&                            \
+	     (sizeof(kw) - 1 <= 8 || policy_tok_rest_is(p, t, POLICY_PACK8(kw, 8),                 \
+							POLICY_PACK8(kw, POLICY_TAIL_AT(kw)))))
 
-static bool policy_tok_eq(const struct policy_parser *p, const struct policy_tok *t, const char *kw)
+static uint64_t policy_tok_load(const struct policy_parser *p, uint32_t at)
 {
-	const char *s = p->text + t->off;
+	uint64_t v;
 
-	for (uint32_t i = 0; i < t->len; i++)
-		if (kw[i] != s[i])
-			return false;
-	return true;
+	__builtin_memcpy(&v, p->text + at, sizeof(v));
+	return v;
+}
+
+/* Bytes 8.. of a word longer than 8 bytes: its last 8 and, past 16, bytes 8..15. */
+static bool policy_tok_rest_is(const struct policy_parser *p, const struct policy_tok *t,
+			       uint64_t mid, uint64_t tail)
+{
+	return policy_tok_load(p, t->off + t->len - 8) == tail &&
+	       (t->len <= 16 || policy_tok_load(p, t->off + 8) == mid);
 }
 
 static char policy_upper(char c)
@@ -147,28 +168,16 @@ static bool policy_eq_icase(const char *s, const char *name, uint32_t len)
 	return true;
 }
 
-static bool policy_lookup(const struct policy_name *tab, size_t n, const char *s, uint32_t len,
-			  uint32_t *value)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (tab[i].len != len)
-			continue;
-		uint32_t j = 0;
-
-		while (j < len && tab[i].name[j] == s[j])
-			j++;
-		if (j == len) {
-			*value = tab[i].value;
-			return true;
-		}
-	}
-	return false;
-}
-
 static bool policy_lookup_tok(const struct policy_parser *p, const struct policy_tok *t,
-			      const struct policy_name *tab, size_t n, uint32_t *value)
+			      const struct policy_name *tab, const uint64_t *keys, size_t n,
+			      uint32_t *value)
 {
-	return policy_lookup(tab, n, p->text + t->off, t->len, value);
+	const struct policy_name *e =
+	    policy_find(tab, keys, n, p->text + t->off, t->len, t->w, POLICY_EXACT);
+
+	if (e)
+		*value = e->value;
+	return e != NULL;
 }
 
 /* Digit value plus one, 0 for a non-digit: one load per digit, for hex and decimal alike. */
@@ -253,8 +262,8 @@ static bool policy_number(struct policy_parser *p, const struct policy_tok *t, b
  * Check the number of arguments after the `nkey` keywords. A missing
  * argument is reported just after the last word; a surplus one at itself.
  */
-static bool policy_nargs(struct policy_parser *p, uint32_t nkey, uint32_t min, uint32_t max,
-			 const char *what)
+static __attribute__((noinline)) bool policy_nargs_bad(struct policy_parser *p, uint32_t nkey,
+						       uint32_t min, uint32_t max, const char *what)
 {
 	if (p->ntok < nkey + min) {
 		const struct policy_tok *last = &p->tok[p->ntok - 1];
@@ -266,31 +275,45 @@ static bool policy_nargs(struct policy_parser *p, uint32_t nkey, uint32_t min, u
 		policy_put_key(b, p, p->ntok);
 		return false;
 	}
-	if (p->ntok > nkey + max) {
-		struct policy_buf *b = policy_diag(p, p->tok[nkey + max].col, POLICY_E_EXTRA_ARG);
+	struct policy_buf *b = policy_diag(p, p->tok[nkey + max].col, POLICY_E_EXTRA_ARG);
 
-		policy_buf_puts(b, "unexpected ");
-		policy_put_tok(b, p, &p->tok[nkey + max]);
-		policy_buf_puts(b, " at the end of ");
-		policy_put_key(b, p, nkey);
-		return false;
-	}
-	return true;
+	policy_buf_puts(b, "unexpected ");
+	policy_put_tok(b, p, &p->tok[nkey + max]);
+	policy_buf_puts(b, " at the end of ");
+	policy_put_key(b, p, nkey);
+	return false;
+}
+
+/*
+ * The count check inline, the diagnostics out of line: VTL1 checks every
+ * statement, and the call cost ~25 emulated instructions each (perf).
+ */
+static inline bool policy_nargs(struct policy_parser *p, uint32_t nkey, uint32_t min, uint32_t max,
+				const char *what)
+{
+	if (p->ntok >= nkey + min && p->ntok <= nkey + max)
+		return true;
+	return policy_nargs_bad(p, nkey, min, max, what);
+}
+
+static __attribute__((noinline)) bool policy_once_bad(struct policy_parser *p,
+						      enum policy_once which, uint32_t nkey)
+{
+	struct policy_buf *b = policy_diag(p, p->tok[0].col, POLICY_E_DUPLICATE);
+
+	policy_buf_puts(b, "duplicate ");
+	policy_put_key(b, p, nkey);
+	policy_buf_puts(b, " statement (first at line ");
+	policy_buf_dec(b, p->once_line[which]);
+	policy_buf_putc(b, ')');
+	return false;
 }
 
 /* First occurrence of a once-only statement? Reports the repeat otherwise. */
-static bool policy_once(struct policy_parser *p, enum policy_once which, uint32_t nkey)
+static inline bool policy_once(struct policy_parser *p, enum policy_once which, uint32_t nkey)
 {
-	if (p->once_line[which]) {
-		struct policy_buf *b = policy_diag(p, p->tok[0].col, POLICY_E_DUPLICATE);
-
-		policy_buf_puts(b, "duplicate ");
-		policy_put_key(b, p, nkey);
-		policy_buf_puts(b, " statement (first at line ");
-		policy_buf_dec(b, p->once_line[which]);
-		policy_buf_putc(b, ')');
-		return false;
-	}
+	if (p->once_line[which])
+		return policy_once_bad(p, which, nkey);
 	p->once_line[which] = p->line;
 	return true;
 }
@@ -376,19 +399,14 @@ static bool policy_cr_bit(struct policy_parser *p, const struct policy_tok *t, u
 
 	if (t->len > 4 && policy_upper(s[0]) == 'C' && policy_upper(s[1]) == 'R' &&
 	    (s[2] == '0' || s[2] == '4') && s[3] == '.') {
-		uint32_t len = t->len - 4;
-		/* the table holds the CR0 bits first, so search only the named register */
-		size_t i = s[2] == '4' ? policy_nr_cr0_bits : 0;
-		size_t end = s[2] == '4' ? policy_nr_cr_bits : policy_nr_cr0_bits;
+		const struct policy_cr_bit *c =
+		    policy_find_cr_bit(s[2] == '4' ? 4 : 0, s + 4, t->len - 4,
+				       policy_pack(p->text, t->off + 4, t->len - 4));
 
-		for (; i < end; i++) {
-			const struct policy_cr_bit *c = &policy_cr_bits[i];
-
-			if (c->len == len && policy_eq_icase(s + 4, c->name, len)) {
-				*cr = c->cr;
-				*bit = c->bit;
-				return true;
-			}
+		if (c) {
+			*cr = c->cr;
+			*bit = c->bit;
+			return true;
 		}
 		b = policy_diag(p, t->col, POLICY_E_UNKNOWN_CR_BIT);
 		policy_buf_puts(b, "unknown CR");
@@ -538,6 +556,7 @@ static void policy_st_cr(struct policy_parser *p)
 static bool policy_msr(struct policy_parser *p, const struct policy_tok *t, uint32_t *index)
 {
 	const char *s = p->text + t->off;
+	const struct policy_name *n;
 	uint32_t len = t->len;
 	struct policy_buf *b;
 	uint64_t v;
@@ -559,13 +578,11 @@ static bool policy_msr(struct policy_parser *p, const struct policy_tok *t, uint
 		s += 5;
 		len -= 5;
 	}
-	for (size_t i = 0; i < policy_nr_msr_names; i++) {
-		const struct policy_name *n = &policy_msr_names[i];
-
-		if (n->len == len && policy_eq_icase(s, n->name, len)) {
-			*index = n->value;
-			return true;
-		}
+	n = policy_find(policy_msr_names, policy_msr_keys, policy_nr_msr_names, s, len,
+			policy_pack(p->text, (size_t)(s - p->text), len), POLICY_FOLD);
+	if (n) {
+		*index = n->value;
+		return true;
 	}
 	b = policy_diag(p, t->col, POLICY_E_UNKNOWN_MSR);
 	policy_buf_puts(b, "unknown MSR ");
@@ -595,11 +612,13 @@ static void policy_st_msr(struct policy_parser *p)
 		const struct policy_tok *t = &p->tok[i];
 		struct policy_buf *b;
 		uint32_t index;
+		int slot;
 
 		if (!policy_msr(p, t, &index))
 			continue;
 		/* A pin is a write filter: it guards only MSRs that nothing but WRMSR changes. */
-		if (!policy_msr_pinnable(index)) {
+		slot = policy_msr_pinnable_slot(index);
+		if (slot < 0) {
 			const char *name = policy_msr_canonical(index);
 
 			b = policy_diag(p, t->col, POLICY_E_NOT_PINNABLE);
@@ -613,7 +632,8 @@ static void policy_st_msr(struct policy_parser *p)
 			policy_buf_puts(b, policy_msr_unpinnable_reason(index));
 			continue;
 		}
-		if (policy_msr_flags(o, index)) {
+		/* only pinnable MSRs get into the table: its slot bit says whether this one did */
+		if (p->msrs_listed >> slot & 1) {
 			b = policy_diag(p, t->col, POLICY_E_DUPLICATE);
 			policy_buf_puts(b, "MSR ");
 			policy_put_tok(b, p, t);
@@ -627,6 +647,7 @@ static void policy_st_msr(struct policy_parser *p)
 			policy_buf_puts(b, "too many MSRs (at most 32)");
 			return;
 		}
+		p->msrs_listed |= 1U << slot;
 		o->msrs[o->nr_msrs].index = index;
 		o->msrs[o->nr_msrs].flags = flags;
 		o->nr_msrs++;
@@ -639,7 +660,8 @@ static bool policy_perms(struct policy_parser *p, const struct policy_tok *t, ui
 {
 	uint32_t v;
 
-	if (policy_lookup_tok(p, t, policy_perm_names, policy_nr_perm_names, &v)) {
+	if (policy_lookup_tok(p, t, policy_perm_names, policy_perm_keys, policy_nr_perm_names,
+			      &v)) {
 		*perms = (uint8_t)v;
 		return true;
 	}
@@ -677,8 +699,8 @@ static void policy_st_memory(struct policy_parser *p)
 	if (!policy_nargs(p, 1, 1, POLICY_MAX_WORDS,
 			  "a region (text, rodata, data, image or range)"))
 		return;
-	if (!policy_lookup_tok(p, &p->tok[1], policy_region_names, policy_nr_region_names,
-			       &region)) {
+	if (!policy_lookup_tok(p, &p->tok[1], policy_region_names, policy_region_keys,
+			       policy_nr_region_names, &region)) {
 		b = policy_diag(p, p->tok[1].col, POLICY_E_UNKNOWN_REGION);
 		policy_buf_puts(b, "unknown memory region ");
 		policy_put_tok(b, p, &p->tok[1]);
@@ -775,7 +797,8 @@ static void policy_st_requests(struct policy_parser *p, bool after)
 			}
 			continue;
 		}
-		if (!policy_lookup_tok(p, t, policy_request_names, policy_nr_request_names, &v)) {
+		if (!policy_lookup_tok(p, t, policy_request_names, policy_request_keys,
+				       policy_nr_request_names, &v)) {
 			b = policy_diag(p, t->col, POLICY_E_UNKNOWN_REQUEST);
 			policy_buf_puts(b, "unknown request ");
 			policy_put_tok(b, p, t);
@@ -801,7 +824,7 @@ static void policy_st_requests(struct policy_parser *p, bool after)
 static void policy_st_action(struct policy_parser *p)
 {
 	const struct policy_tok *ct = &p->tok[1], *at = &p->tok[2];
-	uint32_t cls, act;
+	uint32_t cls = 0, act; /* cls is read only when not is_default */
 	enum policy_once which;
 	bool is_default;
 	struct policy_buf *b;
@@ -809,8 +832,8 @@ static void policy_st_action(struct policy_parser *p)
 	if (!policy_nargs(p, 1, 2, 2, "a violation class and an action"))
 		return;
 	is_default = POLICY_TOK_IS(p, ct, "default");
-	if (!is_default &&
-	    !policy_lookup_tok(p, ct, policy_class_names, policy_nr_class_names, &cls)) {
+	if (!is_default && !policy_lookup_tok(p, ct, policy_class_names, policy_class_keys,
+					      policy_nr_class_names, &cls)) {
 		b = policy_diag(p, ct->col, POLICY_E_UNKNOWN_CLASS);
 		policy_buf_puts(b, "unknown violation class ");
 		policy_put_tok(b, p, ct);
@@ -820,7 +843,8 @@ static void policy_st_action(struct policy_parser *p)
 	which = is_default ? ONCE_ACTION_DEFAULT : (enum policy_once)(ONCE_ACTION + cls);
 	if (!policy_once(p, which, 2))
 		return;
-	if (!policy_lookup_tok(p, at, policy_action_names, policy_nr_action_names, &act)) {
+	if (!policy_lookup_tok(p, at, policy_action_names, policy_action_keys,
+			       policy_nr_action_names, &act)) {
 		b = policy_diag(p, at->col, POLICY_E_UNKNOWN_ACTION);
 		policy_buf_puts(b, "unknown action ");
 		policy_put_tok(b, p, at);
@@ -1132,20 +1156,53 @@ static size_t policy_line(struct policy_parser *p, size_t start, size_t len)
 			goto at_limit;
 		c = policy_cls[s[i]];
 		if (c == CLS_WORD) {
-			size_t w = i;
+			for (;;) {
+				size_t w = i;
+				uint64_t first, x, stop = 0;
 
-			while (i < lim && policy_cls[s[i]] == CLS_WORD)
+				/*
+				 * The word's end 8 bytes per step, which also packs its first 8
+				 * bytes for the keyword compares: a byte loop cost VTL1 ~6
+				 * emulated instructions per byte of the policy's words.
+				 */
+				if (lim - i >= 8) {
+					__builtin_memcpy(&x, s + i, sizeof(x));
+					first = x;
+					while (!(stop = policy_word_stop(x)) && lim - (i += 8) >= 8)
+						__builtin_memcpy(&x, s + i, sizeof(x));
+					if (stop) {
+						/* little-endian: the lowest flag is the first byte
+						 */
+						i += (size_t)__builtin_ctzll(stop) / 8;
+						if (i - w < 8)
+							first &= ~0ULL >> (64 - 8 * (i - w));
+					}
+				}
+				if (!stop) {
+					while (i < lim && policy_cls[s[i]] == CLS_WORD)
+						i++;
+					first = policy_pack(p->text, w, i - w);
+				}
+				if (p->ntok >= POLICY_MAX_WORDS) {
+					b = policy_diag(p, (uint32_t)(w - start + 1),
+							POLICY_E_TOO_MANY_WORDS);
+					policy_buf_puts(b, "more than 48 words in one statement");
+					goto skip;
+				}
+				p->tok[p->ntok].off = (uint32_t)w;
+				p->tok[p->ntok].len = (uint32_t)(i - w);
+				p->tok[p->ntok].col = (uint32_t)(w - start + 1);
+				p->tok[p->ntok].w = first;
+				p->ntok++;
+				/*
+				 * One space, then the next word: most of a statement, and
+				 * straight there it costs VTL1 ~12 emulated instructions
+				 * less a word than through the space loop.
+				 */
+				if (lim - i < 2 || s[i] != ' ' || policy_cls[s[i + 1]] != CLS_WORD)
+					break;
 				i++;
-			if (p->ntok >= POLICY_MAX_WORDS) {
-				b = policy_diag(p, (uint32_t)(w - start + 1),
-						POLICY_E_TOO_MANY_WORDS);
-				policy_buf_puts(b, "more than 48 words in one statement");
-				goto skip;
 			}
-			p->tok[p->ntok].off = (uint32_t)w;
-			p->tok[p->ntok].len = (uint32_t)(i - w);
-			p->tok[p->ntok].col = (uint32_t)(w - start + 1);
-			p->ntok++;
 			continue;
 		}
 		if (c == CLS_HASH) {

@@ -6,6 +6,7 @@
 
 #include "fuzz_common.h"
 #include "policy/policy.h"
+#include "policy/policy_internal.h"
 #include "vtl1_abi.h"
 #include "vtl_layout.h"
 
@@ -207,6 +208,101 @@ static void check_round_trip(const struct policy *p)
 	FUZZ_CHECK(policy_format(p, NULL, 0) == n, "format(NULL, 0) length differs");
 }
 
+static bool is_word_byte(uint8_t c)
+{
+	return c >= 0x21 && c <= 0x7E && c != '#';
+}
+
+/* The name lookups by packed words against a byte-by-byte reference, in place in the input. */
+static const struct policy_name *naive_find(const struct policy_name *tab, size_t n,
+					    const uint8_t *s, uint32_t len, bool icase)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t j = 0;
+
+		if (tab[i].len != len)
+			continue;
+		while (j < len && !((s[j] ^ (uint8_t)tab[i].name[j]) & (icase ? ~0x20 : ~0)))
+			j++;
+		if (j == len)
+			return &tab[i];
+	}
+	return NULL;
+}
+
+static void check_lookups(const uint8_t *data, size_t size)
+{
+	static const struct {
+		const struct policy_name *tab;
+		const uint64_t *keys;
+		const size_t *n;
+		bool icase;
+	} tabs[] = {
+	    {policy_msr_names, policy_msr_keys, &policy_nr_msr_names, true},
+	    {policy_region_names, policy_region_keys, &policy_nr_region_names, false},
+	    {policy_perm_names, policy_perm_keys, &policy_nr_perm_names, false},
+	    {policy_action_names, policy_action_keys, &policy_nr_action_names, false},
+	    {policy_class_names, policy_class_keys, &policy_nr_class_names, false},
+	    {policy_request_names, policy_request_keys, &policy_nr_request_names, false},
+	};
+	const char *text = (const char *)data;
+	unsigned words = 0;
+
+	for (size_t i = 0; i < size && words < 64;) {
+		size_t w = i;
+
+		/* the SWAR word end agrees with the byte classes wherever 8 bytes remain */
+		if (size - i >= 8) {
+			uint64_t x, stop;
+			size_t k = 0;
+
+			memcpy(&x, data + i, sizeof(x));
+			stop = policy_word_stop(x);
+			while (k < 8 && is_word_byte(data[i + k]))
+				k++;
+			FUZZ_CHECK(stop ? (size_t)__builtin_ctzll(stop) / 8 == k : k == 8,
+				   "policy_word_stop at %zu", i);
+		}
+		while (i < size && is_word_byte(data[i]))
+			i++;
+		if (i == w) {
+			i++;
+			continue;
+		}
+		words++;
+		uint32_t len = (uint32_t)(i - w);
+		uint64_t packed = policy_pack(text, w, len);
+
+		for (size_t t = 0; t < sizeof(tabs) / sizeof(tabs[0]); t++) {
+			const struct policy_name *got =
+			    policy_find(tabs[t].tab, tabs[t].keys, *tabs[t].n, text + w, len,
+					packed, tabs[t].icase ? POLICY_FOLD : POLICY_EXACT);
+
+			FUZZ_CHECK(got == naive_find(tabs[t].tab, *tabs[t].n, data + w, len,
+						     tabs[t].icase),
+				   "policy_find (table %zu) differs on a %u-byte word", t, len);
+		}
+		for (uint32_t cr = 0; cr <= 4; cr += 4) {
+			const struct policy_cr_bit *got =
+			    policy_find_cr_bit(cr, text + w, len, packed);
+			const struct policy_cr_bit *want = NULL;
+
+			for (size_t b = 0; b < policy_nr_cr_bits && !want; b++) {
+				const struct policy_cr_bit *c = &policy_cr_bits[b];
+				uint32_t j = 0;
+
+				if (c->cr != cr || c->len != len)
+					continue;
+				while (j < len && !((data[w + j] ^ (uint8_t)c->name[j]) & ~0x20))
+					j++;
+				if (j == len)
+					want = c;
+			}
+			FUZZ_CHECK(got == want, "policy_find_cr_bit(CR%u) differs", cr);
+		}
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct policy_diag d[FUZZ_DIAGS], d1;
@@ -214,6 +310,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t nd = 99, nd1 = 99;
 	uint32_t nlines = count_lines(data, size);
 	enum policy_err err, err0, err1;
+
+	check_lookups(data, size);
 
 	memset(&p, 0xA5, sizeof(p));
 	memset(&p0, 0x5A, sizeof(p0));

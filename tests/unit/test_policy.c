@@ -884,7 +884,7 @@ Test(policy_checked, skips_comment_lines_unread)
 	cr_assert_eq(diags[0].line, 2);
 }
 
-/* policy_msr_pinnable() searches the list by halves: it must be sorted, without repeats. */
+/* Sorted for the reader, and without repeats: each pinnable MSR has its own slot bit. */
 Test(policy_names, pinnable_msrs_are_sorted_and_each_is_found)
 {
 	for (size_t i = 0; i < policy_nr_pinnable_msrs; i++) {
