@@ -76,8 +76,9 @@ Test(smp, eight_vcpus_start_and_call_at_once)
 
 /*
  * One seed of the race suite: secondaries store into pages the boot vCPU
- * protects and releases, call, clear a pinned CR bit, and try an MSR the
- * boot vCPU pinned. The guest checks that no store lands in a read-only
+ * protects and releases, call, protect and release pages of their own (so
+ * memslots change from every vCPU), clear a pinned CR bit, and try an MSR
+ * the boot vCPU pinned. The guest checks that no store lands in a read-only
  * page; here every denied store must be a reported violation and every
  * reported one a #PF the guest saw (a store that raced with a release is
  * completed, never reported), and the MSR pin must hold on every

@@ -1,6 +1,7 @@
 /*
- * Race guest (--cpus 2..8, seeded): secondaries store into a few pages, make calls and clear a
- * pinned CR bit while the boot vCPU protects and releases those pages and pins an MSR. No store
+ * Race guest (--cpus 2..8, seeded): secondaries store into a few pages, make calls, protect and
+ * release pages of their own and clear a pinned CR bit while the boot vCPU protects and releases
+ * the shared pages and pins an MSR. No store
  * may land in a page after PROTECT made it read-only, and every denied store is a #PF on the
  * vCPU that made it (the test matches the count against the violation events).
  */
@@ -24,6 +25,9 @@ struct race_module {
 #define CR0_WP		 (1ULL << 16)
 
 static uint64_t race_pages[RACE_PAGES][VTL_PAGE_SIZE / 8] __attribute__((aligned(VTL_PAGE_SIZE)));
+/* Each secondary's own page, which it protects and releases itself (memslots change from N vCPUs).
+ */
+static uint64_t race_own[VTL_MAX_CPUS][VTL_PAGE_SIZE / 8] __attribute__((aligned(VTL_PAGE_SIZE)));
 
 static volatile uint32_t race_stop;
 static volatile uint32_t race_running[VTL_MAX_CPUS];
@@ -133,6 +137,26 @@ static void race_secondary(void *arg)
 				race_bad[cpu]++;
 			break;
 		}
+		case 2: {
+			/* Its own page, read-only from the moment its PROTECT returns, then
+			 * writable. */
+			volatile uint64_t *own = race_own[cpu];
+			uint64_t old = own[word];
+
+			if (vtl_protect((uintptr_t)own, 1, VTL_PERM_R) != VTL_OK) {
+				race_bad[cpu]++;
+				break;
+			}
+			race_store(&own[word], old + 1);
+			if (race_faults[cpu] != before + 1 || own[word] != old)
+				race_bad[cpu]++;
+			if (vtl_protect((uintptr_t)own, 1, VTL_PERM_R | VTL_PERM_W) != VTL_OK)
+				race_bad[cpu]++;
+			race_store(&own[word], old + 1);
+			if (race_faults[cpu] != before + 1 || own[word] != old + 1)
+				race_bad[cpu]++;
+			break;
+		}
 		default:
 			race_store(&race_pages[page][word], x | 1);
 			if (race_faults[cpu] == before)
@@ -219,8 +243,10 @@ int vtl0_main(const struct vtl_boot_info *bi)
 		while (race_running[cpu])
 			__asm__ volatile("pause" ::: "memory");
 		if (race_bad[cpu])
-			race_breach("a secondary saw a call, a CR pin or an MSR pin fail", cpu,
-				    race_bad[cpu]);
+			race_breach(
+			    "a secondary saw a call, its own PROTECT, a CR pin or an MSR pin "
+			    "fail",
+			    cpu, race_bad[cpu]);
 		faults += race_faults[cpu];
 		stores += race_stores[cpu];
 		gp += race_gp[cpu];
