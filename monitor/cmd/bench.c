@@ -746,9 +746,9 @@ void bench_print_text(FILE *f, const struct bench_report *r)
 			r->smp_call_ratio.min, r->smp_call_ratio.median, r->smp_call_ratio.max);
 		fprintf(
 		    f,
-		    "  (1.00x: calls are serialised, one VTL1 decision at a time, and cost what "
-		    "one does; each vCPU then waits ~%ux)\n",
-		    r->smp_cpus);
+		    "  (each exit's handling and VTL1's decision are serialised, the vCPUs' guest "
+		    "code and KVM round trips\n   are not: under 1.00x the calls overlap, over it "
+		    "the exit lock's hand-off costs more)\n");
 	}
 	if (r->runs && r->protect_ranges)
 		bench_protect_print_text(f, r);

@@ -230,6 +230,7 @@ struct machine {
 	bool smp;
 	struct vcpu_pair *exit_owner;
 	uint64_t exit_next_ticket, exit_serving; /* the exit lock is a ticket lock */
+	bool smp_spin; /* a host CPU per vCPU: a waiter spins a while before it parks */
 	uint32_t parked;
 	pthread_cond_t smp_cond;
 	_Atomic int end; /* enum run_end; the first writer wins */

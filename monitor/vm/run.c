@@ -191,6 +191,8 @@ static int machine_setup(struct machine *m, const struct machine_config *cfg, ui
 	pthread_cond_init(&m->smp_cond, &cattr);
 	pthread_condattr_destroy(&cattr);
 	m->smp = cfg->cpus > 1;
+	/* Spinning for the exit lock helps only when no vCPU thread waits for a core. */
+	m->smp_spin = m->smp && sysconf(_SC_NPROCESSORS_ONLN) >= (long)cfg->cpus;
 	if (events_open(&m->events, cfg->events_path, m->t0))
 		return VTLMON_EXIT_USAGE;
 	if (machine_check_config(cfg) || machine_state_open(m))
