@@ -260,7 +260,9 @@ static bool timespec_before(const struct timespec *a, const struct timespec *b)
 /* CR pins are only checked at exits: force one every watchdog period (detection bound). */
 static uint32_t machine_watchdog_us(struct machine *m)
 {
-	if (!m->pins.cr[0].mask && !m->pins.cr[1].mask)
+	/* The pair threads change the masks (op_pin_cr): read them whole (TSan saw the race). */
+	if (!__atomic_load_n(&m->pins.cr[0].mask, __ATOMIC_RELAXED) &&
+	    !__atomic_load_n(&m->pins.cr[1].mask, __ATOMIC_RELAXED))
 		return 0;
 	return __atomic_load_n(&m->pins.watchdog_us, __ATOMIC_RELAXED);
 }

@@ -99,7 +99,8 @@ static enum vtl_status op_pin_cr(struct vcpu_pair *p, const struct vtl1_op *op, 
 	struct kvm_sregs sregs;
 
 	if (!pin) {
-		cp->mask &= ~mask;
+		/* Stored whole: the main thread's watchdog reads it (machine_watchdog_us). */
+		__atomic_store_n(&cp->mask, cp->mask & ~mask, __ATOMIC_RELAXED);
 		pair_event_pin(p, op->arg[0] ? "cr4" : "cr0", op->arg[0], mask, 0, false);
 		return VTL_OK;
 	}
@@ -110,7 +111,7 @@ static enum vtl_status op_pin_cr(struct vcpu_pair *p, const struct vtl1_op *op, 
 		value = op->arg[0] ? sregs.cr4 : sregs.cr0;
 	}
 	cp->value = (cp->value & ~mask) | (value & mask);
-	cp->mask |= mask;
+	__atomic_store_n(&cp->mask, cp->mask | mask, __ATOMIC_RELAXED);
 	/* It holds at once on the vCPU it was read from (enforce.c). */
 	p->cr_armed[pins_cr_index(op->arg[0])] = true;
 	pair_event_pin(p, op->arg[0] ? "cr4" : "cr0", op->arg[0], mask, value & mask, true);
