@@ -193,4 +193,50 @@ static inline int lc_new_kernel(const struct vtl_boot_info *bi, const char *bann
 	GUEST_DONE();
 }
 
+/* ---- SMP scenarios (--cpus 2) ----------------------------------------------------- */
+
+/* A counter the old kernel's vCPUs bump, in the marker page: outside both kernels' images. */
+#define LC_HEARTBEAT_GPA (LC_MARKER_GPA + 0x100)
+#define LC_QUIET_SPINS	 20000U
+
+/* Set by lc_secondary_up: the VCPU register's answer + 1 (0: not up yet). */
+static inline volatile uint32_t *lc_second_up(void)
+{
+	static volatile uint32_t up;
+
+	return &up;
+}
+
+/* A secondary that says it is up, and which vCPU it is, then spins. */
+static inline void lc_secondary_up(void *arg)
+{
+	(void)arg;
+	*lc_second_up() = vtl_device_read32(VTL0_REG_VCPU) + 1;
+}
+
+/*
+ * The body of an SMP scenario's newkernel.c: only vCPU 0 runs the new
+ * kernel, nothing of the old one runs any more (the heartbeat, at least
+ * `min_beats` by now, stays still), and vCPU 1 can be started again.
+ */
+static inline int lc_smp_new_kernel(const struct vtl_boot_info *bi, const char *banner,
+				    uint64_t min_beats)
+{
+	volatile uint64_t *hb = (volatile uint64_t *)(uintptr_t)LC_HEARTBEAT_GPA;
+	uint64_t seen = *hb;
+
+	console_printf("%s\n", banner);
+	GUEST_ASSERT_EQ(bi->nr_vcpus, 2);
+	GUEST_ASSERT_EQ(vtl_device_read32(VTL0_REG_VCPU), 0);
+	GUEST_ASSERT(seen >= min_beats);
+	for (volatile unsigned int i = 0; i < LC_QUIET_SPINS; i++)
+		;
+	GUEST_ASSERT_EQ(*hb, seen); /* nothing of the old kernel runs */
+	GUEST_ASSERT_EQ(vtl0_cpu_start(1, lc_secondary_up, 0), VTL_OK);
+	while (!*lc_second_up())
+		__asm__ volatile("pause" : : : "memory");
+	GUEST_ASSERT_EQ(*lc_second_up(), 2);
+	GUEST_DONE();
+}
+
 #endif

@@ -1,9 +1,6 @@
 /* Scenario guest (--cpus 2): the secondary kexecs while vCPU 0 stores without pause. */
 #include "../lifecycle.h"
 
-/* Outside both kernels' images: the new kernel reads it. */
-#define HEARTBEAT_GPA (LC_MARKER_GPA + 0x100)
-
 static struct lc_module kexec_img;
 
 static void secondary_kexecs(void *arg)
@@ -17,7 +14,7 @@ static void secondary_kexecs(void *arg)
 
 int vtl0_main(const struct vtl_boot_info *bi)
 {
-	volatile uint64_t *hb = (volatile uint64_t *)(uintptr_t)HEARTBEAT_GPA;
+	volatile uint64_t *hb = (volatile uint64_t *)(uintptr_t)LC_HEARTBEAT_GPA;
 
 	console_puts("smp-kexec-secondary: old kernel\n");
 	kexec_img = lc_module(bi, 0);

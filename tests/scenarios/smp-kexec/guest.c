@@ -1,14 +1,11 @@
 /* Scenario guest (--cpus 2): vCPU 0 kexecs while a secondary stores and calls without pause. */
 #include "../lifecycle.h"
 
-/* Outside both kernels' images: the new kernel reads it. */
-#define HEARTBEAT_GPA (LC_MARKER_GPA + 0x100)
-
 static volatile uint32_t secondary_running;
 
 static void secondary_busy(void *arg)
 {
-	volatile uint64_t *hb = (volatile uint64_t *)(uintptr_t)HEARTBEAT_GPA;
+	volatile uint64_t *hb = (volatile uint64_t *)(uintptr_t)LC_HEARTBEAT_GPA;
 	uint64_t r0, r1;
 
 	(void)arg;
@@ -22,7 +19,7 @@ static void secondary_busy(void *arg)
 int vtl0_main(const struct vtl_boot_info *bi)
 {
 	struct lc_module img = lc_module(bi, 0);
-	volatile uint64_t *hb = (volatile uint64_t *)(uintptr_t)HEARTBEAT_GPA;
+	volatile uint64_t *hb = (volatile uint64_t *)(uintptr_t)LC_HEARTBEAT_GPA;
 
 	console_puts("smp-kexec: old kernel\n");
 	*hb = 0;

@@ -1,15 +1,9 @@
 /* Scenario guest (--cpus 2): a secondary resets the machine by port 0xCF9 while vCPU 0 runs. */
 #include "../lifecycle.h"
 
-/* In the marker page, which the policy keeps over the reset. */
-#define HEARTBEAT_GPA (LC_MARKER_GPA + 0x100)
-#define SPINS	      20000U
-
-static volatile uint32_t second_up;
-
 static void secondary_resets(void *arg)
 {
-	volatile uint64_t *hb = (volatile uint64_t *)(uintptr_t)HEARTBEAT_GPA;
+	volatile uint64_t *hb = (volatile uint64_t *)(uintptr_t)LC_HEARTBEAT_GPA;
 
 	(void)arg;
 	for (unsigned int i = 0; i < 100; i++)
@@ -17,15 +11,9 @@ static void secondary_resets(void *arg)
 	lc_reset_cf9();
 }
 
-static void secondary_up(void *arg)
-{
-	(void)arg;
-	second_up = 1;
-}
-
 int vtl0_main(const struct vtl_boot_info *bi)
 {
-	volatile uint64_t *hb = (volatile uint64_t *)(uintptr_t)HEARTBEAT_GPA;
+	volatile uint64_t *hb = (volatile uint64_t *)(uintptr_t)LC_HEARTBEAT_GPA;
 	uint64_t life, seen;
 
 	lc_idt_init();
@@ -42,11 +30,11 @@ int vtl0_main(const struct vtl_boot_info *bi)
 	/* Life 2: the old secondary is gone with its vCPU, and vCPU 1 can be started again. */
 	seen = *hb;
 	GUEST_ASSERT_EQ(seen, 100);
-	for (volatile unsigned int i = 0; i < SPINS; i++)
+	for (volatile unsigned int i = 0; i < LC_QUIET_SPINS; i++)
 		;
 	GUEST_ASSERT_EQ(*hb, seen);
-	GUEST_ASSERT_EQ(vtl0_cpu_start(1, secondary_up, 0), VTL_OK);
-	while (!second_up)
+	GUEST_ASSERT_EQ(vtl0_cpu_start(1, lc_secondary_up, 0), VTL_OK);
+	while (!*lc_second_up())
 		__asm__ volatile("pause" : : : "memory");
 	GUEST_DONE();
 }
