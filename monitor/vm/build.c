@@ -14,6 +14,7 @@
 #include "monitor/x86/boot.h"
 #include "monitor/x86/linux_boot.h"
 #include "monitor/x86/mptable.h"
+#include "monitor/vm/smp.h"
 #include "vtl_device.h"
 #include "vtl_layout.h"
 
@@ -210,8 +211,7 @@ int machine_create_pairs(struct machine *m)
 		p->m = m;
 		p->index = i;
 		p->vtl0.fd = p->vtl1.fd = -1;
-		/* Own-ABI secondaries wait for CPU_START; Linux's wait for SIPI inside KVM. */
-		p->started = i == 0 || m->cfg.kernel;
+		p->started = smp_starts_at_power_on(m, i);
 		m->nr_pairs++;
 		if (machine_create_vcpus(m, p))
 			return -1;

@@ -44,11 +44,17 @@ int machine_exit_status(const struct machine *m)
 	return VTLMON_EXIT_MONITOR;
 }
 
-void machine_kick_all(struct machine *m)
+void machine_kick_others(struct machine *m, const struct vcpu_pair *skip)
 {
 	for (uint32_t i = 0; i < m->nr_pairs; i++)
-		if (__atomic_load_n(&m->pairs[i].thread_started, __ATOMIC_ACQUIRE))
+		if (&m->pairs[i] != skip &&
+		    __atomic_load_n(&m->pairs[i].thread_started, __ATOMIC_ACQUIRE))
 			pthread_kill(m->pairs[i].thread, VTLMON_KICK_SIGNAL);
+}
+
+void machine_kick_all(struct machine *m)
+{
+	machine_kick_others(m, NULL);
 }
 
 void machine_end(struct machine *m, enum run_end why, int guest_code, const char *fmt, ...)

@@ -267,6 +267,12 @@ void machine_check_audit(struct machine *m);
 int machine_exit_status(const struct machine *m);
 /* Kicks every running pair thread out of KVM_RUN (VTLMON_KICK_SIGNAL). */
 void machine_kick_all(struct machine *m);
+/*
+ * The same for every pair but `skip`. Outside KVM_RUN the kick stays
+ * pending (blocked there), so a thread about to enter KVM_RUN comes
+ * straight back out.
+ */
+void machine_kick_others(struct machine *m, const struct vcpu_pair *skip);
 const char *run_end_name(enum run_end why);
 
 /* The permission the memslots really enforce on a VTL0 page (see perm_effective()). */

@@ -91,19 +91,6 @@ void smp_exit_end(struct vcpu_pair *p)
 	pthread_mutex_unlock(&m->lock);
 }
 
-/*
- * Outside KVM_RUN the kick stays pending (it is blocked there), so a thread
- * about to enter KVM_RUN comes straight back out: no window in which it
- * runs guest code unseen.
- */
-static void smp_kick_others(struct machine *m, const struct vcpu_pair *p)
-{
-	for (uint32_t i = 0; i < m->nr_pairs; i++)
-		if (&m->pairs[i] != p &&
-		    __atomic_load_n(&m->pairs[i].thread_started, __ATOMIC_ACQUIRE))
-			pthread_kill(m->pairs[i].thread, VTLMON_KICK_SIGNAL);
-}
-
 void smp_quiesce(struct vcpu_pair *p)
 {
 	struct machine *m = p->m;
@@ -111,7 +98,7 @@ void smp_quiesce(struct vcpu_pair *p)
 	if (!m->smp || p->quiesced)
 		return;
 	p->quiesced = true;
-	smp_kick_others(m, p);
+	machine_kick_others(m, p);
 	pthread_mutex_lock(&m->lock);
 	/*
 	 * Every other running pair thread ends up waiting for the exit lock or
@@ -128,7 +115,7 @@ void smp_quiesce(struct vcpu_pair *p)
 			t.tv_nsec -= 1000000000L;
 		}
 		if (pthread_cond_timedwait(&m->smp_cond, &m->lock, &t) == ETIMEDOUT)
-			smp_kick_others(m, p);
+			machine_kick_others(m, p);
 	}
 	pthread_mutex_unlock(&m->lock);
 }
@@ -215,7 +202,7 @@ void smp_after_rebuild(struct machine *m)
 {
 	pthread_mutex_lock(&m->lock);
 	for (uint32_t i = 0; i < m->nr_pairs; i++)
-		m->pairs[i].started = i == 0 || m->cfg.kernel;
+		m->pairs[i].started = smp_starts_at_power_on(m, i);
 	pthread_mutex_unlock(&m->lock);
 }
 

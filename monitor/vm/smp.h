@@ -60,7 +60,17 @@ bool smp_wait_started(struct vcpu_pair *p);
  */
 uint32_t smp_cpu_start(struct vcpu_pair *p, uint64_t block_gpa, uint32_t len);
 
-/* After a reset or kexec rebuilt the vCPUs: which pairs may run (vCPU 0; Linux's secondaries). */
+/*
+ * Whether pair `index` runs from the launch, a reset or a kexec: vCPU 0,
+ * and a Linux VTL0's secondaries (they wait for INIT/SIPI inside KVM). An
+ * own-ABI secondary waits for CPU_START.
+ */
+static inline bool smp_starts_at_power_on(const struct machine *m, uint32_t index)
+{
+	return index == 0 || m->cfg.kernel;
+}
+
+/* After a reset or kexec rebuilt the vCPUs: which pairs may run (smp_starts_at_power_on). */
 void smp_after_rebuild(struct machine *m);
 
 /* A pair thread ends: it will never park again. */
