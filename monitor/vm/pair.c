@@ -85,10 +85,11 @@ static void pair_vtl0_exit(struct vcpu_pair *p, const struct vexit *x)
 }
 
 /*
- * A reset was requested: rebuild, then launch again (VTL1 may ask for
- * another). Whichever vCPU asked, the launch runs as at power-on: VTL1's
- * BOOT entry on vCPU 0, whose thread is parked meanwhile (smp.h), and the
- * other vCPUs wait to be started again.
+ * A reset was requested: rebuild, then launch again. Whichever vCPU asked,
+ * the launch runs as at power-on: VTL1's BOOT entry on vCPU 0, whose thread
+ * is parked meanwhile (smp.h), and the other vCPUs wait to be started
+ * again. A further reset VTL1 asks for from that entry is vCPU 0's: its own
+ * thread does it when it next holds the exit lock, as after a kexec.
  */
 static void pair_reset(struct vcpu_pair *p)
 {
@@ -103,11 +104,6 @@ static void pair_reset(struct vcpu_pair *p)
 		if (machine_request_rebuild(p->m, MACHINE_REBUILD_RESET, trigger))
 			return;
 		vtl1_entry_boot(boot, VTL1_BOOT_LAUNCH);
-		/* VTL1 may ask for another reset from that BOOT entry. */
-		if (boot != p && boot->reset_trigger) {
-			p->reset_trigger = boot->reset_trigger;
-			boot->reset_trigger = NULL;
-		}
 	}
 }
 
